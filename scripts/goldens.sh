@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the dbt-core goldens of the fixture projects:
+#   fixtures/<name>/expected/compiled/**   what `dbt compile` writes under target/compiled
+#   fixtures/<name>/expected/nodes.json    the manifest's node list, reduced to stable keys
+#   fixtures/<name>/expected/disabled.json the unique_ids of the disabled nodes
+# Usage: scripts/goldens.sh [fixture ...]   (default: every folder under fixtures/)
+# Needs dbt-core 1.11 + dbt-duckdb 1.11.1; a venv is created in $DBT_VENV (default .venv-dbt).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${DBT_VENV:-$root/.venv-dbt}
+if [ ! -x "$venv/bin/dbt" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'dbt-core~=1.11.0' 'dbt-duckdb==1.11.1'
+fi
+cd "$root/fixtures"
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=($(ls -d */ | tr -d /))
+for name in "${names[@]}"; do
+  dir="$root/fixtures/$name"
+  [ -f "$dir/dbt_project.yml" ] || continue
+  work=$(mktemp -d)
+  echo "== $name"
+  (cd "$dir" && DBT_SEND_ANONYMOUS_USAGE_STATS=false "$venv/bin/dbt" compile \
+      --project-dir "$dir" --profiles-dir "$dir" --target-path "$work/target" \
+      --log-path "$work/logs" --no-partial-parse -q)
+  rm -rf "$dir/expected"
+  mkdir -p "$dir/expected"
+  cp -r "$work/target/compiled" "$dir/expected/compiled"
+  python3 "$root/scripts/reduce_manifest.py" "$work/target/manifest.json" > "$dir/expected/nodes.json"
+  python3 "$root/scripts/reduce_manifest.py" "$work/target/manifest.json" --disabled > "$dir/expected/disabled.json"
+  rm -rf "$work"
+  find "$dir" -name '*.duckdb*' -delete
+done

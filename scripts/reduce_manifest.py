@@ -1,0 +1,61 @@
+"""Reduce a dbt manifest.json to the stable per-node keys dbtc's tests compare.
+
+Output: {unique_id: row} for every enabled node (models, tests, seeds, snapshots,
+analyses, operations) and source, sorted by unique_id. Disabled nodes are not in
+the manifest's node list.
+With --disabled, prints instead the sorted unique_ids of the disabled nodes
+(manifest["disabled"]), so a dbt engine can check that it disables the same ones.
+
+Per row:
+  - the identity / relation keys in KEYS (when dbt has them for that resource type);
+  - config: the keys in CONFIG_KEYS plus every key the user set explicitly
+    (i.e. present in unrendered_config -- this is how unknown/custom config
+    keys such as `+sla_hours` show up), with their *rendered* values from config;
+  - depends_on: sorted depends_on.nodes; depends_on_macros: sorted depends_on.macros;
+  - columns: {name: {description, data_type}} for the documented columns;
+  - test_metadata (generic tests only).
+Volatile keys (checksum, created_at, compiled_path, root_path, ...) are left out.
+"""
+import json
+import sys
+
+KEYS = ["resource_type", "package_name", "name", "path", "original_file_path", "fqn",
+        "database", "schema", "alias", "relation_name", "tags", "description",
+        # sources
+        "source_name", "identifier", "quoting", "loader", "source_description",
+        # tests
+        "column_name", "attached_node"]
+CONFIG_KEYS = ["materialized", "enabled", "tags", "meta", "schema", "alias", "database",
+               "unique_key", "incremental_strategy", "on_schema_change", "severity",
+               "static_analysis", "full_refresh", "pre-hook", "post-hook", "column_types",
+               "quote_columns", "persist_docs", "docs", "where", "strategy", "updated_at",
+               "target_schema", "target_database"]
+
+
+def reduce_node(node):
+    row = {k: node.get(k) for k in KEYS if k in node}
+    config = node.get("config", {})
+    keys = set(CONFIG_KEYS) | set(node.get("unrendered_config", {}))
+    row["config"] = {k: config[k] for k in sorted(keys) if k in config}
+    depends = node.get("depends_on", {})
+    row["depends_on"] = sorted(depends.get("nodes", []))
+    row["depends_on_macros"] = sorted(depends.get("macros", []))
+    row["columns"] = {name: {"description": col.get("description", ""),
+                             "data_type": col.get("data_type")}
+                      for name, col in node.get("columns", {}).items()}
+    if node.get("test_metadata"):
+        row["test_metadata"] = node["test_metadata"]
+    return row
+
+
+manifest = json.load(open(sys.argv[1]))
+if "--disabled" in sys.argv[2:]:
+    json.dump(sorted(manifest.get("disabled", {})), sys.stdout, indent=2)
+    print()
+    sys.exit(0)
+out = {}
+for section in ("nodes", "sources", "seeds"):
+    for uid, node in manifest.get(section, {}).items():
+        out[uid] = reduce_node(node)
+json.dump({k: out[k] for k in sorted(out)}, sys.stdout, indent=2, sort_keys=True)
+print()

@@ -1,0 +1,153 @@
+//! target/manifest.json in dbt's v12 layout (the node keys dbt-core writes that dbtc knows).
+
+use serde_json::{Map, Value, json};
+
+use crate::db::{Db, NodeKey, Project};
+use crate::graph::dag;
+use crate::jinja::macros::{MacroLoc, macro_index};
+use crate::jinja::nodes::{
+    compiled_sql, node_config, node_info, node_relation, parsed_node, raw_code,
+};
+use crate::project::config::project_config;
+use crate::project::nodes::ResourceType;
+
+/// Builds the manifest. `compiled` adds compiled_code for nodes that compiled.
+pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
+    let graph = dag(db, project);
+    let config = project_config(db, project);
+    let mut nodes = Map::new();
+    let mut sources = Map::new();
+    for (uid, parents) in &graph.parents {
+        let key = NodeKey::new(db, uid.clone());
+        let Some(node) = node_info(db, project, key) else {
+            continue;
+        };
+        let cfg = node_config(db, project, key);
+        let rel = node_relation(db, project, key);
+        let parsed = parsed_node(db, project, key);
+        let mut n = json!({
+            "unique_id": uid,
+            "resource_type": node.resource_type.as_str(),
+            "package_name": node.package,
+            "name": node.name,
+            "path": node.path,
+            "original_file_path": node.original_file_path,
+            "fqn": node.fqn,
+            "config": cfg,
+            "tags": cfg.get("tags").cloned().unwrap_or(json!([])),
+            "description": node.patch.description,
+            "meta": cfg.get("meta").cloned().unwrap_or(json!({})),
+            "depends_on": {
+                "nodes": parents,
+                "macros": parsed.macros_called.iter().map(|(p, n)| format!("macro.{p}.{n}")).collect::<Vec<_>>(),
+            },
+            "columns": node.patch.columns.as_array().map(|cols| {
+                cols.iter().filter_map(|c| {
+                    let name = c.get("name")?.as_str()?;
+                    Some((name.to_string(), json!({
+                        "name": name,
+                        "description": c.get("description").cloned().unwrap_or(json!("")),
+                        "data_type": c.get("data_type").cloned().unwrap_or(Value::Null),
+                    })))
+                }).collect::<Map<String, Value>>()
+            }).unwrap_or_default(),
+        });
+        if let Some(rel) = rel {
+            n["database"] = rel.database.clone().into();
+            n["schema"] = rel.schema.clone().into();
+            if node.resource_type == ResourceType::Source {
+                n["identifier"] = rel.identifier.clone().into();
+            } else {
+                n["alias"] = rel.identifier.clone().into();
+            }
+            let has_relation = !matches!(
+                node.resource_type,
+                ResourceType::Analysis | ResourceType::Test
+            ) && cfg.get("materialized").and_then(Value::as_str)
+                != Some("ephemeral");
+            n["relation_name"] = if has_relation {
+                rel.render().into()
+            } else {
+                Value::Null
+            };
+        }
+        if let Some((raw, _)) = raw_code(db, node) {
+            n["raw_code"] = raw.into();
+            n["language"] = "sql".into();
+        }
+        if let Some(test) = &node.test {
+            n["test_metadata"] = json!({
+                "name": test.test_name, "namespace": test.namespace,
+                "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
+            });
+            n["column_name"] = test.column_name.clone().into();
+        }
+        if let Some(src) = &node.source {
+            n["source_name"] = src.source_name.clone().into();
+            n["loader"] = src.loader.clone().into();
+            n["source_description"] = src
+                .source_props
+                .get("description")
+                .cloned()
+                .unwrap_or(json!(""));
+            sources.insert(uid.clone(), n);
+            continue;
+        }
+        if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
+            n["compiled"] = true.into();
+            n["compiled_code"] = sql.clone().into();
+        }
+        nodes.insert(uid.clone(), n);
+    }
+    let mut macros = Map::new();
+    for (pkg, list) in &macro_index(db, project).packages {
+        for (name, loc) in list {
+            let path = match loc {
+                MacroLoc::File(f) => f
+                    .path(db)
+                    .strip_prefix(project.root(db))
+                    .unwrap_or(f.path(db))
+                    .display()
+                    .to_string(),
+                MacroLoc::Builtin(_) => "<dbtc built-in>".into(),
+            };
+            macros.insert(
+                format!("macro.{pkg}.{name}"),
+                json!({
+                    "unique_id": format!("macro.{pkg}.{name}"), "name": name, "package_name": pkg,
+                    "original_file_path": path, "resource_type": "macro",
+                }),
+            );
+        }
+    }
+    let parent_map: Map<String, Value> = graph
+        .parents
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let child_map: Map<String, Value> = graph
+        .children()
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    json!({
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+            "dbt_version": "1.11.0",
+            "generator": format!("dbtc {}", env!("CARGO_PKG_VERSION")),
+            "project_name": config.root.name,
+            "adapter_type": crate::jinja::nodes::active_target(db, project).adapter_type,
+        },
+        "nodes": nodes,
+        "sources": sources,
+        "macros": macros,
+        "docs": {},
+        "exposures": {},
+        "metrics": {},
+        "groups": {},
+        "selectors": {},
+        "disabled": {},
+        "parent_map": parent_map,
+        "child_map": child_map,
+    })
+}

@@ -1,0 +1,728 @@
+//! The dbt context of one render: `ref`, `source`, `config`, `var`, `this`, `target`,
+//! `adapter`, macros by name, and what the render collects (refs, sources, config calls,
+//! macros called). Everything here is `Send + Sync + 'static`: queries compute the inputs
+//! first and read the collected results after the render.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use minijinja::value::{Enumerator, Kwargs, Object, Value};
+use minijinja::{Error, ErrorKind, State};
+
+use super::macros::{INTERNAL_PACKAGE, MacroIndex};
+use super::relation::{Relation, RelationData};
+
+/// Parse time (`execute` false, refs recorded) or compile time (refs resolved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Parse,
+    Compile,
+}
+
+/// A `ref()` call as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RefCall {
+    pub package: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+}
+
+/// What a resolved ref points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefTarget {
+    pub relation: RelationData,
+    /// The unique_id of an ephemeral model (rendered as a CTE).
+    pub ephemeral: Option<String>,
+}
+
+/// Everything a render needs, computed by queries beforehand.
+#[derive(Debug, Clone)]
+pub struct RenderInput {
+    pub phase: Phase,
+    pub unique_id: String,
+    pub package: String,
+    pub root_package: String,
+    /// `model` in the context (the node's properties as dbt exposes them).
+    pub model: Value,
+    pub this: Option<RelationData>,
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub target: Value,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub env: Arc<BTreeMap<String, String>>,
+    pub refs: HashMap<RefCall, RefTarget>,
+    pub sources: HashMap<(String, String), RelationData>,
+    pub macros: Arc<MacroIndex>,
+    /// (package, name) -> content-addressed template name, for the macros preloaded.
+    pub templates: HashMap<(String, String), String>,
+    pub adapter_type: String,
+    /// `dispatch:` config: macro_namespace -> search order.
+    pub dispatch: HashMap<String, Vec<String>>,
+    /// `_dbt_generic_test_kwargs` for generic tests.
+    pub test_kwargs: Option<Value>,
+    /// The target relations that exist (for is_incremental / get_relation); empty before runs.
+    pub existing_relations: Arc<BTreeSet<String>>,
+    pub full_refresh: bool,
+    pub docs: Arc<HashMap<String, String>>,
+}
+
+/// What a render collected.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub refs: Vec<RefCall>,
+    pub sources: Vec<(String, String)>,
+    pub config: IndexMap<String, serde_json::Value>,
+    pub macros_called: BTreeSet<(String, String)>,
+    /// A macro the render needed but that was not preloaded.
+    pub missing: Option<(String, String)>,
+    pub introspective: bool,
+    pub ephemerals: Vec<String>,
+    /// Macro frames of the innermost error, outermost first.
+    pub frames: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+/// The shared state of one render.
+pub struct RenderState {
+    pub input: RenderInput,
+    pub collected: Mutex<Collected>,
+    /// Return values of nested macro calls (`return()`), innermost last.
+    pub returns: Mutex<Vec<Option<Value>>>,
+}
+
+impl std::fmt::Debug for RenderState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<render {}>", self.input.unique_id)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl RenderState {
+    pub fn collect(&self) -> std::sync::MutexGuard<'_, Collected> {
+        lock(&self.collected)
+    }
+}
+
+/// Marker prefix of errors that are `return()` unwinding, not failures.
+pub const RETURN_MARKER: &str = "__dbtc_return__";
+/// Marker prefix of errors for macros that were not preloaded.
+pub const MISSING_MARKER: &str = "__dbtc_missing_macro__";
+/// Prefix of errors raised by `exceptions.raise_compiler_error`.
+pub const COMPILER_ERROR_PREFIX: &str = "Compilation Error: ";
+
+/// The hidden handle by which native functions find the render state.
+#[derive(Debug)]
+pub struct Handle(pub Arc<RenderState>);
+impl Object for Handle {}
+
+pub fn render_state(state: &State) -> Result<Arc<RenderState>, Error> {
+    state
+        .lookup("__dbtc")
+        .and_then(|v| v.downcast_object_ref::<Handle>().map(|h| Arc::clone(&h.0)))
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "dbt context missing"))
+}
+
+/// The root context object of a render.
+#[derive(Debug)]
+pub struct DbtContext(pub Arc<RenderState>);
+
+impl DbtContext {
+    pub fn value(rs: &Arc<RenderState>) -> Value {
+        Value::from_object(DbtContext(Arc::clone(rs)))
+    }
+}
+
+fn json(v: &serde_json::Value) -> Value {
+    crate::jinja::to_value(v)
+}
+
+/// A native function bound to the render.
+#[derive(Debug)]
+struct Native {
+    name: &'static str,
+    rs: Arc<RenderState>,
+}
+
+impl Object for DbtContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let rs = &self.0;
+        let input = &rs.input;
+        let key = key.as_str()?;
+        let native = |name: &'static str| {
+            Value::from_object(Native {
+                name,
+                rs: Arc::clone(rs),
+            })
+        };
+        Some(match key {
+            "__dbtc" => Value::from_object(Handle(Arc::clone(rs))),
+            "ref"
+            | "source"
+            | "var"
+            | "env_var"
+            | "is_incremental"
+            | "run_query"
+            | "statement"
+            | "load_result"
+            | "doc"
+            | "should_full_refresh" => native(match key {
+                "ref" => "ref",
+                "source" => "source",
+                "var" => "var",
+                "env_var" => "env_var",
+                "is_incremental" => "is_incremental",
+                "run_query" => "run_query",
+                "statement" => "statement",
+                "load_result" => "load_result",
+                "doc" => "doc",
+                _ => "should_full_refresh",
+            }),
+            "config" => Value::from_object(ConfigObj(Arc::clone(rs))),
+            "adapter" => Value::from_object(Adapter(Arc::clone(rs))),
+            "this" => input
+                .this
+                .clone()
+                .map(Relation::value)
+                .unwrap_or(Value::from(())),
+            "target" => input.target.clone(),
+            "model" => input.model.clone(),
+            "execute" => Value::from(input.phase == Phase::Compile),
+            "project_name" => Value::from(input.root_package.clone()),
+            "invocation_id" => Value::from("00000000-0000-0000-0000-000000000000"),
+            "run_started_at" => Value::from(
+                chrono::Utc::now()
+                    .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
+                    .to_string(),
+            ),
+            "flags" => crate::jinja::to_value(serde_json::json!({
+                "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": "compile",
+                "full_refresh": input.full_refresh, "which": "compile"
+            })),
+            "graph" => crate::jinja::to_value(
+                serde_json::json!({"nodes": {}, "sources": {}, "macros": {}}),
+            ),
+            "database" => input
+                .this
+                .as_ref()
+                .and_then(|t| t.database.clone())
+                .map(Value::from)?,
+            "schema" => input
+                .this
+                .as_ref()
+                .and_then(|t| t.schema.clone())
+                .map(Value::from)?,
+            "_dbt_generic_test_kwargs" => input.test_kwargs.clone()?,
+            "selected_resources" => Value::from(Vec::<Value>::new()),
+            "dbt_version" => Value::from("1.11.0"),
+            "dbt" => Value::from_object(Namespace {
+                package: INTERNAL_PACKAGE.into(),
+                rs: Arc::clone(rs),
+            }),
+            name => {
+                if input.macros.packages.contains_key(name) {
+                    return Some(Value::from_object(Namespace {
+                        package: name.into(),
+                        rs: Arc::clone(rs),
+                    }));
+                }
+                let (package, _) = input.macros.resolve(&input.package, name)?;
+                Value::from_object(MacroProxy {
+                    package,
+                    name: name.to_string(),
+                })
+            }
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "ref", "source", "config", "var", "env_var", "this", "target", "model", "adapter",
+        ])
+    }
+}
+
+/// `package.macro` access.
+#[derive(Debug)]
+pub struct Namespace {
+    pub package: String,
+    pub rs: Arc<RenderState>,
+}
+
+impl Object for Namespace {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        self.rs.input.macros.get(&self.package, name)?;
+        Some(Value::from_object(MacroProxy {
+            package: self.package.clone(),
+            name: name.to_string(),
+        }))
+    }
+}
+
+/// A global macro: calling it evaluates the macro's own template in a nested state with
+/// the same dbt context, so the macro sees `ref`, `this`, `config`, ... of the node.
+#[derive(Debug)]
+pub struct MacroProxy {
+    pub package: String,
+    pub name: String,
+}
+
+/// Pre-rendered `caller()` body, so a macro in another template can call it.
+#[derive(Debug)]
+struct CallerBody(String);
+
+impl Object for CallerBody {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, _args: &[Value]) -> Result<Value, Error> {
+        Ok(Value::from_safe_string(self.0.clone()))
+    }
+}
+
+impl MacroProxy {
+    pub fn invoke(&self, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let rs = render_state(state)?;
+        let key = (self.package.clone(), self.name.clone());
+        let Some(template) = rs.input.templates.get(&key).cloned() else {
+            rs.collect().missing = Some(key);
+            return Err(Error::new(ErrorKind::InvalidOperation, MISSING_MARKER));
+        };
+        rs.collect().macros_called.insert(key);
+        // A `caller` from this state cannot be called from the macro's state: render it now.
+        let mut args: Vec<Value> = args.to_vec();
+        if let Some(last) = args.last()
+            && last.is_kwargs()
+            && let Ok(kwargs) = Kwargs::try_from(last.clone())
+            && let Ok(Some(caller)) = kwargs.get::<Option<Value>>("caller")
+        {
+            let body = caller.call(state, &[])?;
+            let mut map: IndexMap<String, Value> = IndexMap::new();
+            for k in kwargs.args() {
+                if k != "caller" {
+                    map.insert(k.to_string(), kwargs.peek::<Value>(k)?);
+                }
+            }
+            map.insert(
+                "caller".into(),
+                Value::from_object(CallerBody(body.to_string())),
+            );
+            *args.last_mut().expect("kwargs") = Value::from(Kwargs::from_iter(map));
+        }
+        let tmpl = state.env().get_template(&template)?;
+        let ctx = DbtContext::value(&rs);
+        let mut captured = tmpl.render_captured(ctx)?;
+        lock(&rs.returns).push(None);
+        let result = captured.with_state_mut(|st| st.call_macro(&self.name, &args));
+        let returned = lock(&rs.returns).pop().flatten();
+        match (result, returned) {
+            (_, Some(value)) => Ok(value),
+            (Ok(out), None) => Ok(Value::from_safe_string(out)),
+            (Err(err), None) => {
+                if err.detail().is_none_or(|d| !d.starts_with(MISSING_MARKER)) {
+                    let mut c = rs.collect();
+                    if c.frames.is_empty() {
+                        c.frames.push((self.package.clone(), self.name.clone()));
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Object for MacroProxy {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        self.invoke(state, args)
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "name" => Some(Value::from(self.name.clone())),
+            "package_name" => Some(Value::from(self.package.clone())),
+            _ => None,
+        }
+    }
+}
+
+fn kwargs_of(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
+    match args.last() {
+        Some(last) if last.is_kwargs() => (
+            args[..args.len() - 1].to_vec(),
+            Kwargs::try_from(last.clone()).ok(),
+        ),
+        _ => (args.to_vec(), None),
+    }
+}
+
+fn str_arg(v: Option<&Value>, what: &str) -> Result<String, Error> {
+    v.and_then(|v| v.as_str().map(str::to_string))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::MissingArgument,
+                format!("{what} must be a string"),
+            )
+        })
+}
+
+pub fn compiler_error(msg: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{COMPILER_ERROR_PREFIX}{msg}"),
+    )
+}
+
+impl Object for Native {
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let rs = &self.rs;
+        let input = &rs.input;
+        let (pos, kwargs) = kwargs_of(args);
+        let kw = |name: &str| -> Option<Value> {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>(name).ok().flatten())
+        };
+        match self.name {
+            "ref" => {
+                let version = kw("v").or_else(|| kw("version")).map(|v| v.to_string());
+                let call = match pos.as_slice() {
+                    [name] => RefCall {
+                        package: None,
+                        name: str_arg(Some(name), "ref() name")?,
+                        version,
+                    },
+                    [pkg, name] => RefCall {
+                        package: Some(str_arg(Some(pkg), "ref() package")?),
+                        name: str_arg(Some(name), "ref() name")?,
+                        version,
+                    },
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidOperation,
+                            "ref() takes 1 or 2 arguments",
+                        ));
+                    }
+                };
+                rs.collect().refs.push(call.clone());
+                if input.phase == Phase::Parse {
+                    let placeholder = RelationData::new(
+                        input
+                            .target
+                            .get_attr("database")
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .as_deref()
+                            .unwrap_or(""),
+                        input
+                            .target
+                            .get_attr("schema")
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .as_deref()
+                            .unwrap_or(""),
+                        &call.name,
+                    );
+                    return Ok(Relation::value(placeholder));
+                }
+                let lookup = input.refs.get(&call).or_else(|| {
+                    input.refs.get(&RefCall {
+                        version: None,
+                        ..call.clone()
+                    })
+                });
+                match lookup {
+                    Some(target) => {
+                        if let Some(uid) = &target.ephemeral {
+                            rs.collect().ephemerals.push(uid.clone());
+                        }
+                        Ok(Relation::value(target.relation.clone()))
+                    }
+                    None => Err(compiler_error(format!(
+                        "Model '{}' depends on a node named '{}' which was not found",
+                        input.unique_id, call.name
+                    ))),
+                }
+            }
+            "source" => {
+                let [src, table] = pos.as_slice() else {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "source() takes 2 arguments",
+                    ));
+                };
+                let key = (
+                    str_arg(Some(src), "source name")?,
+                    str_arg(Some(table), "table name")?,
+                );
+                rs.collect().sources.push(key.clone());
+                match input.sources.get(&key) {
+                    Some(rel) => Ok(Relation::value(rel.clone())),
+                    None if input.phase == Phase::Parse => {
+                        Ok(Relation::value(RelationData::new("", &key.0, &key.1)))
+                    }
+                    None => Err(compiler_error(format!(
+                        "Model '{}' depends on a source named '{}.{}' which was not found",
+                        input.unique_id, key.0, key.1
+                    ))),
+                }
+            }
+            "var" => {
+                let name = str_arg(pos.first(), "var() name")?;
+                match input.vars.get(&name) {
+                    Some(v) => Ok(json(v)),
+                    None => match pos.get(1) {
+                        Some(default) => Ok(default.clone()),
+                        None if input.phase == Phase::Parse => Ok(Value::from(())),
+                        None => Err(compiler_error(format!(
+                            "Required var '{name}' not found in config:\nVars supplied to {} = {{}}",
+                            input.unique_id
+                        ))),
+                    },
+                }
+            }
+            "env_var" => {
+                let name = str_arg(pos.first(), "env_var() name")?;
+                match input.env.get(&name) {
+                    Some(v) => Ok(Value::from(v.clone())),
+                    None => match pos.get(1).cloned().or_else(|| kw("default")) {
+                        Some(d) => Ok(d),
+                        None => Err(compiler_error(format!(
+                            "Env var required but not provided: '{name}'"
+                        ))),
+                    },
+                }
+            }
+            "is_incremental" => {
+                let materialized = input
+                    .config
+                    .get("materialized")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                let exists = input
+                    .this
+                    .as_ref()
+                    .is_some_and(|t| input.existing_relations.contains(&t.render()));
+                Ok(Value::from(
+                    input.phase == Phase::Compile
+                        && materialized == "incremental"
+                        && exists
+                        && !input.full_refresh,
+                ))
+            }
+            "should_full_refresh" => {
+                let cfg = input.config.get("full_refresh").and_then(|v| v.as_bool());
+                Ok(Value::from(cfg.unwrap_or(input.full_refresh)))
+            }
+            "run_query" => {
+                rs.collect().introspective = true;
+                Ok(Value::from(()))
+            }
+            "statement" => {
+                rs.collect().introspective = true;
+                if let Some(caller) = kw("caller") {
+                    let _ = caller.call(state, &[])?;
+                }
+                Ok(Value::from(""))
+            }
+            "load_result" => {
+                rs.collect().introspective = true;
+                Ok(Value::from(()))
+            }
+            "doc" => {
+                let name = str_arg(pos.last(), "doc() name")?;
+                Ok(Value::from(
+                    input.docs.get(&name).cloned().unwrap_or_default(),
+                ))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownFunction)),
+        }
+    }
+}
+
+/// `config`: callable (records config), with `get` and `require`.
+#[derive(Debug)]
+struct ConfigObj(Arc<RenderState>);
+
+fn to_json(v: &Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+impl Object for ConfigObj {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (pos, kwargs) = kwargs_of(args);
+        let mut c = self.0.collect();
+        if let Some(first) = pos.first()
+            && let Ok(iter) = first.try_iter()
+        {
+            for key in iter {
+                if let (Some(k), Ok(v)) = (key.as_str(), first.get_item(&key)) {
+                    c.config.insert(k.to_string(), to_json(&v));
+                }
+            }
+        }
+        if let Some(kwargs) = kwargs {
+            for k in kwargs.args() {
+                let v: Value = kwargs.peek(k)?;
+                c.config.insert(k.to_string(), to_json(&v));
+            }
+        }
+        Ok(Value::from(""))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (pos, kwargs) = kwargs_of(args);
+        let key = str_arg(pos.first(), "config key")?;
+        let collected = self.0.collect().config.get(&key).cloned();
+        let value = collected.or_else(|| self.0.input.config.get(&key).cloned());
+        match method {
+            "get" => {
+                let default = pos.get(1).cloned().or_else(|| {
+                    kwargs
+                        .as_ref()
+                        .and_then(|k| k.get::<Option<Value>>("default").ok().flatten())
+                });
+                Ok(match value {
+                    Some(v) if !v.is_null() => json(&v),
+                    _ => default.unwrap_or(Value::from(())),
+                })
+            }
+            "require" => match value {
+                Some(v) if !v.is_null() => Ok(json(&v)),
+                _ => Err(compiler_error(format!(
+                    "Required config '{key}' was not found for node {}",
+                    self.0.input.unique_id
+                ))),
+            },
+            "set" => Ok(Value::from("")),
+            "meta_get" => {
+                let meta = self
+                    .0
+                    .input
+                    .config
+                    .get("meta")
+                    .and_then(|m| m.get(&key))
+                    .cloned();
+                Ok(meta
+                    .map(|v| json(&v))
+                    .or_else(|| pos.get(1).cloned())
+                    .unwrap_or(Value::from(())))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        let v = self.0.input.config.get(key)?;
+        Some(json(v))
+    }
+}
+
+/// `adapter`: dispatch, quote, and relation lookups answered without a database.
+#[derive(Debug)]
+struct Adapter(Arc<RenderState>);
+
+impl Adapter {
+    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
+        let input = &self.0.input;
+        let prefixes = [input.adapter_type.as_str(), "default"];
+        let packages: Vec<Option<String>> = match namespace {
+            None => vec![None],
+            Some(ns) => match input.dispatch.get(ns) {
+                Some(order) => order.iter().cloned().map(Some).collect(),
+                None => vec![Some(ns.to_string())],
+            },
+        };
+        let (short, explicit_pkg) = match name.split_once('.') {
+            Some((pkg, n)) => (n, Some(pkg)),
+            None => (name, None),
+        };
+        for package in &packages {
+            for prefix in prefixes {
+                let candidate = format!("{prefix}__{short}");
+                let pkg = explicit_pkg.map(str::to_string).or_else(|| package.clone());
+                let found = match &pkg {
+                    Some(p) => input.macros.get(p, &candidate).map(|_| p.clone()),
+                    None => input
+                        .macros
+                        .resolve(&input.package, &candidate)
+                        .map(|(p, _)| p),
+                };
+                if let Some(package) = found {
+                    return Ok(Value::from_object(MacroProxy {
+                        package,
+                        name: candidate,
+                    }));
+                }
+            }
+        }
+        let searched: Vec<String> = prefixes.iter().map(|p| format!("{p}__{short}")).collect();
+        Err(compiler_error(format!(
+            "In dispatch: No macro named '{short}' found within namespace: '{}'\n    Searched for: {}",
+            namespace.unwrap_or(&input.root_package),
+            searched.join(", ")
+        )))
+    }
+}
+
+impl Object for Adapter {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "type" => Some(Value::from(self.0.input.adapter_type.clone())),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (pos, kwargs) = kwargs_of(args);
+        let kw = |name: &str| -> Option<Value> {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>(name).ok().flatten())
+        };
+        match method {
+            "dispatch" => {
+                let name = str_arg(
+                    pos.first().or(kw("macro_name").as_ref()),
+                    "dispatch macro name",
+                )?;
+                let ns = pos.get(1).cloned().or_else(|| kw("macro_namespace"));
+                let ns = ns.as_ref().and_then(|v| v.as_str().map(str::to_string));
+                self.dispatch(&name, ns.as_deref())
+            }
+            "quote" => {
+                let s = str_arg(pos.first(), "identifier")?;
+                Ok(Value::from(format!("\"{s}\"")))
+            }
+            "type" => Ok(Value::from(self.0.input.adapter_type.clone())),
+            "get_relation" | "load_relation" | "get_relation_or_none" => {
+                // Without a database, only relations built in this run could exist.
+                Ok(Value::from(()))
+            }
+            "get_columns_in_relation" => {
+                self.0.collect().introspective = true;
+                Ok(Value::from(Vec::<Value>::new()))
+            }
+            "check_schema_exists" => Ok(Value::from(false)),
+            "list_relations_without_caching" | "get_missing_columns" => {
+                Ok(Value::from(Vec::<Value>::new()))
+            }
+            "already_exists" => Ok(Value::from(false)),
+            "standardize_grants_dict" => Ok(pos.first().cloned().unwrap_or(Value::from(()))),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("adapter has no method `{method}`"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The minijinja environment, the dbt context, macros and dispatch, built-in macros, and
+//! the per-node render queries.
+
+pub mod blocks;
+pub mod builtin_files;
+pub mod compat;
+pub mod context;
+pub mod env;
+pub mod macros;
+pub mod nodes;
+pub mod relation;
+pub mod render;
+
+/// Any serializable value as a minijinja value.
+pub fn to_value<T: serde::Serialize>(value: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}

@@ -1,0 +1,673 @@
+//! Per-node queries: the node's info and raw code, the parse-time render (refs, sources,
+//! config calls), the resolved config, the relation it builds, and the compile-time render.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::context::{Phase, RefCall, RefTarget, RenderInput};
+use super::macros::{INTERNAL_PACKAGE, macro_index};
+use super::relation::RelationData;
+use super::render::{TemplateOrigin, render};
+use crate::db::{Db, NodeKey, Project};
+use crate::diagnostics::Diagnostic;
+use crate::project::config::project_config;
+use crate::project::node_config::{merge_config, path_config};
+use crate::project::nodes::{NodeInfo, ResourceType, node_index, snapshot_blocks};
+use crate::project::profiles::{Target, target};
+
+/// One node's info, projected out of the index (backdates when unchanged).
+#[salsa::tracked(returns(ref))]
+pub fn node_info(db: &dyn Db, project: Project, key: NodeKey) -> Option<NodeInfo> {
+    node_index(db, project)
+        .nodes
+        .get(key.unique_id(db))
+        .cloned()
+}
+
+/// Every node key in discovery order.
+#[salsa::tracked(returns(ref))]
+pub fn all_nodes(db: &dyn Db, project: Project) -> Vec<NodeKey> {
+    node_index(db, project)
+        .nodes
+        .keys()
+        .map(|uid| NodeKey::new(db, uid.clone()))
+        .collect()
+}
+
+/// The active target, or DuckDB in memory when profiles.yml is missing or broken (the
+/// profile diagnostic is reported separately).
+pub fn active_target(db: &dyn Db, project: Project) -> Target {
+    match target(db, project) {
+        Ok(t) => t.clone(),
+        Err(_) => Target::fallback(&project_config(db, project).root.name),
+    }
+}
+
+/// The Jinja template of a node and where it is: model/analysis/singular test files,
+/// snapshot blocks, or the synthesized call of a generic test.
+pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)> {
+    let file = node.file?;
+    let text = file.text(db).clone();
+    let origin = |line_offset: usize| TemplateOrigin {
+        file: file.path(db).clone(),
+        line_offset,
+        file_text: text.clone(),
+    };
+    match node.resource_type {
+        ResourceType::Model | ResourceType::Analysis => Some((text.to_string(), origin(1))),
+        ResourceType::Test if node.test.is_none() => Some((text.to_string(), origin(1))),
+        ResourceType::Test => {
+            let test = node.test.as_ref()?;
+            let mut kwargs = Vec::new();
+            for (k, v) in &test.kwargs {
+                // dbt renders every test argument except column_name.
+                let expr = if k == "column_name" {
+                    jinja_literal(v)
+                } else {
+                    kwarg_expr(v)
+                };
+                kwargs.push(format!(
+                    "{}: {}",
+                    jinja_literal(&Value::String(k.clone())),
+                    expr
+                ));
+            }
+            let macro_name = match &test.namespace {
+                Some(ns) => format!("{ns}.test_{}", test.test_name),
+                None => format!("test_{}", test.test_name),
+            };
+            let line = node
+                .patch
+                .yml
+                .as_ref()
+                .and_then(|_| crate::project::yaml::find_line(&text, &test.test_name))
+                .map_or(1, |s| s.line);
+            Some((
+                format!(
+                    "{{% set _dbt_generic_test_kwargs = {{{}}} %}}{{{{ {macro_name}(**_dbt_generic_test_kwargs) }}}}",
+                    kwargs.join(", ")
+                ),
+                TemplateOrigin {
+                    file: file.path(db).clone(),
+                    line_offset: line,
+                    file_text: text.clone(),
+                },
+            ))
+        }
+        ResourceType::Snapshot => {
+            let blocks = crate::jinja::blocks::find_blocks(&text).0;
+            let (name, _) = snapshot_blocks(&text).into_iter().nth(node.block?)?;
+            let block = blocks
+                .into_iter()
+                .find(|b| b.kind == "snapshot" && b.name == name)?;
+            let line = text[..block.body_start].matches('\n').count() + 1;
+            Some((
+                text[block.body_start..block.body_end].to_string(),
+                origin(line),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A Jinja literal for a JSON value.
+fn jinja_literal(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(kwarg_expr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    jinja_literal(&Value::String(k.clone())),
+                    kwarg_expr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A test argument as a Jinja expression: `"{{ expr }}"` strings become the expression
+/// (dbt renders test arguments), anything else a literal.
+fn kwarg_expr(v: &Value) -> String {
+    if let Value::String(s) = v {
+        let t = s.trim();
+        if let Some(inner) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}"))
+            && !inner.contains("{{")
+            && !inner.contains("}}")
+        {
+            return format!("({})", inner.trim());
+        }
+        if looks_like_function(t) {
+            return format!("({t})");
+        }
+    }
+    jinja_literal(v)
+}
+
+/// dbt's `looks_like_func`: a test argument such as `ref('x')` is rendered as Jinja.
+fn looks_like_function(s: &str) -> bool {
+    ["env_var", "ref", "var", "source", "doc"].iter().any(|f| {
+        s.strip_prefix(f)
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.starts_with('(') && rest.ends_with(')') && rest.len() > 2)
+    })
+}
+
+/// Variables visible to a node of `package` (dbt's order: the package's own vars, the root
+/// project's global vars, the root's `package:` scoped vars, then `--vars`).
+fn vars_for(db: &dyn Db, project: Project, package: &str) -> Map<String, Value> {
+    let config = project_config(db, project);
+    let mut out = Map::new();
+    let package_names: BTreeSet<&str> = config.all().map(|p| p.name.as_str()).collect();
+    let mut take = |vars: Option<&Value>, scoped_to: Option<&str>| {
+        let Some(Value::Object(vars)) = vars else {
+            return;
+        };
+        for (k, v) in vars {
+            if package_names.contains(k.as_str()) {
+                if Some(k.as_str()) == scoped_to
+                    && let Value::Object(scoped) = v
+                {
+                    for (sk, sv) in scoped {
+                        out.insert(sk.clone(), sv.clone());
+                    }
+                }
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    };
+    if let Some(pkg) = config.package(package)
+        && !pkg.is_root
+    {
+        take(pkg.section("vars"), Some(package));
+    }
+    take(config.root.section("vars"), Some(package));
+    if let Value::Object(cli) = &project.settings(db).cli_vars {
+        for (k, v) in cli {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+fn dispatch_config(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>> {
+    let mut out = HashMap::new();
+    if let Some(Value::Array(entries)) = project_config(db, project).root.section("dispatch") {
+        for entry in entries {
+            if let (Some(ns), Some(Value::Array(order))) = (
+                entry.get("macro_namespace").and_then(Value::as_str),
+                entry.get("search_order"),
+            ) {
+                out.insert(
+                    ns.to_string(),
+                    order
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The `model` object of the context.
+fn model_value(
+    node: &NodeInfo,
+    config: &Map<String, Value>,
+    relation: Option<&RelationData>,
+    raw: &str,
+) -> minijinja::Value {
+    let mut m = serde_json::json!({
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "package_name": node.package,
+        "resource_type": node.resource_type.as_str(),
+        "original_file_path": node.original_file_path,
+        "path": node.path,
+        "fqn": node.fqn,
+        "config": config,
+        "tags": config.get("tags").cloned().unwrap_or(Value::Array(vec![])),
+        "description": node.patch.description,
+        "raw_code": raw,
+        "raw_sql": raw,
+        "language": "sql",
+        "columns": {},
+        "meta": config.get("meta").cloned().unwrap_or(Value::Object(Map::new())),
+    });
+    if let Some(rel) = relation {
+        m["database"] = rel.database.clone().into();
+        m["schema"] = rel.schema.clone().into();
+        m["alias"] = rel.identifier.clone().into();
+        m["identifier"] = rel.identifier.clone().into();
+    }
+    if let Some(test) = &node.test {
+        m["test_metadata"] = serde_json::json!({
+            "name": test.test_name, "namespace": test.namespace,
+            "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
+        });
+        m["column_name"] = test.column_name.clone().into();
+    }
+    crate::jinja::to_value(m)
+}
+
+fn base_input(
+    db: &dyn Db,
+    project: Project,
+    node: &NodeInfo,
+    phase: Phase,
+    config: Map<String, Value>,
+) -> RenderInput {
+    let target = active_target(db, project);
+    let root = project_config(db, project).root.name.clone();
+    RenderInput {
+        phase,
+        unique_id: node.unique_id.clone(),
+        package: node.package.clone(),
+        root_package: root,
+        model: minijinja::Value::from(()),
+        this: None,
+        config,
+        target: crate::jinja::to_value(target.to_jinja()),
+        vars: vars_for(db, project, &node.package),
+        env: Arc::new(project.settings(db).env.clone()),
+        refs: HashMap::new(),
+        sources: HashMap::new(),
+        macros: macro_index(db, project),
+        templates: HashMap::new(),
+        adapter_type: target.adapter_type.clone(),
+        dispatch: dispatch_config(db, project),
+        test_kwargs: None,
+        existing_relations: Arc::new(BTreeSet::new()),
+        full_refresh: false,
+        docs: Arc::new(HashMap::new()),
+    }
+}
+
+/// The parse-time render of a node: its refs, sources and config() calls (dbt renders
+/// with `execute = false`). Position-free apart from its diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedNode {
+    pub refs: Vec<RefCall>,
+    pub sources: Vec<(String, String)>,
+    pub config_calls: Map<String, Value>,
+    pub introspective: bool,
+    pub macros_called: BTreeSet<(String, String)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The project- and yml-level config of a node (before in-file config()).
+#[salsa::tracked(returns(ref))]
+pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, Value> {
+    let Some(node) = node_info(db, project, key) else {
+        return Map::new();
+    };
+    let config = project_config(db, project);
+    let vars = vars_for(db, project, &node.package);
+    let render = move |s: &str| -> Option<Value> {
+        let mut env = minijinja::Environment::new();
+        let vars = vars.clone();
+        env.add_function(
+            "var",
+            move |name: String, default: Option<minijinja::Value>| {
+                vars.get(&name)
+                    .map(crate::jinja::to_value)
+                    .or(default)
+                    .unwrap_or(minijinja::Value::from(()))
+            },
+        );
+        let out = env.render_str(s, ()).ok()?;
+        Some(match out.trim() {
+            "True" | "true" => Value::Bool(true),
+            "False" | "false" => Value::Bool(false),
+            t => Value::String(t.to_string()),
+        })
+    };
+    path_config(config, node, &render)
+}
+
+/// Parse-time render of a node. Reads the node's template, the macros it may call, its
+/// base config and the project settings.
+#[salsa::tracked(returns(ref))]
+pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
+    let Some(node) = node_info(db, project, key) else {
+        return ParsedNode::default();
+    };
+    let Some((source, origin)) = raw_code(db, node) else {
+        return ParsedNode::default();
+    };
+    let config = base_config(db, project, key).clone();
+    let mut input = base_input(db, project, node, Phase::Parse, config.clone());
+    input.model = model_value(node, &config, None, &source);
+    let result = render(db, project, input, &node.unique_id, &source, &origin);
+    let c = result.collected;
+    let mut refs = c.refs;
+    refs.dedup();
+    let mut sources = c.sources;
+    sources.dedup();
+    ParsedNode {
+        refs,
+        sources,
+        config_calls: c.config.into_iter().collect(),
+        introspective: c.introspective,
+        macros_called: c.macros_called,
+        diagnostics: result.output.err().into_iter().collect(),
+    }
+}
+
+/// The final config of a node: base config < in-file config() calls.
+#[salsa::tracked(returns(ref))]
+pub fn node_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, Value> {
+    let mut config = base_config(db, project, key).clone();
+    merge_config(&mut config, &parsed_node(db, project, key).config_calls);
+    config
+}
+
+fn str_of<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    config.get(key).and_then(Value::as_str)
+}
+
+/// The relation a node builds (or a source points at), with dbt's generate_*_name
+/// macros. Reads the node's config and, when the project overrides them, those macros.
+#[salsa::tracked(returns(ref))]
+pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<RelationData> {
+    let node = node_info(db, project, key).as_ref()?;
+    let target = active_target(db, project);
+    let config = node_config(db, project, key);
+    let root = project_config(db, project);
+    let quoting = |config_quoting: Option<&Value>| {
+        let project_quoting = root.root.section("quoting");
+        let get = |k: &str| -> bool {
+            config_quoting
+                .and_then(|q| q.get(k))
+                .or_else(|| project_quoting.and_then(|q| q.get(k)))
+                .and_then(Value::as_bool)
+                .unwrap_or(true)
+        };
+        (get("database"), get("schema"), get("identifier"))
+    };
+    if let Some(src) = &node.source {
+        let mut rel = RelationData::new(
+            src.database.as_deref().unwrap_or(&target.database),
+            &src.schema,
+            &src.identifier,
+        );
+        let mut q = src
+            .source_props
+            .get("quoting")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
+        if let (Value::Object(base), Some(Value::Object(table_q))) =
+            (&mut q, src.table_props.get("quoting"))
+        {
+            for (k, v) in table_q {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let (d, s, i) = quoting(Some(&q));
+        (rel.quote_database, rel.quote_schema, rel.quote_identifier) = (d, s, i);
+        return Some(rel);
+    }
+    let index = macro_index(db, project);
+    let generated =
+        |macro_name: &str, custom: Option<&str>, fallback: &dyn Fn() -> String| -> String {
+            match index.resolve(&node.package, macro_name) {
+                Some((pkg, _)) if pkg != INTERNAL_PACKAGE => {
+                    let custom_lit = custom.map_or("none".to_string(), |c| {
+                        jinja_literal(&Value::String(c.into()))
+                    });
+                    let tmpl = format!("{{{{ {macro_name}({custom_lit}, model) }}}}");
+                    let mut input = base_input(db, project, node, Phase::Compile, config.clone());
+                    input.model = model_value(node, config, None, "");
+                    let origin = TemplateOrigin {
+                        file: node.file.map(|f| f.path(db).clone()).unwrap_or_default(),
+                        line_offset: 1,
+                        file_text: Arc::from(""),
+                    };
+                    match render(db, project, input, macro_name, &tmpl, &origin).output {
+                        Ok(s) => s.trim().to_string(),
+                        Err(_) => fallback(),
+                    }
+                }
+                _ => fallback(),
+            }
+        };
+    let custom_db = str_of(config, "database");
+    let custom_schema = str_of(config, "schema");
+    let custom_alias = str_of(config, "alias");
+    let database = generated("generate_database_name", custom_db, &|| {
+        custom_db.unwrap_or(&target.database).to_string()
+    });
+    let schema = generated(
+        "generate_schema_name",
+        custom_schema,
+        &|| match custom_schema {
+            Some(c) => format!("{}_{}", target.schema, c.trim()),
+            None => target.schema.clone(),
+        },
+    );
+    let alias = generated("generate_alias_name", custom_alias, &|| {
+        custom_alias.unwrap_or(&node.name).to_string()
+    });
+    let mut rel = RelationData::new(&database, &schema, &alias);
+    let (d, s, i) = quoting(config.get("quoting"));
+    (rel.quote_database, rel.quote_schema, rel.quote_identifier) = (d, s, i);
+    Some(rel)
+}
+
+/// A compile-time render before ephemeral CTEs are injected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenderedNode {
+    pub sql: Option<String>,
+    /// unique_ids of ephemeral models referenced, in first-use order.
+    pub ephemerals: Vec<String>,
+    pub introspective: bool,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Compile-time render of a node (execute = true, refs resolved to relations). Reads the
+/// node's template and config, and for each ref/source the parent's relation and config.
+#[salsa::tracked(returns(ref))]
+pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+    let Some(node) = node_info(db, project, key) else {
+        return RenderedNode::default();
+    };
+    let Some((source, origin)) = raw_code(db, node) else {
+        return RenderedNode::default();
+    };
+    let parsed = parsed_node(db, project, key);
+    if !parsed.diagnostics.is_empty() {
+        return RenderedNode {
+            diagnostics: parsed.diagnostics.clone(),
+            ..RenderedNode::default()
+        };
+    }
+    let config = node_config(db, project, key).clone();
+    let index = node_index(db, project);
+    let root_name = &project_config(db, project).root.name;
+    let mut input = base_input(db, project, node, Phase::Compile, config.clone());
+    let this = node_relation(db, project, key).clone();
+    input.model = model_value(node, &config, this.as_ref(), &source);
+    input.this = this;
+    for call in &parsed.refs {
+        let pkg = call.package.as_deref().or(if node.package != *root_name {
+            Some(node.package.as_str())
+        } else {
+            None
+        });
+        let target_node = index
+            .find_ref(root_name, pkg, &call.name)
+            .or_else(|| index.find_ref(root_name, call.package.as_deref(), &call.name));
+        let Some(target_node) = target_node else {
+            continue;
+        };
+        let pkey = NodeKey::new(db, target_node.unique_id.clone());
+        let Some(rel) = node_relation(db, project, pkey).clone() else {
+            continue;
+        };
+        let ephemeral = (str_of(node_config(db, project, pkey), "materialized")
+            == Some("ephemeral"))
+        .then(|| target_node.unique_id.clone());
+        let mut rel = rel;
+        if ephemeral.is_some() {
+            rel.cte_name = Some(format!("__dbt__cte__{}", target_node.name));
+        }
+        input.refs.insert(
+            call.clone(),
+            RefTarget {
+                relation: rel,
+                ephemeral,
+            },
+        );
+    }
+    for (src, table) in &parsed.sources {
+        if let Some(s) = index.find_source(src, table) {
+            let skey = NodeKey::new(db, s.unique_id.clone());
+            if let Some(rel) = node_relation(db, project, skey) {
+                input
+                    .sources
+                    .insert((src.clone(), table.clone()), rel.clone());
+            }
+        }
+    }
+    let result = render(db, project, input, &node.unique_id, &source, &origin);
+    let mut ephemerals = Vec::new();
+    for e in result.collected.ephemerals {
+        if !ephemerals.contains(&e) {
+            ephemerals.push(e);
+        }
+    }
+    match result.output {
+        Ok(sql) => RenderedNode {
+            sql: Some(sql),
+            ephemerals,
+            introspective: result.collected.introspective,
+            diagnostics: Vec::new(),
+        },
+        Err(diag) => RenderedNode {
+            sql: None,
+            ephemerals,
+            introspective: result.collected.introspective,
+            diagnostics: vec![diag],
+        },
+    }
+}
+
+/// The compiled SQL of a node, with ephemeral models injected as `__dbt__cte__` CTEs the
+/// way dbt-core does it (dependencies first, after the model's own `with`).
+#[salsa::tracked(returns(ref))]
+pub fn compiled_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+    let rendered = rendered_node(db, project, key).clone();
+    let Some(sql) = &rendered.sql else {
+        return rendered;
+    };
+    if rendered.ephemerals.is_empty() {
+        return rendered;
+    }
+    let mut ctes: Vec<(String, String)> = Vec::new();
+    let mut diagnostics = Vec::new();
+    collect_ctes(
+        db,
+        project,
+        &rendered.ephemerals,
+        &mut ctes,
+        &mut diagnostics,
+        0,
+    );
+    let cte_sql: Vec<String> = ctes
+        .iter()
+        .map(|(name, body)| format!(" {name} as (\n{body}\n)"))
+        .collect();
+    let joined = cte_sql.join(", ");
+    let sql = match find_with(sql) {
+        Some(pos) => format!(
+            "{} {}, {}",
+            &sql[..pos + 4],
+            joined,
+            sql[pos + 4..].trim_start()
+        ),
+        None => format!("with{joined} {sql}"),
+    };
+    RenderedNode {
+        sql: Some(sql),
+        diagnostics: [rendered.diagnostics, diagnostics].concat(),
+        ..rendered
+    }
+}
+
+fn collect_ctes(
+    db: &dyn Db,
+    project: Project,
+    ephemerals: &[String],
+    out: &mut Vec<(String, String)>,
+    diags: &mut Vec<Diagnostic>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    for uid in ephemerals {
+        let key = NodeKey::new(db, uid.clone());
+        let rendered = rendered_node(db, project, key);
+        collect_ctes(db, project, &rendered.ephemerals, out, diags, depth + 1);
+        let Some(node) = node_info(db, project, key) else {
+            continue;
+        };
+        let name = format!("__dbt__cte__{}", node.name);
+        if out.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        match &rendered.sql {
+            Some(sql) => out.push((name, sql.clone())),
+            None => diags.extend(rendered.diagnostics.iter().cloned()),
+        }
+    }
+}
+
+/// The byte offset of the first top-level `with` keyword, skipping comments and strings.
+fn find_with(sql: &str) -> Option<usize> {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |p| i + 2 + p + 2);
+            }
+            b'\'' | b'"' => {
+                let q = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                return sql[start..i].eq_ignore_ascii_case("with").then_some(start);
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}

@@ -1,0 +1,217 @@
+//! Running one render: preloading the macros a template may call (as salsa reads, so the
+//! render depends on exactly those macros), retrying when a render needs a macro that was
+//! not predicted, and turning minijinja errors into diagnostics at file:line:col.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::context::{Collected, DbtContext, MISSING_MARKER, RenderInput, RenderState};
+use super::env::{ENV, error_message, is_return, register_template};
+use super::macros::{MacroIndex, candidate_names, macro_candidates, macro_position, macro_source};
+use crate::db::{Db, MacroKey, Project};
+use crate::diagnostics::{Diagnostic, Span, codes};
+
+/// Where the template being rendered came from, for error positions.
+#[derive(Debug, Clone)]
+pub struct TemplateOrigin {
+    pub file: PathBuf,
+    /// 1-based line of the template's first line in the file.
+    pub line_offset: usize,
+    /// The file's text (to compute spans).
+    pub file_text: Arc<str>,
+}
+
+/// The result of a render.
+#[derive(Debug)]
+pub struct RenderResult {
+    pub output: Result<String, Diagnostic>,
+    pub collected: Collected,
+    pub macros_read: BTreeSet<(String, String)>,
+}
+
+/// The macros `words` may name, from a node of `package`.
+fn resolve_words(
+    index: &MacroIndex,
+    words: &BTreeSet<String>,
+    out: &mut BTreeSet<(String, String)>,
+) {
+    for word in words {
+        if let Some(list) = index.by_word.get(word) {
+            out.extend(list.iter().cloned());
+        }
+    }
+}
+
+/// Predicts the macros a template may call: its words, then the words of those macros,
+/// transitively. Reads `macro_candidates` of every predicted macro.
+fn predict(
+    db: &dyn Db,
+    project: Project,
+    index: &MacroIndex,
+    source: &str,
+) -> BTreeSet<(String, String)> {
+    let mut predicted = BTreeSet::new();
+    resolve_words(index, &candidate_names(source), &mut predicted);
+    let mut queue: Vec<(String, String)> = predicted.iter().cloned().collect();
+    while let Some((pkg, name)) = queue.pop() {
+        let key = MacroKey::new(db, pkg, name);
+        let mut next = BTreeSet::new();
+        resolve_words(index, macro_candidates(db, project, key), &mut next);
+        for m in next {
+            if predicted.insert(m.clone()) {
+                queue.push(m);
+            }
+        }
+    }
+    predicted
+}
+
+/// Renders `source` with the dbt context of `input`.
+pub fn render(
+    db: &dyn Db,
+    project: Project,
+    mut input: RenderInput,
+    template_name: &str,
+    source: &str,
+    origin: &TemplateOrigin,
+) -> RenderResult {
+    let source = super::compat::rewrite_template(source);
+    let index = Arc::clone(&input.macros);
+    let mut wanted = predict(db, project, &index, &source);
+    let mut loaded: HashMap<(String, String), String> = HashMap::new();
+    for _attempt in 0..64 {
+        for (pkg, name) in &wanted {
+            if loaded.contains_key(&(pkg.clone(), name.clone())) {
+                continue;
+            }
+            let key = MacroKey::new(db, pkg.clone(), name.clone());
+            if let Some(src) = macro_source(db, project, key) {
+                register_template(&src.template_name, &src.text);
+                loaded.insert((pkg.clone(), name.clone()), src.template_name.clone());
+            }
+        }
+        input.templates = loaded.clone();
+        let rs = Arc::new(RenderState {
+            input: input.clone(),
+            collected: Mutex::new(Collected::default()),
+            returns: Mutex::new(Vec::new()),
+        });
+        let result = ENV
+            .template_from_named_str(template_name, &source)
+            .and_then(|tmpl| tmpl.render(DbtContext::value(&rs)));
+        let mut collected = std::mem::take(&mut *rs.collect());
+        if let Some(missing) = collected.missing.take()
+            && !loaded.contains_key(&missing)
+            && index.get(&missing.0, &missing.1).is_some()
+            && !wanted.contains(&missing)
+        {
+            wanted.insert(missing);
+            continue;
+        }
+        let output = match result {
+            Ok(sql) => Ok(sql),
+            Err(err) if is_return(&err) => Ok(String::new()),
+            Err(err) => Err(to_diagnostic(
+                db,
+                project,
+                &err,
+                origin,
+                &input.unique_id,
+                &collected,
+            )),
+        };
+        return RenderResult {
+            output,
+            collected,
+            macros_read: wanted,
+        };
+    }
+    RenderResult {
+        output: Err(
+            Diagnostic::error(codes::JINJA_RENDER, "macro resolution did not converge")
+                .at(&origin.file, None),
+        ),
+        collected: Collected::default(),
+        macros_read: wanted,
+    }
+}
+
+/// A minijinja error as a diagnostic pointing into the template's file (or the macro's).
+fn to_diagnostic(
+    db: &dyn Db,
+    project: Project,
+    err: &minijinja::Error,
+    origin: &TemplateOrigin,
+    unique_id: &str,
+    collected: &Collected,
+) -> Diagnostic {
+    // Find the innermost error with position info.
+    let mut inner = err;
+    let mut message = error_message(err);
+    while let Some(source) =
+        std::error::Error::source(inner).and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        inner = source;
+        message = error_message(inner);
+    }
+    if err.detail().is_some_and(|d| d.starts_with(MISSING_MARKER)) {
+        message = "a macro could not be loaded".into();
+    }
+    let code = if err.kind() == minijinja::ErrorKind::SyntaxError {
+        codes::JINJA_SYNTAX
+    } else if err
+        .detail()
+        .is_some_and(|d| d.starts_with(super::context::COMPILER_ERROR_PREFIX))
+    {
+        codes::COMPILER_ERROR
+    } else {
+        codes::JINJA_RENDER
+    };
+    let in_macro = err
+        .name()
+        .and_then(|n| n.split_once('#'))
+        .and_then(|(qual, _)| qual.split_once('.'));
+    let mut diag = Diagnostic::error(code, message).for_node(unique_id);
+    match (in_macro, err.line()) {
+        (Some((pkg, name)), line) => {
+            if let Some((file, start_line, text)) = macro_position(db, project, pkg, name) {
+                let abs_line = start_line + line.unwrap_or(1) - 1;
+                diag = diag.at(&file, Some(Span::from_line(&text, abs_line)));
+                diag.message = format!("{} (in macro `{pkg}.{name}`)", diag.message);
+            }
+            let line = origin.line_offset;
+            diag = diag.with_label(
+                origin.file.clone(),
+                Span::from_line(&origin.file_text, line),
+                "called from this node",
+            );
+        }
+        (None, Some(line)) => {
+            let abs = origin.line_offset + line - 1;
+            let mut span = Span::from_line(&origin.file_text, abs);
+            if let Some(range) = err.range() {
+                // The range is relative to the template source; map when the template is the file.
+                if origin.line_offset == 1 && range.end <= origin.file_text.len() {
+                    span = Span::from_range(&origin.file_text, range.start, range.end);
+                }
+            }
+            diag = diag.at(&origin.file, Some(span));
+            if let Some((pkg, name)) = collected.frames.first() {
+                diag.message = format!("{} (in macro `{pkg}.{name}`)", diag.message);
+            }
+        }
+        (None, None) => {
+            diag = diag.at(&origin.file, None);
+        }
+    }
+    diag.hint = Some(match code {
+        codes::JINJA_SYNTAX => "check the Jinja tags and expressions around this line".into(),
+        codes::COMPILER_ERROR => {
+            "raised by the project's Jinja (exceptions.raise_compiler_error, ref, source, var)"
+                .into()
+        }
+        _ => "check the Jinja expression on this line".into(),
+    });
+    diag
+}

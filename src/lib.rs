@@ -1,0 +1,15 @@
+//! dbtc: an open-source, incremental Rust engine for dbt projects.
+//!
+//! Every stage is a salsa query (see `DESIGN.md` in the shared folder and the README):
+//! files and settings are inputs; project config, node discovery, config resolution,
+//! parse-time and compile-time renders, and the DAG are tracked functions.
+
+pub mod artifacts;
+pub mod cli;
+pub mod compile;
+pub mod db;
+pub mod diagnostics;
+pub mod generate;
+pub mod graph;
+pub mod jinja;
+pub mod project;

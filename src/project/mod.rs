@@ -1,0 +1,14 @@
+//! Inputs and discovery: files, dbt_project.yml, profiles.yml, packages, properties yml,
+//! config resolution.
+
+pub mod config;
+pub mod generic_tests;
+pub mod load;
+pub mod node_config;
+pub mod nodes;
+pub mod patches;
+pub mod profiles;
+pub mod properties;
+pub mod yaml;
+
+pub use load::{LoadOptions, apply_changes, load_project};

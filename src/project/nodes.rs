@@ -1,0 +1,467 @@
+//! Node discovery: which file is a model, seed, snapshot, test, analysis or macro file, and
+//! the nodes that properties yml adds (sources, generic tests). `node_index` is coarse (it
+//! reads every file list and yml); per-node queries project out of it and backdate.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::config::{PackageConfig, project_config};
+use super::properties::{Properties, TestDef, properties};
+use crate::db::{Db, File, Project};
+use crate::diagnostics::{Diagnostic, Span, codes};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceType {
+    Model,
+    Seed,
+    Snapshot,
+    Test,
+    Analysis,
+    Source,
+}
+
+impl ResourceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Model => "model",
+            ResourceType::Seed => "seed",
+            ResourceType::Snapshot => "snapshot",
+            ResourceType::Test => "test",
+            ResourceType::Analysis => "analysis",
+            ResourceType::Source => "source",
+        }
+    }
+
+    /// The dbt_project.yml section that configures this resource type.
+    pub fn config_section(self) -> &'static str {
+        match self {
+            ResourceType::Model => "models",
+            ResourceType::Seed => "seeds",
+            ResourceType::Snapshot => "snapshots",
+            ResourceType::Test => "data_tests",
+            ResourceType::Analysis => "analyses",
+            ResourceType::Source => "sources",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResourceType> {
+        Some(match s {
+            "model" => ResourceType::Model,
+            "seed" => ResourceType::Seed,
+            "snapshot" => ResourceType::Snapshot,
+            "test" => ResourceType::Test,
+            "analysis" => ResourceType::Analysis,
+            "source" => ResourceType::Source,
+            _ => return None,
+        })
+    }
+}
+
+/// A source table declared in properties yml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub source_name: String,
+    pub table_name: String,
+    pub identifier: String,
+    pub schema: String,
+    pub database: Option<String>,
+    pub loader: String,
+    /// The source-level and table-level properties (config, quoting, meta, columns, ...).
+    pub source_props: Value,
+    pub table_props: Value,
+}
+
+/// A generic test instance from properties yml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestInfo {
+    pub namespace: Option<String>,
+    pub test_name: String,
+    /// Arguments for the test macro (`model` is the `{{ get_where_subquery(...) }}` string).
+    pub kwargs: IndexMap<String, Value>,
+    /// Config given in the test entry (severity, where, ...), already merged.
+    pub config: IndexMap<String, Value>,
+    pub column_name: Option<String>,
+    /// The unique_id of the node the test is attached to (resolved later for refs).
+    pub attached_name: String,
+    pub attached_is_source: bool,
+    pub description: String,
+}
+
+/// Properties from yml attached to a node (models, seeds, snapshots, analyses).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Patch {
+    pub yml: Option<PathBuf>,
+    pub description: String,
+    pub columns: Value,
+    pub config: Value,
+    pub props: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub unique_id: String,
+    pub resource_type: ResourceType,
+    pub package: String,
+    pub name: String,
+    /// Path relative to the resource folder (dbt's `path`).
+    pub path: String,
+    /// Path relative to the package root (dbt's `original_file_path`).
+    pub original_file_path: String,
+    pub file: Option<File>,
+    pub fqn: Vec<String>,
+    /// For snapshots: which `{% snapshot %}` block of the file.
+    pub block: Option<usize>,
+    pub patch: Patch,
+    pub source: Option<SourceInfo>,
+    pub test: Option<TestInfo>,
+}
+
+/// Every node of the project and its packages, by unique_id (in discovery order), plus
+/// the macro files and diagnostics about duplicates and bad yml.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeIndex {
+    pub nodes: IndexMap<String, NodeInfo>,
+    /// Macro files (package name, file), including `tests/generic`.
+    pub macro_files: Vec<(String, File)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl NodeIndex {
+    /// Finds a model/seed/snapshot/analysis by name, preferring `package` when given, then
+    /// the root project (dbt's ref resolution).
+    pub fn find_ref(
+        &self,
+        root_package: &str,
+        package: Option<&str>,
+        name: &str,
+    ) -> Option<&NodeInfo> {
+        let candidates = || {
+            self.nodes.values().filter(move |n| {
+                n.name == name
+                    && matches!(
+                        n.resource_type,
+                        ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+                    )
+            })
+        };
+        match package {
+            Some(pkg) => candidates().find(|n| n.package == pkg),
+            None => candidates()
+                .find(|n| n.package == root_package)
+                .or_else(|| candidates().next()),
+        }
+    }
+
+    pub fn find_source(&self, source_name: &str, table_name: &str) -> Option<&NodeInfo> {
+        self.nodes.values().find(|n| {
+            n.source
+                .as_ref()
+                .is_some_and(|s| s.source_name == source_name && s.table_name == table_name)
+        })
+    }
+}
+
+fn rel_str(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// The resource folder of `rel` (relative to the package root) among `dirs`.
+fn under<'a>(rel: &Path, dirs: &'a [String]) -> Option<(&'a str, PathBuf)> {
+    dirs.iter().find_map(|d| {
+        rel.strip_prefix(d)
+            .ok()
+            .map(|inner| (d.as_str(), inner.to_path_buf()))
+    })
+}
+
+fn fqn_for(package: &str, inner: &Path, name: &str) -> Vec<String> {
+    let mut fqn = vec![package.to_string()];
+    if let Some(parent) = inner.parent() {
+        for comp in parent.components() {
+            fqn.push(comp.as_os_str().to_string_lossy().into_owned());
+        }
+    }
+    fqn.push(name.to_string());
+    fqn
+}
+
+/// Finds `{% snapshot name %}` blocks: (name, byte offset of the tag).
+pub fn snapshot_blocks(text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find("{%") {
+        let start = pos + found;
+        let after = text[start + 2..].trim_start_matches('-').trim_start();
+        if let Some(rest) = after.strip_prefix("snapshot")
+            && rest.starts_with(char::is_whitespace)
+        {
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push((name, start));
+            }
+        }
+        pos = start + 2;
+    }
+    out
+}
+
+struct Builder<'a> {
+    index: NodeIndex,
+    root_package: &'a str,
+}
+
+impl Builder<'_> {
+    fn add(&mut self, node: NodeInfo, file: &Path, text: Option<&str>) {
+        if let Some(existing) = self.index.nodes.get(&node.unique_id) {
+            let mut diag = Diagnostic::error(
+                codes::DUPLICATE,
+                format!(
+                    "dbt found two {}s with the name \"{}\" ({} and {})",
+                    node.resource_type.as_str(),
+                    node.name,
+                    existing.original_file_path,
+                    node.original_file_path
+                ),
+            )
+            .at(file, text.map(|t| Span::from_range(t, 0, 0)))
+            .with_hint("rename one of them: names must be unique within a package");
+            diag.node = Some(node.unique_id.clone());
+            self.index.diagnostics.push(diag);
+            return;
+        }
+        // Names must also be unique across resource types that can be ref'd.
+        if matches!(
+            node.resource_type,
+            ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+        ) && let Some(other) = self.index.nodes.values().find(|n| {
+            n.name == node.name
+                && n.package == node.package
+                && n.resource_type != node.resource_type
+                && matches!(
+                    n.resource_type,
+                    ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+                )
+        }) {
+            self.index.diagnostics.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!(
+                        "\"{}\" is both a {} ({}) and a {} ({})",
+                        node.name,
+                        other.resource_type.as_str(),
+                        other.original_file_path,
+                        node.resource_type.as_str(),
+                        node.original_file_path
+                    ),
+                )
+                .at(file, None)
+                .with_hint("rename one of them so ref() is unambiguous"),
+            );
+        }
+        let _ = self.root_package;
+        self.index.nodes.insert(node.unique_id.clone(), node);
+    }
+}
+
+fn classify(
+    db: &dyn Db,
+    pkg: &PackageConfig,
+    file: File,
+    builder: &mut Builder,
+    ymls: &mut Vec<(String, File)>,
+) {
+    let path = file.path(db);
+    let Ok(rel) = path.strip_prefix(&pkg.root) else {
+        return;
+    };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    let original = rel_str(rel);
+    let package = pkg.name.clone();
+    let node = |rt: ResourceType, inner: &Path, name: &str| NodeInfo {
+        unique_id: format!("{}.{}.{}", rt.as_str(), package, name),
+        resource_type: rt,
+        package: package.clone(),
+        name: name.to_string(),
+        path: rel_str(inner),
+        original_file_path: original.clone(),
+        file: Some(file),
+        fqn: fqn_for(&package, inner, name),
+        block: None,
+        patch: Patch::default(),
+        source: None,
+        test: None,
+    };
+    if ext == "yml" || ext == "yaml" {
+        let all = [
+            &pkg.model_paths,
+            &pkg.seed_paths,
+            &pkg.snapshot_paths,
+            &pkg.analysis_paths,
+            &pkg.macro_paths,
+            &pkg.test_paths,
+        ];
+        if all.iter().any(|dirs| under(rel, dirs).is_some()) {
+            ymls.push((package, file));
+        }
+        return;
+    }
+    if ext == "sql" {
+        if under(rel, &pkg.macro_paths).is_some() {
+            builder.index.macro_files.push((package, file));
+            return;
+        }
+        if let Some((_, inner)) = under(rel, &pkg.test_paths) {
+            if inner.starts_with("generic") {
+                builder.index.macro_files.push((package, file));
+            } else {
+                let n = node(ResourceType::Test, &inner, &stem);
+                builder.add(n, path, None);
+            }
+            return;
+        }
+        if let Some((_, inner)) = under(rel, &pkg.snapshot_paths) {
+            let text = file.text(db).clone();
+            for (i, (name, _)) in snapshot_blocks(&text).into_iter().enumerate() {
+                let mut n = node(ResourceType::Snapshot, &inner, &name);
+                // Snapshot fqn includes the file name.
+                let mut fqn = vec![package.clone()];
+                let no_ext = inner.with_extension("");
+                fqn.extend(
+                    no_ext
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+                );
+                fqn.push(name.clone());
+                n.fqn = fqn;
+                n.block = Some(i);
+                builder.add(n, path, Some(&text));
+            }
+            return;
+        }
+        if let Some((_, inner)) = under(rel, &pkg.model_paths) {
+            let n = node(ResourceType::Model, &inner, &stem);
+            builder.add(n, path, None);
+            return;
+        }
+        if let Some((_, inner)) = under(rel, &pkg.analysis_paths) {
+            let n = node(ResourceType::Analysis, &inner, &stem);
+            builder.add(n, path, None);
+        }
+        return;
+    }
+    if ext == "csv"
+        && let Some((_, inner)) = under(rel, &pkg.seed_paths)
+    {
+        let n = node(ResourceType::Seed, &inner, &stem);
+        builder.add(n, path, None);
+    }
+}
+
+/// Every node, macro file and properties patch of the project. Reads the file list, the
+/// project config, every properties yml (through `properties`) and snapshot files.
+#[salsa::tracked(returns(ref))]
+pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
+    let config = project_config(db, project);
+    let mut builder = Builder {
+        index: NodeIndex::default(),
+        root_package: &config.root.name,
+    };
+    let target_dir = config.root.root.join(&config.root.target_path);
+    let mut ymls = Vec::new();
+    for file in project.files(db) {
+        let path = file.path(db);
+        if path.starts_with(&target_dir) || !file.present(db) {
+            continue;
+        }
+        let pkg = config.package_of(path);
+        // Files of the root project inside the packages folder belong to a package or nothing.
+        if pkg.is_root && path.starts_with(pkg.root.join(&pkg.packages_install_path)) {
+            continue;
+        }
+        classify(db, pkg, *file, &mut builder, &mut ymls);
+    }
+    // Properties: patches for existing nodes, new source and test nodes.
+    let mut all_props: Vec<(String, File, &Properties)> = Vec::new();
+    for (package, file) in &ymls {
+        let props = properties(db, *file);
+        builder
+            .index
+            .diagnostics
+            .extend(props.diagnostics.iter().cloned());
+        all_props.push((package.clone(), *file, props));
+    }
+    for (package, file, props) in &all_props {
+        let pkg = config.package(package).expect("package of a yml");
+        super::patches::apply_properties(db, pkg, *file, props, &mut builder.index);
+    }
+    // Generic tests need their attached nodes to exist first.
+    for (package, file, props) in &all_props {
+        let pkg = config.package(package).expect("package of a yml");
+        for test in &props.tests {
+            add_generic_test(db, pkg, *file, test, &mut builder);
+        }
+    }
+    builder.index
+}
+
+fn add_generic_test(
+    db: &dyn Db,
+    pkg: &PackageConfig,
+    file: File,
+    def: &TestDef,
+    builder: &mut Builder,
+) {
+    let path = file.path(db);
+    let rel = path.strip_prefix(&pkg.root).unwrap_or(path);
+    let original = rel_str(rel);
+    let Some(info) = super::generic_tests::build_test(def) else {
+        return;
+    };
+    let (short_name, full_name, hash) = super::generic_tests::test_names(&info);
+    // fqn: yml path relative to its resource folder, without the file name.
+    let mut fqn = vec![pkg.name.clone()];
+    let comps: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if comps.len() > 2 {
+        fqn.extend(comps[1..comps.len() - 1].iter().cloned());
+    }
+    fqn.push(full_name.clone());
+    // dbt writes generic tests to compiled/<package>/<yml path>/<name>.sql
+    let compiled_path = format!("{short_name}.sql");
+    let mut info = info;
+    if short_name != full_name && !info.config.contains_key("alias") {
+        info.config
+            .insert("alias".into(), Value::String(short_name.clone()));
+    }
+    let node = NodeInfo {
+        unique_id: format!("test.{}.{}.{}", pkg.name, full_name, hash),
+        resource_type: ResourceType::Test,
+        package: pkg.name.clone(),
+        name: full_name,
+        path: compiled_path,
+        original_file_path: original,
+        file: Some(file),
+        fqn,
+        block: None,
+        patch: Patch {
+            yml: Some(path.clone()),
+            ..Patch::default()
+        },
+        source: None,
+        test: Some(info),
+    };
+    builder.add(node, path, None);
+}

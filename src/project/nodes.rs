@@ -125,6 +125,10 @@ pub struct NodeIndex {
     pub nodes: IndexMap<String, NodeInfo>,
     /// Macro files (package name, file), including `tests/generic`.
     pub macro_files: Vec<(String, File)>,
+    /// name -> unique_ids of ref-able nodes (models, seeds, snapshots) with that name.
+    pub by_name: std::collections::HashMap<String, Vec<String>>,
+    /// (source, table) -> unique_id.
+    pub by_source: std::collections::HashMap<(String, String), String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -138,13 +142,11 @@ impl NodeIndex {
         name: &str,
     ) -> Option<&NodeInfo> {
         let candidates = || {
-            self.nodes.values().filter(move |n| {
-                n.name == name
-                    && matches!(
-                        n.resource_type,
-                        ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
-                    )
-            })
+            self.by_name
+                .get(name)
+                .into_iter()
+                .flatten()
+                .filter_map(|uid| self.nodes.get(uid))
         };
         match package {
             Some(pkg) => candidates().find(|n| n.package == pkg),
@@ -155,11 +157,9 @@ impl NodeIndex {
     }
 
     pub fn find_source(&self, source_name: &str, table_name: &str) -> Option<&NodeInfo> {
-        self.nodes.values().find(|n| {
-            n.source
-                .as_ref()
-                .is_some_and(|s| s.source_name == source_name && s.table_name == table_name)
-        })
+        self.by_source
+            .get(&(source_name.to_string(), table_name.to_string()))
+            .and_then(|uid| self.nodes.get(uid))
     }
 }
 
@@ -214,6 +214,7 @@ pub fn snapshot_blocks(text: &str) -> Vec<(String, usize)> {
 struct Builder<'a> {
     index: NodeIndex,
     root_package: &'a str,
+    refable: std::collections::HashMap<(String, String), (ResourceType, String)>,
 }
 
 impl Builder<'_> {
@@ -239,30 +240,31 @@ impl Builder<'_> {
         if matches!(
             node.resource_type,
             ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
-        ) && let Some(other) = self.index.nodes.values().find(|n| {
-            n.name == node.name
-                && n.package == node.package
-                && n.resource_type != node.resource_type
-                && matches!(
-                    n.resource_type,
-                    ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
-                )
-        }) {
-            self.index.diagnostics.push(
-                Diagnostic::error(
-                    codes::DUPLICATE,
-                    format!(
-                        "\"{}\" is both a {} ({}) and a {} ({})",
-                        node.name,
-                        other.resource_type.as_str(),
-                        other.original_file_path,
-                        node.resource_type.as_str(),
-                        node.original_file_path
-                    ),
-                )
-                .at(file, None)
-                .with_hint("rename one of them so ref() is unambiguous"),
-            );
+        ) {
+            let key = (node.package.clone(), node.name.clone());
+            match self.refable.get(&key) {
+                Some((rt, path)) if *rt != node.resource_type => {
+                    self.index.diagnostics.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!(
+                                "\"{}\" is both a {} ({}) and a {} ({})",
+                                node.name,
+                                rt.as_str(),
+                                path,
+                                node.resource_type.as_str(),
+                                node.original_file_path
+                            ),
+                        )
+                        .at(file, None)
+                        .with_hint("rename one of them so ref() is unambiguous"),
+                    );
+                }
+                _ => {
+                    self.refable
+                        .insert(key, (node.resource_type, node.original_file_path.clone()));
+                }
+            }
         }
         let _ = self.root_package;
         self.index.nodes.insert(node.unique_id.clone(), node);
@@ -376,6 +378,7 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
     let mut builder = Builder {
         index: NodeIndex::default(),
         root_package: &config.root.name,
+        refable: Default::default(),
     };
     let target_dir = config.root.root.join(&config.root.target_path);
     let mut ymls = Vec::new();
@@ -412,7 +415,26 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
             add_generic_test(db, pkg, *file, test, &mut builder);
         }
     }
-    builder.index
+    let mut index = builder.index;
+    for (uid, node) in &index.nodes {
+        if matches!(
+            node.resource_type,
+            ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+        ) {
+            index
+                .by_name
+                .entry(node.name.clone())
+                .or_default()
+                .push(uid.clone());
+        }
+        if let Some(src) = &node.source {
+            index.by_source.insert(
+                (src.source_name.clone(), src.table_name.clone()),
+                uid.clone(),
+            );
+        }
+    }
+    index
 }
 
 fn add_generic_test(

@@ -110,8 +110,15 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
                 None
             });
             let found = index
-                .find_ref(root, pkg, &call.name)
-                .or_else(|| index.find_ref(root, call.package.as_deref(), &call.name));
+                .find_ref(root, pkg, &call.name, call.version.as_deref())
+                .or_else(|| {
+                    index.find_ref(
+                        root,
+                        call.package.as_deref(),
+                        &call.name,
+                        call.version.as_deref(),
+                    )
+                });
             match found {
                 Some(target) if is_enabled.get(&target.unique_id).copied().unwrap_or(true) => {
                     if !parents.contains(&target.unique_id) {

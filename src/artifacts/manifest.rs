@@ -25,6 +25,13 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
         let cfg = node_config(db, project, key);
         let rel = node_relation(db, project, key);
         let parsed = parsed_node(db, project, key);
+        let mut cfg_out = cfg.clone();
+        for hook in ["pre-hook", "post-hook"] {
+            if let Some(Value::Array(items)) = cfg_out.get(hook) {
+                let hooks: Vec<Value> = items.iter().map(hook_entry).collect();
+                cfg_out.insert(hook.into(), Value::Array(hooks));
+            }
+        }
         let mut n = json!({
             "unique_id": uid,
             "resource_type": node.resource_type.as_str(),
@@ -33,8 +40,8 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
             "path": node.path,
             "original_file_path": node.original_file_path,
             "fqn": node.fqn,
-            "config": cfg,
-            "tags": cfg.get("tags").cloned().unwrap_or(json!([])),
+            "config": cfg_out,
+            "tags": node_tags(node, cfg),
             "description": node.patch.description,
             "meta": cfg.get("meta").cloned().unwrap_or(json!({})),
             "depends_on": {
@@ -81,6 +88,11 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
                 "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
             });
             n["column_name"] = test.column_name.clone().into();
+            n["attached_node"] = if test.attached_is_source {
+                Value::Null
+            } else {
+                attached_node(db, project, test).into()
+            };
         }
         if let Some(src) = &node.source {
             n["source_name"] = src.source_name.clone().into();
@@ -90,6 +102,16 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
                 .get("description")
                 .cloned()
                 .unwrap_or(json!(""));
+            let mut quoting =
+                json!({"database": null, "schema": null, "identifier": null, "column": null});
+            for props in [&src.source_props, &src.table_props] {
+                if let Some(Value::Object(q)) = props.get("quoting") {
+                    for (k, v) in q {
+                        quoting[k] = v.clone();
+                    }
+                }
+            }
+            n["quoting"] = quoting;
             sources.insert(uid.clone(), n);
             continue;
         }
@@ -150,4 +172,66 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
         "parent_map": parent_map,
         "child_map": child_map,
     })
+}
+
+/// A hook as dbt stores it in the manifest.
+fn hook_entry(hook: &Value) -> Value {
+    match hook {
+        Value::Object(m) => json!({
+            "sql": m.get("sql").cloned().unwrap_or(json!("")),
+            "transaction": m.get("transaction").cloned().unwrap_or(json!(true)),
+            "index": m.get("index").cloned().unwrap_or(Value::Null),
+        }),
+        other => {
+            json!({"sql": other.as_str().map_or_else(|| other.to_string(), str::to_string), "transaction": true, "index": null})
+        }
+    }
+}
+
+/// A node's `tags`: dbt applies the properties yml patch after parsing, so tags declared
+/// in yml come after those from dbt_project.yml and config() (config.tags keeps yml first).
+fn node_tags(node: &crate::project::nodes::NodeInfo, cfg: &Map<String, Value>) -> Value {
+    let all: Vec<Value> = cfg
+        .get("tags")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut from_yml: Vec<Value> = Vec::new();
+    for v in [node.patch.props.get("tags"), node.patch.config.get("tags")]
+        .into_iter()
+        .flatten()
+    {
+        match v {
+            Value::Array(a) => from_yml.extend(a.iter().cloned()),
+            other => from_yml.push(other.clone()),
+        }
+    }
+    if node.source.is_some() {
+        return Value::Array(all);
+    }
+    let _ = &from_yml;
+    let mut out: Vec<Value> = all
+        .iter()
+        .filter(|t| !from_yml.contains(t))
+        .cloned()
+        .collect();
+    out.extend(all.into_iter().filter(|t| from_yml.contains(t)));
+    Value::Array(out)
+}
+
+/// The unique_id of the node a generic test is attached to.
+fn attached_node(
+    db: &dyn Db,
+    project: Project,
+    test: &crate::project::nodes::TestInfo,
+) -> Option<String> {
+    let index = crate::project::nodes::node_index(db, project);
+    if test.attached_is_source {
+        let (src, table) = test.attached_name.split_once('.')?;
+        return index.find_source(src, table).map(|n| n.unique_id.clone());
+    }
+    let root = &project_config(db, project).root.name;
+    index
+        .find_ref(root, None, &test.attached_name, None)
+        .map(|n| n.unique_id.clone())
 }

@@ -288,7 +288,10 @@ impl MacroProxy {
             rs.collect().missing = Some(key);
             return Err(Error::new(ErrorKind::InvalidOperation, MISSING_MARKER));
         };
-        rs.collect().macros_called.insert(key);
+        // dbt's depends_on.macros lists the macros a node calls itself, not their callees.
+        if lock(&rs.returns).is_empty() {
+            rs.collect().macros_called.insert(key);
+        }
         // A `caller` from this state cannot be called from the macro's state: render it now.
         let mut args: Vec<Value> = args.to_vec();
         if let Some(last) = args.last()
@@ -493,6 +496,11 @@ impl Object for Native {
                 }
             }
             "is_incremental" => {
+                if lock(&rs.returns).is_empty() {
+                    rs.collect()
+                        .macros_called
+                        .insert(("dbt".into(), "is_incremental".into()));
+                }
                 let materialized = input
                     .config
                     .get("materialized")
@@ -510,6 +518,11 @@ impl Object for Native {
                 ))
             }
             "should_full_refresh" => {
+                if lock(&rs.returns).is_empty() {
+                    rs.collect()
+                        .macros_called
+                        .insert(("dbt".into(), "should_full_refresh".into()));
+                }
                 let cfg = input.config.get("full_refresh").and_then(|v| v.as_bool());
                 Ok(Value::from(cfg.unwrap_or(input.full_refresh)))
             }

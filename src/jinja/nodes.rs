@@ -315,9 +315,21 @@ pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, V
     };
     let config = project_config(db, project);
     let vars = vars_for(db, project, &node.package);
+    let process_env = project.settings(db).env.clone();
     let render = move |s: &str| -> Option<Value> {
         let mut env = minijinja::Environment::new();
         let vars = vars.clone();
+        let process_env = process_env.clone();
+        env.add_function(
+            "env_var",
+            move |name: String, default: Option<minijinja::Value>| {
+                process_env
+                    .get(&name)
+                    .map(|v| minijinja::Value::from(v.clone()))
+                    .or(default)
+                    .unwrap_or(minijinja::Value::from(()))
+            },
+        );
         env.add_function(
             "var",
             move |name: String, default: Option<minijinja::Value>| {
@@ -443,22 +455,39 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
                 _ => fallback(),
             }
         };
+    let is_snapshot = node.resource_type == ResourceType::Snapshot;
     let custom_db = str_of(config, "database");
     let custom_schema = str_of(config, "schema");
+    // Legacy snapshot configs name the schema/database directly (no generate_*_name).
+    let target_schema =
+        str_of(config, "target_schema").filter(|_| is_snapshot && custom_schema.is_none());
+    let target_database =
+        str_of(config, "target_database").filter(|_| is_snapshot && custom_db.is_none());
     let custom_alias = str_of(config, "alias");
-    let database = generated("generate_database_name", custom_db, &|| {
-        custom_db.unwrap_or(&target.database).to_string()
-    });
-    let schema = generated(
-        "generate_schema_name",
-        custom_schema,
-        &|| match custom_schema {
-            Some(c) => format!("{}_{}", target.schema, c.trim()),
-            None => target.schema.clone(),
-        },
-    );
-    let alias = generated("generate_alias_name", custom_alias, &|| {
-        custom_alias.unwrap_or(&node.name).to_string()
+    let database = match target_database {
+        Some(d) => d.to_string(),
+        None => generated("generate_database_name", custom_db, &|| {
+            custom_db.unwrap_or(&target.database).to_string()
+        }),
+    };
+    let schema = match target_schema {
+        Some(s) => s.to_string(),
+        None => generated(
+            "generate_schema_name",
+            custom_schema,
+            &|| match custom_schema {
+                Some(c) => format!("{}_{}", target.schema, c.trim()),
+                None => target.schema.clone(),
+            },
+        ),
+    };
+    let alias = generated("generate_alias_name", custom_alias, &|| match (
+        custom_alias,
+        &node.version,
+    ) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(v)) => format!("{}_v{}", node.name, v.replace('.', "_")),
+        (None, None) => node.name.clone(),
     });
     let mut rel = RelationData::new(&database, &schema, &alias);
     let (d, s, i) = quoting(config.get("quoting"));
@@ -507,8 +536,15 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
             None
         });
         let target_node = index
-            .find_ref(root_name, pkg, &call.name)
-            .or_else(|| index.find_ref(root_name, call.package.as_deref(), &call.name));
+            .find_ref(root_name, pkg, &call.name, call.version.as_deref())
+            .or_else(|| {
+                index.find_ref(
+                    root_name,
+                    call.package.as_deref(),
+                    &call.name,
+                    call.version.as_deref(),
+                )
+            });
         let Some(target_node) = target_node else {
             continue;
         };

@@ -126,12 +126,12 @@ pub fn defaults(rt: ResourceType) -> Map<String, Value> {
         }),
         ResourceType::Seed => serde_json::json!({
             "enabled": true, "tags": [], "meta": {}, "materialized": "seed", "persist_docs": {},
-            "quoting": {}, "column_types": {}, "delimiter": ",", "grants": {},
+            "quoting": {}, "column_types": {}, "delimiter": ",", "grants": {}, "on_schema_change": "ignore",
             "docs": {"show": true, "node_color": null}, "pre-hook": [], "post-hook": [],
         }),
         ResourceType::Snapshot => serde_json::json!({
             "enabled": true, "tags": [], "meta": {}, "materialized": "snapshot", "persist_docs": {},
-            "quoting": {}, "column_types": {}, "grants": {},
+            "quoting": {}, "column_types": {}, "grants": {}, "on_schema_change": "ignore",
             "docs": {"show": true, "node_color": null}, "pre-hook": [], "post-hook": [],
         }),
         ResourceType::Test => serde_json::json!({
@@ -167,10 +167,28 @@ pub fn path_config(
             merge_config(&mut out, &level);
         }
     }
-    if let Some(src) = &node.source
-        && let Some(Value::Object(cfg)) = src.source_props.get("config")
-    {
-        merge_config(&mut out, cfg);
+    if let Some(src) = &node.source {
+        // dbt takes a source's tags and meta from its yml, replacing dbt_project.yml's.
+        out.insert("tags".into(), Value::Array(Vec::new()));
+        out.insert("meta".into(), Value::Object(Map::new()));
+        for props in [&src.source_props, &src.table_props] {
+            if let Some(Value::Object(cfg)) = props.get("config") {
+                merge_config(&mut out, cfg);
+            }
+            for key in ["tags", "meta"] {
+                if let Some(v) = props.get(key) {
+                    let mut m = Map::new();
+                    m.insert(key.to_string(), v.clone());
+                    merge_config(&mut out, &m);
+                }
+            }
+        }
+        // dbt stores a source's tags as a sorted set.
+        if let Some(Value::Array(tags)) = out.get_mut("tags") {
+            tags.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            tags.dedup();
+        }
+        return out;
     }
     if let Value::Object(cfg) = &node.patch.config {
         merge_config(&mut out, cfg);
@@ -200,14 +218,21 @@ pub fn path_config(
 /// dbt renders Jinja inside dbt_project.yml config values (`"{{ var('x') }}"`).
 fn render_strings(map: &mut Map<String, Value>, render: &dyn Fn(&str) -> Option<Value>) {
     for (key, value) in map.iter_mut() {
-        if key.ends_with("hook") {
-            continue;
+        if !key.ends_with("hook") {
+            render_value(value, render);
         }
-        if let Value::String(s) = value
-            && s.contains("{{")
-            && let Some(v) = render(s)
-        {
-            *value = v;
+    }
+}
+
+fn render_value(value: &mut Value, render: &dyn Fn(&str) -> Option<Value>) {
+    match value {
+        Value::String(s) if s.contains("{{") => {
+            if let Some(v) = render(s) {
+                *value = v;
+            }
         }
+        Value::Object(m) => m.values_mut().for_each(|v| render_value(v, render)),
+        Value::Array(a) => a.iter_mut().for_each(|v| render_value(v, render)),
+        _ => {}
     }
 }

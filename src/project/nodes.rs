@@ -116,6 +116,9 @@ pub struct NodeInfo {
     pub patch: Patch,
     pub source: Option<SourceInfo>,
     pub test: Option<TestInfo>,
+    /// Model version (`versions:` in properties yml), and whether it is the latest.
+    pub version: Option<String>,
+    pub is_latest: bool,
 }
 
 /// Every node of the project and its packages, by unique_id (in discovery order), plus
@@ -140,6 +143,7 @@ impl NodeIndex {
         root_package: &str,
         package: Option<&str>,
         name: &str,
+        version: Option<&str>,
     ) -> Option<&NodeInfo> {
         let candidates = || {
             self.by_name
@@ -147,6 +151,10 @@ impl NodeIndex {
                 .into_iter()
                 .flatten()
                 .filter_map(|uid| self.nodes.get(uid))
+                .filter(move |n| match version {
+                    Some(v) => n.version.as_deref() == Some(v),
+                    None => n.is_latest,
+                })
         };
         match package {
             Some(pkg) => candidates().find(|n| n.package == pkg),
@@ -290,19 +298,29 @@ fn classify(
         .to_string();
     let original = rel_str(rel);
     let package = pkg.name.clone();
-    let node = |rt: ResourceType, inner: &Path, name: &str| NodeInfo {
-        unique_id: format!("{}.{}.{}", rt.as_str(), package, name),
-        resource_type: rt,
-        package: package.clone(),
-        name: name.to_string(),
-        path: rel_str(inner),
-        original_file_path: original.clone(),
-        file: Some(file),
-        fqn: fqn_for(&package, inner, name),
-        block: None,
-        patch: Patch::default(),
-        source: None,
-        test: None,
+    let node = |rt: ResourceType, inner: &Path, name: &str| {
+        // dbt files analyses under an `analysis` folder in their path and fqn.
+        let inner = if rt == ResourceType::Analysis {
+            Path::new("analysis").join(inner)
+        } else {
+            inner.to_path_buf()
+        };
+        NodeInfo {
+            unique_id: format!("{}.{}.{}", rt.as_str(), package, name),
+            resource_type: rt,
+            package: package.clone(),
+            name: name.to_string(),
+            path: rel_str(&inner),
+            original_file_path: original.clone(),
+            file: Some(file),
+            fqn: fqn_for(&package, &inner, name),
+            block: None,
+            patch: Patch::default(),
+            source: None,
+            test: None,
+            version: None,
+            is_latest: true,
+        }
     };
     if ext == "yml" || ext == "yaml" {
         let all = [
@@ -484,6 +502,8 @@ fn add_generic_test(
         },
         source: None,
         test: Some(info),
+        version: None,
+        is_latest: true,
     };
     builder.add(node, path, None);
 }

@@ -33,6 +33,12 @@ pub fn apply_properties(
             continue;
         };
         let rt = resource_of(key);
+        if rt == ResourceType::Model
+            && let Some(Value::Array(versions)) = entry.get("versions")
+        {
+            apply_versions(pkg, name, entry, versions, path, index);
+            continue;
+        }
         let uid = format!("{}.{}.{}", rt.as_str(), pkg.name, name);
         match index.nodes.get_mut(&uid) {
             Some(node) => {
@@ -142,6 +148,8 @@ pub fn apply_properties(
                     table_props: table.clone(),
                 }),
                 test: None,
+                version: None,
+                is_latest: true,
             };
             if index.nodes.contains_key(&node.unique_id) {
                 index.diagnostics.push(
@@ -155,5 +163,84 @@ pub fn apply_properties(
             }
             index.nodes.insert(node.unique_id.clone(), node);
         }
+    }
+}
+
+fn version_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A model with `versions:`: each version's file (`<name>_v<v>.sql` or `defined_in`)
+/// becomes `model.<pkg>.<name>.v<v>`, named `<name>`; the latest one answers `ref(name)`.
+fn apply_versions(
+    pkg: &PackageConfig,
+    name: &str,
+    entry: &Value,
+    versions: &[Value],
+    yml: &std::path::Path,
+    index: &mut NodeIndex,
+) {
+    let listed: Vec<String> = versions
+        .iter()
+        .filter_map(|v| v.get("v").and_then(version_str))
+        .collect();
+    let latest = entry
+        .get("latest_version")
+        .and_then(version_str)
+        .or_else(|| {
+            listed
+                .iter()
+                .max_by(|a, b| {
+                    a.parse::<f64>()
+                        .unwrap_or(0.0)
+                        .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+                })
+                .cloned()
+        });
+    for version in versions {
+        let Some(v) = version.get("v").and_then(version_str) else {
+            continue;
+        };
+        let file_name = version
+            .get("defined_in")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{name}_v{}", v.replace('.', "_")));
+        let old_uid = format!("model.{}.{}", pkg.name, file_name);
+        let Some(mut node) = index.nodes.shift_remove(&old_uid) else {
+            continue;
+        };
+        node.unique_id = format!("model.{}.{}.v{}", pkg.name, name, v);
+        node.name = name.to_string();
+        if let Some(last) = node.fqn.last_mut() {
+            *last = name.to_string();
+        }
+        node.fqn.push(format!("v{v}"));
+        node.is_latest = latest.as_deref() == Some(v.as_str());
+        node.version = Some(v.clone());
+        let mut props = entry.clone();
+        if let Value::Object(m) = &mut props {
+            m.shift_remove("versions");
+        }
+        node.patch = Patch {
+            yml: Some(yml.to_path_buf()),
+            description: entry
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            columns: entry.get("columns").cloned().unwrap_or(Value::Null),
+            config: version
+                .get("config")
+                .or_else(|| entry.get("config"))
+                .cloned()
+                .unwrap_or(Value::Null),
+            props,
+        };
+        index.nodes.insert(node.unique_id.clone(), node);
     }
 }

@@ -1,0 +1,137 @@
+//! Compares dbtc's manifest with the reduced dbt-core manifest of each fixture
+//! (`expected/nodes.json`, written by scripts/reduce_manifest.py): the same nodes, and for
+//! each node the same identity, relation, config, dependency and column keys.
+
+use std::path::Path;
+
+use dbtc::artifacts::manifest::manifest;
+use dbtc::db::{OsSystem, RootDb, Settings};
+use dbtc::project::{LoadOptions, load_project};
+use serde_json::Value;
+
+fn manifest_of(name: &str) -> (Value, Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    let mut env: std::collections::BTreeMap<String, String> = Default::default();
+    env.insert("HOME".into(), "/nonexistent".into());
+    let opts = LoadOptions {
+        project_dir: root.clone(),
+        profiles_dir: Some(root.clone()),
+        settings: Settings {
+            env,
+            ..Settings::default()
+        },
+    };
+    let db = RootDb::default();
+    let project = load_project(&db, &OsSystem, &opts);
+    let ours = manifest(&db, project, false);
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("expected/nodes.json")).unwrap())
+            .unwrap();
+    (ours, golden)
+}
+
+fn sorted(v: Option<&Value>) -> Value {
+    let mut items: Vec<String> = v
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    items.sort();
+    Value::from(items)
+}
+
+/// Mismatches between our manifest and the golden rows.
+fn compare(ours: &Value, golden: &Value, check_macros: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut our_nodes = serde_json::Map::new();
+    for section in ["nodes", "sources"] {
+        if let Some(Value::Object(m)) = ours.get(section) {
+            our_nodes.extend(m.clone());
+        }
+    }
+    let golden = golden.as_object().unwrap();
+    for uid in our_nodes.keys() {
+        if !golden.contains_key(uid) {
+            problems.push(format!("{uid}: not in dbt-core's manifest"));
+        }
+    }
+    for (uid, row) in golden {
+        let Some(node) = our_nodes.get(uid) else {
+            problems.push(format!("{uid}: missing"));
+            continue;
+        };
+        for (key, expected) in row.as_object().unwrap() {
+            let actual = match key.as_str() {
+                "depends_on" => sorted(node.pointer("/depends_on/nodes")),
+                "depends_on_macros" if !check_macros => continue,
+                "depends_on_macros" => sorted(node.pointer("/depends_on/macros")),
+                "config" => {
+                    for (ck, cv) in expected.as_object().unwrap() {
+                        let ours = node
+                            .get("config")
+                            .and_then(|c| c.get(ck))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        if &ours != cv {
+                            problems.push(format!("{uid}: config.{ck}: dbt {cv} dbtc {ours}"));
+                        }
+                    }
+                    continue;
+                }
+                "columns" => {
+                    let ours: serde_json::Map<String, Value> = node
+                        .get("columns")
+                        .and_then(Value::as_object)
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, c)| (k.clone(), serde_json::json!({"description": c.get("description").cloned().unwrap_or(Value::from("")), "data_type": c.get("data_type").cloned().unwrap_or(Value::Null)})))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Value::Object(ours)
+                }
+                k => node.get(k).cloned().unwrap_or(Value::Null),
+            };
+            if &actual != expected {
+                problems.push(format!("{uid}: {key}: dbt {expected} dbtc {actual}"));
+            }
+        }
+    }
+    problems
+}
+
+fn check(name: &str) {
+    let (ours, golden) = manifest_of(name);
+    let problems = compare(&ours, &golden, true);
+    assert!(
+        problems.is_empty(),
+        "{name}: {} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn shop_manifest_matches_dbt_core() {
+    check("shop");
+}
+
+#[test]
+fn macros_pkg_manifest_matches_dbt_core() {
+    check("macros_pkg");
+}
+
+#[test]
+fn configs_manifest_matches_dbt_core() {
+    check("configs");
+}
+
+#[test]
+fn builtin_macros_manifest_matches_dbt_core() {
+    check("builtin_macros");
+}

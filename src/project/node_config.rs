@@ -185,7 +185,7 @@ pub fn path_config(
         }
         // dbt stores a source's tags as a sorted set.
         if let Some(Value::Array(tags)) = out.get_mut("tags") {
-            tags.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            tags.sort_by_key(|t| t.to_string());
             tags.dedup();
         }
         return out;

@@ -1,10 +1,10 @@
 //! Drivers (verbs) over the queries: compile the whole project, collect diagnostics.
 
-use crate::db::{Db, NodeKey, Project};
+use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::diagnostics::Diagnostic;
 use crate::graph::{dag, nodes_in_cycles};
 use crate::jinja::macros::macro_index;
-use crate::jinja::nodes::{compiled_sql, node_info, parsed_node};
+use crate::jinja::nodes::{all_nodes, compiled_sql, node_info, parsed_node};
 use crate::project::config::project_config;
 use crate::project::nodes::{ResourceType, node_index};
 use crate::project::profiles::target;
@@ -88,4 +88,67 @@ pub fn compile_project(
         });
     }
     out
+}
+
+/// Computes the per-node queries on `threads` clones of the database (salsa shares the
+/// memo storage between clones), so a later sequential pass only reads memos.
+pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
+    let threads = threads.clamp(1, 64);
+    if threads == 1 {
+        return;
+    }
+    // Phase 0: properties files (YAML parsing dominates discovery).
+    let ymls: Vec<crate::db::File> = project
+        .files(db)
+        .iter()
+        .copied()
+        .filter(|f| {
+            f.path(db)
+                .extension()
+                .is_some_and(|e| e == "yml" || e == "yaml")
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for part in ymls.chunks(ymls.len().div_ceil(threads).max(1)) {
+            let db = db.clone();
+            scope.spawn(move || {
+                for file in part {
+                    crate::project::properties::properties(&db, *file);
+                }
+            });
+        }
+    });
+    let keys: Vec<NodeKey> = all_nodes(db, project).clone();
+    let chunk = keys.len().div_ceil(threads).max(1);
+    // Phase 1: parse-time renders (the DAG needs all of them).
+    run_chunks(db, &keys, chunk, |db, key| {
+        parsed_node(db, project, key);
+    });
+    dag(db, project);
+    // Phase 2: compile-time renders.
+    run_chunks(db, &keys, chunk, |db, key| {
+        compiled_sql(db, project, key);
+    });
+}
+
+fn run_chunks(db: &RootDb, keys: &[NodeKey], chunk: usize, f: impl Fn(&RootDb, NodeKey) + Sync) {
+    std::thread::scope(|scope| {
+        for part in keys.chunks(chunk) {
+            let db = db.clone();
+            let f = &f;
+            scope.spawn(move || {
+                for key in part {
+                    f(&db, *key);
+                }
+            });
+        }
+    });
+}
+
+/// The number of worker threads: `DBTC_THREADS`, or the machine's parallelism.
+pub fn default_threads() -> usize {
+    std::env::var("DBTC_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }

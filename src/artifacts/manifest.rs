@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::db::{Db, NodeKey, Project};
+use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
 use crate::jinja::macros::{MacroLoc, macro_index};
 use crate::jinja::nodes::{
@@ -14,14 +14,52 @@ use crate::project::nodes::ResourceType;
 /// Builds the manifest. `compiled` adds compiled_code for nodes that compiled.
 pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
     let graph = dag(db, project);
-    let config = project_config(db, project);
-    let mut nodes = Map::new();
-    let mut sources = Map::new();
-    for (uid, parents) in &graph.parents {
+    let entries = graph
+        .parents
+        .iter()
+        .filter_map(|(uid, parents)| node_entry(db, project, uid, parents, compiled))
+        .collect();
+    assemble(db, project, entries)
+}
+
+/// Like [`manifest`], building the node entries on `threads` database clones.
+pub fn manifest_parallel(db: &RootDb, project: Project, compiled: bool, threads: usize) -> Value {
+    let graph = dag(db, project);
+    let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    let entries: Vec<(bool, String, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let db = db.clone();
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|(uid, parents)| {
+                            node_entry(&db, project, uid, parents, compiled)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    assemble(db, project, entries)
+}
+
+/// One node's manifest entry: (is a source, unique_id, entry).
+fn node_entry(
+    db: &dyn Db,
+    project: Project,
+    uid: &String,
+    parents: &[String],
+    compiled: bool,
+) -> Option<(bool, String, Value)> {
+    {
         let key = NodeKey::new(db, uid.clone());
-        let Some(node) = node_info(db, project, key) else {
-            continue;
-        };
+        let node = node_info(db, project, key).as_ref()?;
         let cfg = node_config(db, project, key);
         let rel = node_relation(db, project, key);
         let parsed = parsed_node(db, project, key);
@@ -112,14 +150,27 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
                 }
             }
             n["quoting"] = quoting;
-            sources.insert(uid.clone(), n);
-            continue;
+            return Some((true, uid.clone(), n));
         }
         if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
             n["compiled"] = true.into();
             n["compiled_code"] = sql.clone().into();
         }
-        nodes.insert(uid.clone(), n);
+        Some((false, uid.clone(), n))
+    }
+}
+
+fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) -> Value {
+    let graph = dag(db, project);
+    let config = project_config(db, project);
+    let mut nodes = Map::new();
+    let mut sources = Map::new();
+    for (is_source, uid, entry) in entries {
+        if is_source {
+            sources.insert(uid, entry);
+        } else {
+            nodes.insert(uid, entry);
+        }
     }
     let mut macros = Map::new();
     for (pkg, list) in &macro_index(db, project).packages {

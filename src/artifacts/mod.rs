@@ -1,6 +1,7 @@
 //! Artifacts written under target/: manifest.json and compiled SQL files.
 
 pub mod manifest;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

@@ -19,11 +19,12 @@ use crate::project::profiles::{Target, target};
 
 /// One node's info, projected out of the index (backdates when unchanged).
 #[salsa::tracked(returns(ref))]
-pub fn node_info(db: &dyn Db, project: Project, key: NodeKey) -> Option<NodeInfo> {
+pub fn node_info(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<NodeInfo>> {
     node_index(db, project)
         .nodes
         .get(key.unique_id(db))
         .cloned()
+        .map(Arc::new)
 }
 
 /// Every node key in discovery order.
@@ -53,6 +54,7 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
     let origin = |line_offset: usize| TemplateOrigin {
         file: file.path(db).clone(),
         line_offset,
+        locate: None,
         file_text: text.clone(),
     };
     match node.resource_type {
@@ -78,12 +80,6 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
                 Some(ns) => format!("{ns}.test_{}", test.test_name),
                 None => format!("test_{}", test.test_name),
             };
-            let line = node
-                .patch
-                .yml
-                .as_ref()
-                .and_then(|_| crate::project::yaml::find_line(&text, &test.test_name))
-                .map_or(1, |s| s.line);
             Some((
                 format!(
                     "{{% set _dbt_generic_test_kwargs = {{{}}} %}}{{{{ {macro_name}(**_dbt_generic_test_kwargs) }}}}",
@@ -91,7 +87,8 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
                 ),
                 TemplateOrigin {
                     file: file.path(db).clone(),
-                    line_offset: line,
+                    line_offset: 1,
+                    locate: Some(test.test_name.clone()),
                     file_text: text.clone(),
                 },
             ))
@@ -224,42 +221,96 @@ fn dispatch_config(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>
 
 /// The `model` object of the context.
 fn model_value(
-    node: &NodeInfo,
+    node: &Arc<NodeInfo>,
     config: &Map<String, Value>,
     relation: Option<&RelationData>,
     raw: &str,
 ) -> minijinja::Value {
-    let mut m = serde_json::json!({
-        "unique_id": node.unique_id,
-        "name": node.name,
-        "package_name": node.package,
-        "resource_type": node.resource_type.as_str(),
-        "original_file_path": node.original_file_path,
-        "path": node.path,
-        "fqn": node.fqn,
-        "config": config,
-        "tags": config.get("tags").cloned().unwrap_or(Value::Array(vec![])),
-        "description": node.patch.description,
-        "raw_code": raw,
-        "raw_sql": raw,
-        "language": "sql",
-        "columns": {},
-        "meta": config.get("meta").cloned().unwrap_or(Value::Object(Map::new())),
-    });
-    if let Some(rel) = relation {
-        m["database"] = rel.database.clone().into();
-        m["schema"] = rel.schema.clone().into();
-        m["alias"] = rel.identifier.clone().into();
-        m["identifier"] = rel.identifier.clone().into();
+    minijinja::Value::from_object(ModelObj {
+        node: Arc::clone(node),
+        config: config.clone(),
+        relation: relation.cloned(),
+        raw: Arc::from(raw),
+    })
+}
+
+/// `model` in the context, built on access: most templates never read it, and building
+/// it eagerly for every render was a measurable share of a cold compile.
+#[derive(Debug)]
+struct ModelObj {
+    node: Arc<NodeInfo>,
+    config: Map<String, Value>,
+    relation: Option<RelationData>,
+    raw: Arc<str>,
+}
+
+impl minijinja::value::Object for ModelObj {
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        let node = &self.node;
+        let v = |x: Value| crate::jinja::to_value(x);
+        let s = |x: &str| minijinja::Value::from(x.to_string());
+        Some(match key.as_str()? {
+            "unique_id" => s(&node.unique_id),
+            "name" => s(&node.name),
+            "package_name" => s(&node.package),
+            "resource_type" => s(node.resource_type.as_str()),
+            "original_file_path" => s(&node.original_file_path),
+            "path" => s(&node.path),
+            "fqn" => v(Value::from(node.fqn.clone())),
+            "config" => v(Value::Object(self.config.clone())),
+            "tags" => v(self
+                .config
+                .get("tags")
+                .cloned()
+                .unwrap_or(Value::Array(vec![]))),
+            "meta" => v(self
+                .config
+                .get("meta")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()))),
+            "description" => s(&node.patch.description),
+            "raw_code" | "raw_sql" => s(&self.raw),
+            "language" => s("sql"),
+            "columns" => v(Value::Object(Map::new())),
+            "version" => node
+                .version
+                .as_deref()
+                .map_or(minijinja::Value::from(()), s),
+            "database" => minijinja::Value::from(self.relation.as_ref()?.database.clone()),
+            "schema" => minijinja::Value::from(self.relation.as_ref()?.schema.clone()),
+            "alias" | "identifier" => {
+                minijinja::Value::from(self.relation.as_ref()?.identifier.clone())
+            }
+            "test_metadata" => {
+                let test = node.test.as_ref()?;
+                v(serde_json::json!({
+                    "name": test.test_name, "namespace": test.namespace,
+                    "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
+                }))
+            }
+            "column_name" => minijinja::Value::from(node.test.as_ref()?.column_name.clone()),
+            _ => return None,
+        })
     }
-    if let Some(test) = &node.test {
-        m["test_metadata"] = serde_json::json!({
-            "name": test.test_name, "namespace": test.namespace,
-            "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
-        });
-        m["column_name"] = test.column_name.clone().into();
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Str(&[
+            "unique_id",
+            "name",
+            "package_name",
+            "resource_type",
+            "original_file_path",
+            "path",
+            "fqn",
+            "config",
+            "tags",
+            "meta",
+            "description",
+            "raw_code",
+            "language",
+            "columns",
+        ])
     }
-    crate::jinja::to_value(m)
 }
 
 fn base_input(
@@ -445,6 +496,7 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
                     let origin = TemplateOrigin {
                         file: node.file.map(|f| f.path(db).clone()).unwrap_or_default(),
                         line_offset: 1,
+                        locate: None,
                         file_text: Arc::from(""),
                     };
                     match render(db, project, input, macro_name, &tmpl, &origin).output {

@@ -18,8 +18,22 @@ pub struct TemplateOrigin {
     pub file: PathBuf,
     /// 1-based line of the template's first line in the file.
     pub line_offset: usize,
+    /// Text to search for in the file to find the first line, only when an error is
+    /// reported (generic tests point at their yml entry; searching every render is slow).
+    pub locate: Option<String>,
     /// The file's text (to compute spans).
     pub file_text: Arc<str>,
+}
+
+impl TemplateOrigin {
+    /// The 1-based line in the file where the template starts.
+    pub fn first_line(&self) -> usize {
+        match &self.locate {
+            Some(needle) => crate::project::yaml::find_line(&self.file_text, needle)
+                .map_or(self.line_offset, |s| s.line),
+            None => self.line_offset,
+        }
+    }
 }
 
 /// The result of a render.
@@ -180,7 +194,7 @@ fn to_diagnostic(
                 diag = diag.at(&file, Some(Span::from_line(&text, abs_line)));
                 diag.message = format!("{} (in macro `{pkg}.{name}`)", diag.message);
             }
-            let line = origin.line_offset;
+            let line = origin.first_line();
             diag = diag.with_label(
                 origin.file.clone(),
                 Span::from_line(&origin.file_text, line),
@@ -188,11 +202,14 @@ fn to_diagnostic(
             );
         }
         (None, Some(line)) => {
-            let abs = origin.line_offset + line - 1;
+            let abs = origin.first_line() + line - 1;
             let mut span = Span::from_line(&origin.file_text, abs);
             if let Some(range) = err.range() {
                 // The range is relative to the template source; map when the template is the file.
-                if origin.line_offset == 1 && range.end <= origin.file_text.len() {
+                if origin.locate.is_none()
+                    && origin.line_offset == 1
+                    && range.end <= origin.file_text.len()
+                {
                     span = Span::from_range(&origin.file_text, range.start, range.end);
                 }
             }

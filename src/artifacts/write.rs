@@ -1,0 +1,59 @@
+//! Writing compiled SQL files and manifest.json. Files whose content is unchanged are not
+//! rewritten (so editors and watchers see only real changes); writes run on worker threads.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Writes every (path, text) pair, creating each directory once. Returns how many files
+/// were written, or the first error.
+pub fn write_files(files: Vec<(PathBuf, String)>, threads: usize) -> Result<usize, String> {
+    let dirs: BTreeSet<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    for dir in dirs {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let chunk = files.len().div_ceil(threads.max(1)).max(1);
+    let results: Vec<Result<usize, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut written = 0;
+                    for (path, text) in part {
+                        if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+                            continue;
+                        }
+                        std::fs::write(path, text)
+                            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                        written += 1;
+                    }
+                    Ok(written)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("writer thread panicked".into()))
+            })
+            .collect()
+    });
+    results.into_iter().sum()
+}
+
+/// Writes a JSON artifact compactly (as dbt does).
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    out.flush()
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

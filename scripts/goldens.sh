@@ -28,6 +28,20 @@ for name in "${names[@]}"; do
   cp -r "$work/target/compiled" "$dir/expected/compiled"
   python3 "$root/scripts/reduce_manifest.py" "$work/target/manifest.json" > "$dir/expected/nodes.json"
   python3 "$root/scripts/reduce_manifest.py" "$work/target/manifest.json" --disabled > "$dir/expected/disabled.json"
+  # `dbt ls` for each line of selectors.txt (the arguments after `dbt ls`), if present.
+  if [ -f "$dir/selectors.txt" ]; then
+    mkdir -p "$dir/expected/ls"
+    i=0
+    while IFS= read -r args; do
+      [ -n "$args" ] || continue
+      i=$((i + 1))
+      { echo "$args"
+        (cd "$dir" && DBT_SEND_ANONYMOUS_USAGE_STATS=false "$venv/bin/dbt" ls $args \
+            --project-dir "$dir" --profiles-dir "$dir" --target-path "$work/target" \
+            --log-path "$work/logs" -q --output selector | sort)
+      } > "$dir/expected/ls/$i.txt"
+    done < "$dir/selectors.txt"
+  fi
   rm -rf "$work"
   find "$dir" -name '*.duckdb*' -delete
 done

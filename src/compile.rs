@@ -61,7 +61,10 @@ pub fn compile_project(
         ..CompileOutput::default()
     };
     let graph = dag(db, project);
-    let cyclic = nodes_in_cycles(graph);
+    // Nodes with graph errors (cycles, unknown refs/sources) are not rendered: their
+    // render would only repeat the graph diagnostic.
+    let mut broken = nodes_in_cycles(graph);
+    broken.extend(graph.diagnostics.iter().filter_map(|d| d.node.clone()));
     let ids: Vec<String> = match selected {
         Some(s) => s.to_vec(),
         None => graph.parents.keys().cloned().collect(),
@@ -73,7 +76,7 @@ pub fn compile_project(
         };
         out.diagnostics
             .extend(parsed_node(db, project, key).diagnostics.iter().cloned());
-        if !compiles(node.resource_type) || cyclic.contains(&uid) {
+        if !compiles(node.resource_type) || broken.contains(&uid) {
             continue;
         }
         let compiled = compiled_sql(db, project, key);

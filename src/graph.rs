@@ -353,9 +353,19 @@ fn eval_one(
     if let Some(depth) = up {
         walk(&graph.parents, &base, depth, &mut out);
     }
+    let children = graph.children();
     if let Some(depth) = down {
-        walk(&graph.children(), &base, depth, &mut out);
+        walk(&children, &base, depth, &mut out);
     }
+    // dbt's default (eager) indirect selection: a test is selected when any of the nodes
+    // it depends on is.
+    let tests: Vec<String> = out
+        .iter()
+        .flat_map(|n| children.get(n).into_iter().flatten())
+        .filter(|c| c.starts_with("test."))
+        .cloned()
+        .collect();
+    out.extend(tests);
     out
 }
 
@@ -400,4 +410,22 @@ fn glob(pattern: &str, text: &str) -> bool {
         }
     }
     pattern.ends_with('*') || pos == text.len()
+}
+
+/// How `dbt ls` prints a node (its `selector` output): the fqn joined by dots, and
+/// `source:<package>.<source>.<table>` for sources.
+pub fn selector_name(node: &crate::project::nodes::NodeInfo) -> String {
+    match &node.source {
+        Some(s) => format!("source:{}.{}.{}", node.package, s.source_name, s.table_name),
+        None => node.fqn.join("."),
+    }
+}
+
+/// Whether `dbt ls --resource-type <types>` lists a node of type `rt`: by default every
+/// type but analyses; `all` includes analyses.
+pub fn ls_includes(types: &[String], rt: crate::project::nodes::ResourceType) -> bool {
+    if types.is_empty() || types.iter().any(|t| t == "default") {
+        return rt != crate::project::nodes::ResourceType::Analysis;
+    }
+    types.iter().any(|t| t == "all" || t == rt.as_str())
 }

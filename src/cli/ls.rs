@@ -2,10 +2,10 @@
 
 use super::{Common, Session};
 use crate::db::NodeKey;
-use crate::graph::select;
+use crate::graph::{select, selector_name};
 use crate::jinja::nodes::node_info;
 
-pub fn run(common: &Common) -> i32 {
+pub fn run(common: &Common, resource_types: &[String]) -> i32 {
     let session = match Session::load(common) {
         Ok(s) => s,
         Err(e) => {
@@ -14,13 +14,15 @@ pub fn run(common: &Common) -> i32 {
         }
     };
     let (db, project) = (&session.db, session.project);
-    for uid in select(db, project, &common.select, &common.exclude) {
-        if let Some(node) = node_info(db, project, NodeKey::new(db, uid.clone())) {
-            match node.source.as_ref() {
-                Some(s) => println!("source:{}.{}.{}", node.package, s.source_name, s.table_name),
-                None => println!("{}", node.fqn.join(".")),
-            }
-        }
+    let mut lines: Vec<String> = select(db, project, &common.select, &common.exclude)
+        .into_iter()
+        .filter_map(|uid| node_info(db, project, NodeKey::new(db, uid)).clone())
+        .filter(|node| crate::graph::ls_includes(resource_types, node.resource_type))
+        .map(|node| selector_name(&node))
+        .collect();
+    lines.sort();
+    for line in lines {
+        println!("{line}");
     }
     0
 }

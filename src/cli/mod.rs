@@ -62,7 +62,13 @@ pub enum Command {
     Compile(Common),
     /// List the selected nodes.
     #[command(alias = "list")]
-    Ls(Common),
+    Ls {
+        #[command(flatten)]
+        common: Common,
+        /// Only these resource types (model, seed, snapshot, test, analysis, source).
+        #[arg(long = "resource-type", num_args = 1..)]
+        resource_type: Vec<String>,
+    },
     /// Generate a realistic dbt project of N models (for benchmarks).
     Generate {
         dir: PathBuf,
@@ -145,7 +151,10 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Parse(common) => compile::run(&common, false),
         Command::Compile(common) => compile::run(&common, true),
-        Command::Ls(common) => ls::run(&common),
+        Command::Ls {
+            common,
+            resource_type,
+        } => ls::run(&common, &resource_type),
         Command::Generate { dir, models, seed } => {
             match crate::generate::generate_project(
                 &dir,

@@ -95,9 +95,12 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
         };
         let parsed = parsed_node(db, project, *key);
         let mut parents = Vec::new();
-        let file = node.file.map(|f| (f.path(db).clone(), f.text(db).clone()));
+        // Paths only: the text is read (and so depended on) only to locate an error, so an
+        // edit to a model's body does not re-run the DAG.
+        let file = node.file.map(|f| (f.path(db).clone(), f));
         let locate = |needle: &str| {
-            file.as_ref().and_then(|(_, text)| {
+            file.as_ref().and_then(|(_, f)| {
+                let text = f.text(db);
                 text.find(needle)
                     .map(|p| Span::from_range(text, p, p + needle.len()))
             })

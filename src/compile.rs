@@ -13,7 +13,7 @@ use crate::project::profiles::target;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledNode {
     pub unique_id: String,
-    pub sql: Option<String>,
+    pub sql: Option<std::sync::Arc<str>>,
 }
 
 /// The result of compiling a project (or a selection of it).

@@ -58,7 +58,7 @@ fn check_fixture(name: &str) -> (usize, Vec<String>) {
                 .strip_prefix(fake_target.join("compiled"))
                 .unwrap()
                 .to_path_buf();
-            produced.insert(rel, sql.clone());
+            produced.insert(rel, sql.to_string());
         }
     }
     let expected_dir = root.join("expected").join("compiled");

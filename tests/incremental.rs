@@ -43,7 +43,7 @@ fn sql_of(db: &RootDb, project: dbtc::db::Project, uid: &str) -> String {
         .nodes
         .into_iter()
         .find(|n| n.unique_id == uid)
-        .and_then(|n| n.sql)
+        .and_then(|n| n.sql.map(|s| s.to_string()))
         .unwrap_or_default()
 }
 

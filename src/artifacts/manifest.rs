@@ -154,7 +154,7 @@ fn node_entry(
         }
         if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
             n["compiled"] = true.into();
-            n["compiled_code"] = sql.clone().into();
+            n["compiled_code"] = sql.to_string().into();
         }
         Some((false, uid.clone(), n))
     }

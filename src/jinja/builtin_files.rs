@@ -6,6 +6,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("configs.sql", include_str!("macros/configs.sql")),
     ("dates.sql", include_str!("macros/dates.sql")),
     ("naming.sql", include_str!("macros/naming.sql")),
+    ("relations.sql", include_str!("macros/relations.sql")),
     ("sets.sql", include_str!("macros/sets.sql")),
     ("strings.sql", include_str!("macros/strings.sql")),
     ("tests.sql", include_str!("macros/tests.sql")),

@@ -80,6 +80,8 @@ pub struct Collected {
     /// Macro frames of the innermost error, outermost first.
     pub frames: Vec<(String, String)>,
     pub warnings: Vec<String>,
+    /// Names of the `statement` blocks run (for `load_result`).
+    pub statements: BTreeSet<String>,
 }
 
 /// The shared state of one render.
@@ -182,21 +184,33 @@ impl Object for DbtContext {
             }),
             "config" => Value::from_object(ConfigObj(Arc::clone(rs))),
             "adapter" => Value::from_object(Adapter(Arc::clone(rs))),
-            "this" => input
-                .this
-                .clone()
-                .map(Relation::value)
-                .unwrap_or(Value::from(())),
+            "this" => match &input.this {
+                Some(t) => Relation::for_adapter(t.clone(), &input.adapter_type),
+                // At parse time dbt's `this` is already a relation; only its name matters.
+                None if input.phase == Phase::Parse => {
+                    let attr = |v: &Value, k: &str| {
+                        v.get_attr(k)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    };
+                    Relation::for_adapter(
+                        RelationData::new(
+                            &attr(&input.target, "database"),
+                            &attr(&input.target, "schema"),
+                            &attr(&input.model, "name"),
+                        ),
+                        &input.adapter_type,
+                    )
+                }
+                None => Value::from(()),
+            },
             "target" => input.target.clone(),
             "model" => input.model.clone(),
             "execute" => Value::from(input.phase == Phase::Compile),
             "project_name" => Value::from(input.root_package.clone()),
             "invocation_id" => Value::from("00000000-0000-0000-0000-000000000000"),
-            "run_started_at" => Value::from(
-                chrono::Utc::now()
-                    .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
-                    .to_string(),
-            ),
+            "run_started_at" => super::pymodules::DateTime::now_utc(),
             "flags" => crate::jinja::to_value(serde_json::json!({
                 "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": "compile",
                 "full_refresh": input.full_refresh, "which": "compile"
@@ -270,13 +284,44 @@ pub struct MacroProxy {
     pub name: String,
 }
 
-/// Pre-rendered `caller()` body, so a macro in another template can call it.
+/// The `caller` of a `{% call %}` block, handed to a macro that runs in another template's
+/// state. The caller is a macro of the calling template and can only run in that template's
+/// state, so this keeps the address of that state while the macro runs (the calling
+/// template is suspended in `MacroProxy::invoke` meanwhile) and calls the caller there,
+/// with the arguments of `caller(...)`.
 #[derive(Debug)]
-struct CallerBody(String);
+struct DeferredCaller {
+    caller: Value,
+    /// Address of the calling `State`, None once the macro call has returned.
+    outer: Arc<Mutex<Option<usize>>>,
+}
 
-impl Object for CallerBody {
-    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, _args: &[Value]) -> Result<Value, Error> {
-        Ok(Value::from_safe_string(self.0.clone()))
+impl Object for DeferredCaller {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let Some(addr) = *lock(&self.outer) else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "caller() called after its {% call %} block ended",
+            ));
+        };
+        let outer = std::ptr::with_exposed_provenance_mut::<State<'static, 'static>>(addr);
+        // SAFETY: `addr` was taken from the `&mut State` that `MacroProxy::invoke` received,
+        // which does not touch that state again until the macro call returns and then
+        // clears `outer` (see `OuterGuard`). Renders are single-threaded, so while `outer`
+        // is set nothing else uses the calling state: this is its only live access.
+        let outer = unsafe { &mut *outer };
+        self.caller.call(outer, args)
+    }
+}
+
+/// Clears a `DeferredCaller`'s state address when the macro call ends, on every path.
+struct OuterGuard(Option<Arc<Mutex<Option<usize>>>>);
+
+impl Drop for OuterGuard {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.0 {
+            *lock(slot) = None;
+        }
     }
 }
 
@@ -292,31 +337,44 @@ impl MacroProxy {
         if lock(&rs.returns).is_empty() {
             rs.collect().macros_called.insert(key);
         }
-        // A `caller` from this state cannot be called from the macro's state: render it now.
+        let tmpl = state.env().get_template(&template)?;
+        let ctx = DbtContext::value(&rs);
+        let mut captured = tmpl.render_captured(ctx)?;
+        // A `caller` of this state cannot run in the macro's state: pass a `DeferredCaller`
+        // that runs it here. `state` is not used again until `_guard` is dropped.
         let mut args: Vec<Value> = args.to_vec();
+        let mut _guard = OuterGuard(None);
         if let Some(last) = args.last()
             && last.is_kwargs()
             && let Ok(kwargs) = Kwargs::try_from(last.clone())
             && let Ok(Some(caller)) = kwargs.get::<Option<Value>>("caller")
         {
-            let body = caller.call(state, &[])?;
             let mut map: IndexMap<String, Value> = IndexMap::new();
             for k in kwargs.args() {
                 if k != "caller" {
                     map.insert(k.to_string(), kwargs.peek::<Value>(k)?);
                 }
             }
+            let addr = std::ptr::from_mut(state).expose_provenance();
+            let outer = Arc::new(Mutex::new(Some(addr)));
+            _guard = OuterGuard(Some(Arc::clone(&outer)));
             map.insert(
                 "caller".into(),
-                Value::from_object(CallerBody(body.to_string())),
+                Value::from_object(DeferredCaller { caller, outer }),
             );
             *args.last_mut().expect("kwargs") = Value::from(Kwargs::from_iter(map));
         }
-        let tmpl = state.env().get_template(&template)?;
-        let ctx = DbtContext::value(&rs);
-        let mut captured = tmpl.render_captured(ctx)?;
         lock(&rs.returns).push(None);
-        let result = captured.with_state_mut(|st| st.call_macro(&self.name, &args));
+        let result = captured.with_state_mut(|st| {
+            let spec: Vec<String> = st
+                .lookup(&self.name)
+                .and_then(|m| m.get_attr("arguments").ok())
+                .and_then(|a| a.try_iter().ok())
+                .map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let args = super::compat::pack_extra_args(&spec, args)?;
+            st.call_macro(&self.name, &args)
+        });
         let returned = lock(&rs.returns).pop().flatten();
         match (result, returned) {
             (_, Some(value)) => Ok(value),
@@ -337,14 +395,6 @@ impl MacroProxy {
 impl Object for MacroProxy {
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         self.invoke(state, args)
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "name" => Some(Value::from(self.name.clone())),
-            "package_name" => Some(Value::from(self.package.clone())),
-            _ => None,
-        }
     }
 }
 
@@ -425,7 +475,7 @@ impl Object for Native {
                             .unwrap_or(""),
                         &call.name,
                     );
-                    return Ok(Relation::value(placeholder));
+                    return Ok(Relation::for_adapter(placeholder, &input.adapter_type));
                 }
                 let lookup = input.refs.get(&call).or_else(|| {
                     input.refs.get(&RefCall {
@@ -438,7 +488,10 @@ impl Object for Native {
                         if let Some(uid) = &target.ephemeral {
                             rs.collect().ephemerals.push(uid.clone());
                         }
-                        Ok(Relation::value(target.relation.clone()))
+                        Ok(Relation::for_adapter(
+                            target.relation.clone(),
+                            &input.adapter_type,
+                        ))
                     }
                     None => Err(compiler_error(format!(
                         "Model '{}' depends on a node named '{}' which was not found",
@@ -459,10 +512,11 @@ impl Object for Native {
                 );
                 rs.collect().sources.push(key.clone());
                 match input.sources.get(&key) {
-                    Some(rel) => Ok(Relation::value(rel.clone())),
-                    None if input.phase == Phase::Parse => {
-                        Ok(Relation::value(RelationData::new("", &key.0, &key.1)))
-                    }
+                    Some(rel) => Ok(Relation::for_adapter(rel.clone(), &input.adapter_type)),
+                    None if input.phase == Phase::Parse => Ok(Relation::for_adapter(
+                        RelationData::new("", &key.0, &key.1),
+                        &input.adapter_type,
+                    )),
                     None => Err(compiler_error(format!(
                         "Model '{}' depends on a source named '{}.{}' which was not found",
                         input.unique_id, key.0, key.1
@@ -526,20 +580,41 @@ impl Object for Native {
                 let cfg = input.config.get("full_refresh").and_then(|v| v.as_bool());
                 Ok(Value::from(cfg.unwrap_or(input.full_refresh)))
             }
+            // Queries cannot run ahead of time: at compile time they return an empty result
+            // of unknown columns (see `agate`), and the node is marked introspective. At
+            // parse time dbt returns None, as here.
             "run_query" => {
                 rs.collect().introspective = true;
-                Ok(Value::from(()))
+                Ok(match input.phase {
+                    Phase::Compile => super::agate::Table::unknown(),
+                    Phase::Parse => Value::from(()),
+                })
             }
             "statement" => {
-                rs.collect().introspective = true;
+                let name = pos
+                    .first()
+                    .cloned()
+                    .or_else(|| kw("name"))
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "statement".into());
+                {
+                    let mut c = rs.collect();
+                    c.introspective = true;
+                    c.statements.insert(name);
+                }
                 if let Some(caller) = kw("caller") {
                     let _ = caller.call(state, &[])?;
                 }
                 Ok(Value::from(""))
             }
             "load_result" => {
-                rs.collect().introspective = true;
-                Ok(Value::from(()))
+                let name = str_arg(pos.first(), "load_result() name")?;
+                let ran = rs.collect().statements.contains(&name);
+                Ok(if ran && input.phase == Phase::Compile {
+                    super::agate::unknown_result()
+                } else {
+                    Value::from(())
+                })
             }
             "doc" => {
                 let name = str_arg(pos.last(), "doc() name")?;
@@ -720,11 +795,21 @@ impl Object for Adapter {
             "type" => Ok(Value::from(self.0.input.adapter_type.clone())),
             "get_relation" | "load_relation" | "get_relation_or_none" => {
                 // Without a database, only relations built in this run could exist.
+                self.0.collect().introspective = true;
                 Ok(Value::from(()))
             }
             "get_columns_in_relation" => {
                 self.0.collect().introspective = true;
                 Ok(Value::from(Vec::<Value>::new()))
+            }
+            "execute" => {
+                self.0.collect().introspective = true;
+                Ok(super::compat::tuple(vec![
+                    crate::jinja::to_value(
+                        serde_json::json!({"_message": "", "code": "", "rows_affected": 0}),
+                    ),
+                    super::agate::Table::unknown(),
+                ]))
             }
             "check_schema_exists" => Ok(Value::from(false)),
             "list_relations_without_caching" | "get_missing_columns" => {

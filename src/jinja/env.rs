@@ -41,10 +41,58 @@ fn build_env() -> Environment<'static> {
             .ok()
             .and_then(|m| m.get(name).map(|s| s.to_string())))
     });
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(compat::unknown_method);
     minijinja_contrib::add_to_environment(&mut env);
     env.add_function("__dbtc_list", compat::make_list);
     env.add_function("__dbtc_dict", compat::make_dict);
+    env.add_function("__dbtc_fmt", compat::percent_format);
+    env.add_function("__dbtc_discard", |_: Value| Value::from(()));
+    // Jinja2 filters minijinja does not have.
+    env.add_filter(
+        "replace",
+        |s: Value, old: String, new: String, count: Option<i64>| -> Value {
+            let text = s.to_string();
+            let out = match count {
+                Some(n) if n >= 0 => text.replacen(&old, &new, n as usize),
+                _ => text.replace(&old, &new),
+            };
+            if s.is_safe() {
+                Value::from_safe_string(out)
+            } else {
+                Value::from(out)
+            }
+        },
+    );
+    env.add_filter(
+        "truncate",
+        |state: &mut State, value: &Value, args: Rest<Value>| -> Result<Value, Error> {
+            // Jinja2's truncate(length, killwords, end, leeway) also takes positionals.
+            let mut named: Vec<(String, Value)> = Vec::new();
+            for (i, arg) in args.iter().enumerate() {
+                if arg.is_kwargs() {
+                    let kw = Kwargs::try_from(arg.clone())?;
+                    for k in kw.args() {
+                        named.push((k.to_string(), kw.peek::<Value>(k)?));
+                    }
+                } else if let Some(name) = ["length", "killwords", "end", "leeway"].get(i) {
+                    named.push(((*name).to_string(), arg.clone()));
+                }
+            }
+            minijinja_contrib::filters::truncate(state, value, Kwargs::from_iter(named))
+        },
+    );
+    env.add_filter("wordcount", |s: &str| {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .count()
+    });
+    env.add_filter(
+        "center",
+        |state: &mut State, s: Value, width: Option<i64>| -> Result<Value, Error> {
+            let width = Value::from(width.unwrap_or(80));
+            compat::unknown_method(state, &Value::from(s.to_string()), "center", &[width])
+        },
+    );
     env.add_function(
         "return",
         |state: &State, value: Option<Value>| -> Result<Value, Error> {
@@ -98,7 +146,7 @@ fn build_env() -> Environment<'static> {
         let n = lists.iter().map(Vec::len).min().unwrap_or(0);
         Ok(Value::from(
             (0..n)
-                .map(|i| Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>()))
+                .map(|i| compat::tuple(lists.iter().map(|l| l[i].clone()).collect()))
                 .collect::<Vec<_>>(),
         ))
     });
@@ -122,8 +170,8 @@ fn build_env() -> Environment<'static> {
         Value::from("")
     });
     env.add_global("exceptions", Value::from_object(Exceptions));
-    env.add_global("modules", modules());
-    env.add_global("api", crate::jinja::to_value(serde_json::json!({})));
+    env.add_global("modules", super::pymodules::modules());
+    env.add_global("api", Value::from_object(super::relation::Api));
     env
 }
 
@@ -216,14 +264,6 @@ impl minijinja::value::Object for Exceptions {
     }
 }
 
-/// `modules`: the parts of Python's datetime/re/itertools that dbt projects use and that
-/// do not depend on the wall clock at parse time.
-fn modules() -> Value {
-    crate::jinja::to_value(serde_json::json!({
-        "datetime": {}, "re": {}, "itertools": {}, "pytz": {}
-    }))
-}
-
 /// True when `err` is the unwinding of `return()`.
 pub fn is_return(err: &Error) -> bool {
     err.detail().is_some_and(|d| d.starts_with(RETURN_MARKER))
@@ -248,5 +288,28 @@ pub fn error_message(err: &Error) -> String {
                 format!("{kind}: {detail}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(tmpl: &str) -> String {
+        let tmpl = compat::rewrite_template(tmpl);
+        ENV.render_str(&tmpl, ())
+            .unwrap_or_else(|e| format!("ERR {e}"))
+    }
+
+    #[test]
+    fn jinja2_filters_minijinja_lacks() {
+        assert_eq!(render("{{ 'aaa' | replace('a', 'b', 2) }}"), "bba");
+        assert_eq!(render("{{ 'a\tb' | replace('\t', ' ') }}"), "a b");
+        assert_eq!(render("{{ 'x' | center(5) }}|"), "  x  |");
+        assert_eq!(render("{{ 'a b-c' | wordcount }}"), "3");
+        assert_eq!(
+            render("{{ 'hello world' | truncate(8, true, '...', 0) }}"),
+            "hello..."
+        );
     }
 }

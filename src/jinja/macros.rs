@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use indexmap::IndexMap;
 
 use super::blocks::find_blocks;
-use super::compat::rewrite_template;
+use super::compat::{declare_extra_args, rewrite_template};
 use crate::db::{Db, File, MacroKey, Project};
 use crate::diagnostics::{Diagnostic, Span, codes};
 use crate::project::config::project_config;
@@ -46,7 +46,9 @@ pub fn extract_macros(text: &str, path: Option<&std::path::Path>) -> FileMacros 
         match block.kind.as_str() {
             "macro" => out.macros.push(MacroDef {
                 name: block.name.clone(),
-                source: Arc::from(rewrite_template(&text[block.start..block.end])),
+                source: Arc::from(rewrite_template(&declare_extra_args(
+                    &text[block.start..block.end],
+                ))),
                 line,
                 offset: block.start,
             }),
@@ -60,7 +62,7 @@ pub fn extract_macros(text: &str, path: Option<&std::path::Path>) -> FileMacros 
                 );
                 out.macros.push(MacroDef {
                     name: format!("test_{}", block.name),
-                    source: Arc::from(rewrite_template(&src)),
+                    source: Arc::from(rewrite_template(&declare_extra_args(&src))),
                     line,
                     offset: block.start,
                 });

@@ -1,6 +1,7 @@
 //! The minijinja environment, the dbt context, macros and dispatch, built-in macros, and
 //! the per-node render queries.
 
+pub mod agate;
 pub mod blocks;
 pub mod builtin_files;
 pub mod compat;
@@ -8,6 +9,8 @@ pub mod context;
 pub mod env;
 pub mod macros;
 pub mod nodes;
+pub mod pymodules;
+pub mod pyvalues;
 pub mod relation;
 pub mod render;
 

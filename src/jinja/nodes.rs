@@ -550,7 +550,8 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
 /// A compile-time render before ephemeral CTEs are injected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RenderedNode {
-    pub sql: Option<String>,
+    /// Shared: compiled_sql, the compile output and the manifest hold the same text.
+    pub sql: Option<Arc<str>>,
     /// unique_ids of ephemeral models referenced, in first-use order.
     pub ephemerals: Vec<String>,
     pub introspective: bool,
@@ -638,7 +639,7 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
     }
     match result.output {
         Ok(sql) => RenderedNode {
-            sql: Some(sql),
+            sql: Some(Arc::from(sql)),
             ephemerals,
             introspective: result.collected.introspective,
             diagnostics: Vec::new(),
@@ -688,7 +689,7 @@ pub fn compiled_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode
         None => format!("with{joined} {sql}"),
     };
     RenderedNode {
-        sql: Some(sql),
+        sql: Some(Arc::from(sql)),
         diagnostics: [rendered.diagnostics, diagnostics].concat(),
         ..rendered
     }
@@ -717,7 +718,7 @@ fn collect_ctes(
             continue;
         }
         match &rendered.sql {
-            Some(sql) => out.push((name, sql.clone())),
+            Some(sql) => out.push((name, sql.to_string())),
             None => diags.extend(rendered.diagnostics.iter().cloned()),
         }
     }

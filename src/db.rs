@@ -179,9 +179,22 @@ pub struct RootDb {
 #[salsa::db]
 impl salsa::Database for RootDb {}
 
+/// Without an event callback: salsa then builds no events at all, which matters when an
+/// edit re-verifies tens of thousands of memos.
 impl Default for RootDb {
     fn default() -> Self {
-        let executed: Arc<Mutex<Option<Vec<String>>>> = Arc::new(Mutex::new(None));
+        Self {
+            storage: salsa::Storage::new(None),
+            executed: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+impl RootDb {
+    /// A database that logs which queries execute (for tests, `watch` and `bench`), starting
+    /// now. Events cost time on every memo check, so only these databases have them.
+    pub fn with_execution_log() -> Self {
+        let executed: Arc<Mutex<Option<Vec<String>>>> = Arc::new(Mutex::new(Some(Vec::new())));
         let log = Arc::clone(&executed);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
             if let salsa::EventKind::WillExecute { database_key } = event.kind
@@ -193,10 +206,9 @@ impl Default for RootDb {
         })));
         Self { storage, executed }
     }
-}
 
-impl RootDb {
-    /// Starts recording which queries execute (off by default: it costs a format per query).
+    /// Clears the log and keeps recording (only a database from
+    /// [`RootDb::with_execution_log`] records anything).
     pub fn record_executions(&self) {
         *self.executed.lock().expect("log lock") = Some(Vec::new());
     }

@@ -24,7 +24,7 @@ fn project_files(fs: &MemSystem) {
 fn setup() -> (RootDb, MemSystem, dbtc::db::Project) {
     let fs = MemSystem::default();
     project_files(&fs);
-    let db = RootDb::default();
+    let db = RootDb::with_execution_log();
     let opts = LoadOptions {
         project_dir: PathBuf::from(ROOT),
         profiles_dir: Some(PathBuf::from(ROOT)),

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use super::context::{Collected, DbtContext, MISSING_MARKER, RenderInput, RenderState};
 use super::env::{ENV, error_message, is_return, register_template};
-use super::macros::{MacroIndex, candidate_names, macro_candidates, macro_position, macro_source};
+use super::macros::{
+    MacroIndex, MacroSource, candidate_names, macro_candidates, macro_index, macro_position,
+    macro_source,
+};
 use crate::db::{Db, MacroKey, Project};
 use crate::diagnostics::{Diagnostic, Span, codes};
 
@@ -57,28 +60,53 @@ fn resolve_words(
     }
 }
 
-/// Predicts the macros a template may call: its words, then the words of those macros,
-/// transitively. Reads `macro_candidates` of every predicted macro.
-fn predict(
+/// The macro-like words of a template, interned so that templates using the same macros
+/// share one [`macro_bundle`] (most generic tests and many models do).
+#[salsa::interned(unsafe(no_lifetime), revisions = usize::MAX, debug)]
+pub struct WordSet {
+    #[returns(ref)]
+    pub words: Vec<String>,
+}
+
+/// The macros a template with these words may call (its words, then the words of those
+/// macros, transitively), with their sources. Reads the macro index and, for every
+/// predicted macro, its candidates and source; one shared memo instead of a dozen
+/// dependencies per render keeps re-verification after an edit cheap.
+#[salsa::tracked(returns(clone))]
+pub fn macro_bundle(
     db: &dyn Db,
     project: Project,
-    index: &MacroIndex,
-    source: &str,
-) -> BTreeSet<(String, String)> {
+    words: WordSet,
+) -> Arc<Vec<((String, String), MacroSource)>> {
+    let index = macro_index(db, project);
     let mut predicted = BTreeSet::new();
-    resolve_words(index, &candidate_names(source), &mut predicted);
+    for word in words.words(db) {
+        if let Some(list) = index.by_word.get(word) {
+            predicted.extend(list.iter().cloned());
+        }
+    }
     let mut queue: Vec<(String, String)> = predicted.iter().cloned().collect();
     while let Some((pkg, name)) = queue.pop() {
         let key = MacroKey::new(db, pkg, name);
         let mut next = BTreeSet::new();
-        resolve_words(index, macro_candidates(db, project, key), &mut next);
+        resolve_words(&index, macro_candidates(db, project, key), &mut next);
         for m in next {
             if predicted.insert(m.clone()) {
                 queue.push(m);
             }
         }
     }
-    predicted
+    Arc::new(
+        predicted
+            .into_iter()
+            .filter_map(|(pkg, name)| {
+                let key = MacroKey::new(db, pkg.clone(), name.clone());
+                macro_source(db, project, key)
+                    .clone()
+                    .map(|src| ((pkg, name), src))
+            })
+            .collect(),
+    )
 }
 
 /// Renders `source` with the dbt context of `input`.
@@ -92,8 +120,17 @@ pub fn render(
 ) -> RenderResult {
     let source = super::compat::rewrite_template(source);
     let index = Arc::clone(&input.macros);
-    let mut wanted = predict(db, project, &index, &source);
+    let words: Vec<String> = candidate_names(&source)
+        .into_iter()
+        .filter(|w| index.by_word.contains_key(w))
+        .collect();
+    let bundle = macro_bundle(db, project, WordSet::new(db, words));
     let mut loaded: HashMap<(String, String), String> = HashMap::new();
+    for (key, src) in bundle.iter() {
+        register_template(&src.template_name, &src.text);
+        loaded.insert(key.clone(), src.template_name.clone());
+    }
+    let mut wanted: BTreeSet<(String, String)> = loaded.keys().cloned().collect();
     for _attempt in 0..64 {
         for (pkg, name) in &wanted {
             if loaded.contains_key(&(pkg.clone(), name.clone())) {

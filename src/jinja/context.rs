@@ -77,7 +77,7 @@ pub struct Collected {
     pub missing: Option<(String, String)>,
     pub introspective: bool,
     pub ephemerals: Vec<String>,
-    /// Macro frames of the innermost error, outermost first.
+    /// Macro frames of the error, innermost first.
     pub frames: Vec<(String, String)>,
     pub warnings: Vec<String>,
     /// Names of the `statement` blocks run (for `load_result`).
@@ -381,10 +381,10 @@ impl MacroProxy {
             (Ok(out), None) => Ok(Value::from_safe_string(out)),
             (Err(err), None) => {
                 if err.detail().is_none_or(|d| !d.starts_with(MISSING_MARKER)) {
-                    let mut c = rs.collect();
-                    if c.frames.is_empty() {
-                        c.frames.push((self.package.clone(), self.name.clone()));
-                    }
+                    // Inner calls fail first, so frames end up innermost first.
+                    rs.collect()
+                        .frames
+                        .push((self.package.clone(), self.name.clone()));
                 }
                 Err(err)
             }

@@ -188,6 +188,16 @@ pub fn render(
     }
 }
 
+/// The first line at or after `from` in `text` that mentions `name(` (a call site).
+fn call_line(text: &str, from: usize, name: &str) -> usize {
+    let call = format!("{name}(");
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| l.contains(&call))
+        .map_or(from, |(i, _)| i + 1)
+}
+
 /// A minijinja error as a diagnostic pointing into the template's file (or the macro's).
 fn to_diagnostic(
     db: &dyn Db,
@@ -231,7 +241,32 @@ fn to_diagnostic(
                 diag = diag.at(&file, Some(Span::from_line(&text, abs_line)));
                 diag.message = format!("{} (in macro `{pkg}.{name}`)", diag.message);
             }
-            let line = origin.first_line();
+            // The chain of macro frames, innermost first: each outer macro, then the node.
+            for (outer_pkg, outer_name) in collected.frames.iter().skip(1) {
+                if let Some((file, start_line, text)) =
+                    macro_position(db, project, outer_pkg, outer_name)
+                {
+                    let needle = collected
+                        .frames
+                        .iter()
+                        .take_while(|f| f.1 != *outer_name)
+                        .last()
+                        .map(|f| f.1.as_str())
+                        .unwrap_or(name);
+                    let line = call_line(&text, start_line, needle);
+                    diag = diag.with_label(
+                        file,
+                        Span::from_line(&text, line),
+                        format!("called from macro `{outer_pkg}.{outer_name}`"),
+                    );
+                }
+            }
+            let outermost = collected.frames.last().map_or(name, |f| f.1.as_str());
+            let line = if origin.locate.is_none() {
+                call_line(&origin.file_text, origin.first_line(), outermost)
+            } else {
+                origin.first_line()
+            };
             diag = diag.with_label(
                 origin.file.clone(),
                 Span::from_line(&origin.file_text, line),

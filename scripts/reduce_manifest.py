@@ -57,5 +57,9 @@ out = {}
 for section in ("nodes", "sources", "seeds"):
     for uid, node in manifest.get(section, {}).items():
         out[uid] = reduce_node(node)
+for uid, doc in manifest.get("docs", {}).items():
+    if doc.get("package_name") == "dbt":
+        continue  # dbt's own docs (overview); dbtc does not ship them
+    out[uid] = {k: doc.get(k) for k in ("name", "package_name", "original_file_path", "block_contents")}
 json.dump({k: out[k] for k in sorted(out)}, sys.stdout, indent=2, sort_keys=True)
 print()

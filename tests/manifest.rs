@@ -49,7 +49,7 @@ fn sorted(v: Option<&Value>) -> Value {
 fn compare(ours: &Value, golden: &Value, check_macros: bool) -> Vec<String> {
     let mut problems = Vec::new();
     let mut our_nodes = serde_json::Map::new();
-    for section in ["nodes", "sources"] {
+    for section in ["nodes", "sources", "docs"] {
         if let Some(Value::Object(m)) = ours.get(section) {
             our_nodes.extend(m.clone());
         }

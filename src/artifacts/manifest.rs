@@ -9,6 +9,7 @@ use crate::jinja::nodes::{
     compiled_sql, node_config, node_info, node_relation, parsed_node, raw_code,
 };
 use crate::project::config::project_config;
+use crate::project::docs::{docs_index, render_description};
 use crate::project::nodes::ResourceType;
 
 /// Builds the manifest. `compiled` adds compiled_code for nodes that compiled.
@@ -63,6 +64,8 @@ fn node_entry(
         let cfg = node_config(db, project, key);
         let rel = node_relation(db, project, key);
         let parsed = parsed_node(db, project, key);
+        let docs = docs_index(db, project);
+        let describe = |text: &str| render_description(text, &node.package, &docs);
         let mut cfg_out = cfg.clone();
         for hook in ["pre-hook", "post-hook"] {
             if let Some(Value::Array(items)) = cfg_out.get(hook) {
@@ -80,7 +83,7 @@ fn node_entry(
             "fqn": node.fqn,
             "config": cfg_out,
             "tags": node_tags(node, cfg),
-            "description": node.patch.description,
+            "description": describe(&node.patch.description),
             "meta": cfg.get("meta").cloned().unwrap_or(json!({})),
             "depends_on": {
                 "nodes": parents,
@@ -91,7 +94,7 @@ fn node_entry(
                     let name = c.get("name")?.as_str()?;
                     Some((name.to_string(), json!({
                         "name": name,
-                        "description": c.get("description").cloned().unwrap_or(json!("")),
+                        "description": describe(c.get("description").and_then(Value::as_str).unwrap_or("")),
                         "data_type": c.get("data_type").cloned().unwrap_or(Value::Null),
                     })))
                 }).collect::<Map<String, Value>>()
@@ -135,11 +138,13 @@ fn node_entry(
         if let Some(src) = &node.source {
             n["source_name"] = src.source_name.clone().into();
             n["loader"] = src.loader.clone().into();
-            n["source_description"] = src
-                .source_props
-                .get("description")
-                .cloned()
-                .unwrap_or(json!(""));
+            n["source_description"] = describe(
+                src.source_props
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            )
+            .into();
             let mut quoting =
                 json!({"database": null, "schema": null, "identifier": null, "column": null});
             for props in [&src.source_props, &src.table_props] {
@@ -214,7 +219,7 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
         "nodes": nodes,
         "sources": sources,
         "macros": macros,
-        "docs": {},
+        "docs": docs_section(db, project),
         "exposures": {},
         "metrics": {},
         "groups": {},
@@ -285,4 +290,22 @@ fn attached_node(
     index
         .find_ref(root, None, &test.attached_name, None)
         .map(|n| n.unique_id.clone())
+}
+
+/// The manifest's `docs` section: `doc.<package>.<name>` entries.
+fn docs_section(db: &dyn Db, project: Project) -> Value {
+    let docs = docs_index(db, project);
+    Value::Object(
+        docs.values()
+            .map(|d| {
+                let uid = format!("doc.{}.{}", d.package, d.name);
+                let entry = json!({
+                    "name": d.name, "resource_type": "doc", "package_name": d.package,
+                    "path": d.original_file_path.split_once('/').map_or(d.original_file_path.as_str(), |(_, rest)| rest),
+                    "original_file_path": d.original_file_path, "unique_id": uid, "block_contents": d.contents,
+                });
+                (uid, entry)
+            })
+            .collect(),
+    )
 }

@@ -2,6 +2,7 @@
 //! config resolution.
 
 pub mod config;
+pub mod docs;
 pub mod generic_tests;
 pub mod load;
 pub mod node_config;

@@ -13,3 +13,4 @@ pub mod generate;
 pub mod graph;
 pub mod jinja;
 pub mod project;
+pub mod watch;

@@ -204,3 +204,19 @@ fn bad_jinja_and_bad_yaml_do_not_stop_the_rest() {
             .any(|n| n.unique_id == "model.demo.b" && n.sql.is_some())
     );
 }
+
+#[test]
+fn creating_a_model_renders_only_the_new_one() {
+    let (mut db, fs, project) = setup();
+    let log = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/e.sql",
+        "select 5 as five",
+    );
+    // parse + compile render of e only: the other nodes' refs resolve as before.
+    assert_eq!(count_executed(&log, "rendered_node"), 1, "{log:?}");
+    assert_eq!(count_executed(&log, "parsed_node"), 1, "{log:?}");
+    assert!(sql_of(&db, project, "model.demo.e").contains("5 as five"));
+}

@@ -2,6 +2,7 @@
 
 mod compile;
 mod ls;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -69,6 +70,17 @@ pub enum Command {
         #[arg(long = "resource-type", num_args = 1..)]
         resource_type: Vec<String>,
     },
+    /// Compile, then recompile on every change to the project's files.
+    Watch {
+        #[command(flatten)]
+        common: Common,
+        /// Stop after N change cycles (for tests).
+        #[arg(long, hide = true)]
+        max_cycles: Option<usize>,
+        /// Milliseconds a file must be quiet before a cycle starts.
+        #[arg(long, hide = true, default_value_t = 100)]
+        debounce_ms: u64,
+    },
     /// Generate a realistic dbt project of N models (for benchmarks).
     Generate {
         dir: PathBuf,
@@ -88,6 +100,15 @@ pub struct Session {
 
 impl Session {
     pub fn load(common: &Common) -> Result<Session, String> {
+        Session::load_into(common, RootDb::default())
+    }
+
+    /// Loads into a database that logs query executions (watch, bench).
+    pub fn load_logged(common: &Common) -> Result<Session, String> {
+        Session::load_into(common, RootDb::with_execution_log())
+    }
+
+    fn load_into(common: &Common, db: RootDb) -> Result<Session, String> {
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let cli_vars = match &common.vars {
             None => serde_json::Value::Null,
@@ -100,9 +121,14 @@ impl Session {
                 common.project_dir.display()
             )
         })?;
+        // Absolute, so that watch events (absolute paths) match the profiles file.
+        let profiles_dir = common
+            .profiles_dir
+            .as_ref()
+            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()));
         let opts = LoadOptions {
             project_dir,
-            profiles_dir: common.profiles_dir.clone(),
+            profiles_dir,
             settings: Settings {
                 target: common.target.clone(),
                 cli_vars,
@@ -111,7 +137,6 @@ impl Session {
                 static_analysis: None,
             },
         };
-        let db = RootDb::default();
         let project = load_project(&db, &OsSystem, &opts);
         Ok(Session {
             db,
@@ -155,6 +180,11 @@ pub fn run(cli: Cli) -> i32 {
             common,
             resource_type,
         } => ls::run(&common, &resource_type),
+        Command::Watch {
+            common,
+            max_cycles,
+            debounce_ms,
+        } => watch::run(&common, max_cycles, debounce_ms),
         Command::Generate { dir, models, seed } => {
             match crate::generate::generate_project(
                 &dir,

@@ -547,6 +547,57 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
     Some(rel)
 }
 
+/// What a node's ref() and source() calls resolve to: (call, (unique_id, name)) and
+/// ((source, table), unique_id). Position-free, so adding or removing an unrelated file
+/// (which changes the node index) backdates here instead of re-rendering every node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResolvedParents {
+    pub refs: Vec<(RefCall, Option<(String, String)>)>,
+    pub sources: Vec<((String, String), Option<String>)>,
+}
+
+/// Resolves a node's refs and sources. Reads its parse-time render and the node index.
+#[salsa::tracked(returns(ref))]
+pub fn resolved_parents(db: &dyn Db, project: Project, key: NodeKey) -> ResolvedParents {
+    let Some(node) = node_info(db, project, key) else {
+        return ResolvedParents::default();
+    };
+    let parsed = parsed_node(db, project, key);
+    let index = node_index(db, project);
+    let root_name = &project_config(db, project).root.name;
+    let refs = parsed
+        .refs
+        .iter()
+        .map(|call| {
+            let local = (node.package != *root_name).then_some(node.package.as_str());
+            let version = call.version.as_deref();
+            let target = index
+                .find_ref(
+                    root_name,
+                    call.package.as_deref().or(local),
+                    &call.name,
+                    version,
+                )
+                .or_else(|| {
+                    index.find_ref(root_name, call.package.as_deref(), &call.name, version)
+                });
+            (
+                call.clone(),
+                target.map(|t| (t.unique_id.clone(), t.name.clone())),
+            )
+        })
+        .collect();
+    let sources = parsed
+        .sources
+        .iter()
+        .map(|(src, table)| {
+            let uid = index.find_source(src, table).map(|s| s.unique_id.clone());
+            ((src.clone(), table.clone()), uid)
+        })
+        .collect();
+    ResolvedParents { refs, sources }
+}
+
 /// A compile-time render before ephemeral CTEs are injected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RenderedNode {
@@ -576,41 +627,25 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
         };
     }
     let config = node_config(db, project, key).clone();
-    let index = node_index(db, project);
-    let root_name = &project_config(db, project).root.name;
     let mut input = base_input(db, project, node, Phase::Compile, config.clone());
     let this = node_relation(db, project, key).clone();
     input.model = model_value(node, &config, this.as_ref(), &source);
     input.this = this;
-    for call in &parsed.refs {
-        let pkg = call.package.as_deref().or(if node.package != *root_name {
-            Some(node.package.as_str())
-        } else {
-            None
-        });
-        let target_node = index
-            .find_ref(root_name, pkg, &call.name, call.version.as_deref())
-            .or_else(|| {
-                index.find_ref(
-                    root_name,
-                    call.package.as_deref(),
-                    &call.name,
-                    call.version.as_deref(),
-                )
-            });
-        let Some(target_node) = target_node else {
+    let resolved = resolved_parents(db, project, key);
+    for (call, target) in &resolved.refs {
+        let Some((target_uid, target_name)) = target else {
             continue;
         };
-        let pkey = NodeKey::new(db, target_node.unique_id.clone());
+        let pkey = NodeKey::new(db, target_uid.clone());
         let Some(rel) = node_relation(db, project, pkey).clone() else {
             continue;
         };
         let ephemeral = (str_of(node_config(db, project, pkey), "materialized")
             == Some("ephemeral"))
-        .then(|| target_node.unique_id.clone());
+        .then(|| target_uid.clone());
         let mut rel = rel;
         if ephemeral.is_some() {
-            rel.cte_name = Some(format!("__dbt__cte__{}", target_node.name));
+            rel.cte_name = Some(format!("__dbt__cte__{target_name}"));
         }
         input.refs.insert(
             call.clone(),
@@ -620,9 +655,9 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
             },
         );
     }
-    for (src, table) in &parsed.sources {
-        if let Some(s) = index.find_source(src, table) {
-            let skey = NodeKey::new(db, s.unique_id.clone());
+    for ((src, table), uid) in &resolved.sources {
+        if let Some(uid) = uid {
+            let skey = NodeKey::new(db, uid.clone());
             if let Some(rel) = node_relation(db, project, skey) {
                 input
                     .sources

@@ -64,6 +64,9 @@ pub struct RenderInput {
     pub existing_relations: Arc<BTreeSet<String>>,
     pub full_refresh: bool,
     pub docs: Arc<HashMap<String, String>>,
+    /// `graph` (nodes and sources as dbt's flat graph), at compile time for templates that
+    /// mention it; empty otherwise, as during dbt's parsing.
+    pub graph: Option<Value>,
 }
 
 /// What a render collected.
@@ -215,9 +218,11 @@ impl Object for DbtContext {
                 "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": "compile",
                 "full_refresh": input.full_refresh, "which": "compile"
             })),
-            "graph" => crate::jinja::to_value(
-                serde_json::json!({"nodes": {}, "sources": {}, "macros": {}}),
-            ),
+            "graph" => input.graph.clone().unwrap_or_else(|| {
+                crate::jinja::to_value(
+                    serde_json::json!({"nodes": {}, "sources": {}, "macros": {}, "exposures": {}}),
+                )
+            }),
             "database" => input
                 .this
                 .as_ref()

@@ -343,6 +343,7 @@ fn base_input(
         existing_relations: Arc::new(BTreeSet::new()),
         full_refresh: false,
         docs: Arc::new(HashMap::new()),
+        graph: None,
     }
 }
 
@@ -631,6 +632,9 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
     let this = node_relation(db, project, key).clone();
     input.model = model_value(node, &config, this.as_ref(), &source);
     input.this = this;
+    if crate::jinja::render::template_mentions(db, project, &input.macros, &source, "graph") {
+        input.graph = Some(crate::jinja::to_value(flat_graph(db, project).as_ref()));
+    }
     let resolved = resolved_parents(db, project, key);
     for (call, target) in &resolved.refs {
         let Some((target_uid, target_name)) = target else {
@@ -794,4 +798,63 @@ fn find_with(sql: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// dbt's `graph` context variable: every enabled node and source with its config, tags,
+/// relation and dependencies (the keys macros commonly read). Reads the DAG and every
+/// node's config and relation, so only templates that mention `graph` depend on it.
+#[salsa::tracked(returns(clone))]
+pub fn flat_graph(db: &dyn Db, project: Project) -> Arc<Value> {
+    let dag = crate::graph::dag(db, project);
+    let mut nodes = Map::new();
+    let mut sources = Map::new();
+    for (uid, parents) in &dag.parents {
+        let key = NodeKey::new(db, uid.clone());
+        let Some(node) = node_info(db, project, key) else {
+            continue;
+        };
+        let config = node_config(db, project, key);
+        let relation = node_relation(db, project, key);
+        let mut entry = serde_json::json!({
+            "unique_id": uid,
+            "name": node.name,
+            "resource_type": node.resource_type.as_str(),
+            "package_name": node.package,
+            "original_file_path": node.original_file_path,
+            "path": node.path,
+            "fqn": node.fqn,
+            "config": config,
+            "tags": config.get("tags").cloned().unwrap_or(Value::Array(Vec::new())),
+            "meta": config.get("meta").cloned().unwrap_or(Value::Object(Map::new())),
+            "description": node.patch.description,
+            "depends_on": {"nodes": parents},
+            "columns": node.patch.columns.as_array().map(|cols| {
+                cols.iter().filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.clone()))).collect::<Map<String, Value>>()
+            }).unwrap_or_default(),
+        });
+        if let Some(rel) = relation {
+            entry["database"] = rel.database.clone().into();
+            entry["schema"] = rel.schema.clone().into();
+            entry["alias"] = rel.identifier.clone().into();
+            entry["relation_name"] = rel.render().into();
+        }
+        if let Some(test) = &node.test {
+            entry["test_metadata"] = serde_json::json!({
+                "name": test.test_name, "namespace": test.namespace,
+                "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
+            });
+            entry["column_name"] = test.column_name.clone().into();
+        }
+        match &node.source {
+            Some(src) => {
+                entry["source_name"] = src.source_name.clone().into();
+                entry["identifier"] = src.identifier.clone().into();
+                sources.insert(uid.clone(), entry);
+            }
+            None => {
+                nodes.insert(uid.clone(), entry);
+            }
+        }
+    }
+    Arc::new(serde_json::json!({"nodes": nodes, "sources": sources, "macros": {}, "exposures": {}}))
 }

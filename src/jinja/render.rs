@@ -109,6 +109,37 @@ pub fn macro_bundle(
     )
 }
 
+/// The macros a template may call, from its words (see [`macro_bundle`]).
+pub fn template_bundle(
+    db: &dyn Db,
+    project: Project,
+    index: &MacroIndex,
+    source: &str,
+) -> Arc<Vec<((String, String), MacroSource)>> {
+    let words: Vec<String> = candidate_names(source)
+        .into_iter()
+        .filter(|w| index.by_word.contains_key(w))
+        .collect();
+    macro_bundle(db, project, WordSet::new(db, words))
+}
+
+/// Whether a template, or a macro it may call, mentions `word` (e.g. `graph`).
+pub fn template_mentions(
+    db: &dyn Db,
+    project: Project,
+    index: &MacroIndex,
+    source: &str,
+    word: &str,
+) -> bool {
+    candidate_names(source).contains(word)
+        || template_bundle(db, project, index, source)
+            .iter()
+            .any(|((pkg, name), _)| {
+                macro_candidates(db, project, MacroKey::new(db, pkg.clone(), name.clone()))
+                    .contains(word)
+            })
+}
+
 /// Renders `source` with the dbt context of `input`.
 pub fn render(
     db: &dyn Db,
@@ -120,11 +151,7 @@ pub fn render(
 ) -> RenderResult {
     let source = super::compat::rewrite_template(source);
     let index = Arc::clone(&input.macros);
-    let words: Vec<String> = candidate_names(&source)
-        .into_iter()
-        .filter(|w| index.by_word.contains_key(w))
-        .collect();
-    let bundle = macro_bundle(db, project, WordSet::new(db, words));
+    let bundle = template_bundle(db, project, &index, &source);
     let mut loaded: HashMap<(String, String), String> = HashMap::new();
     for (key, src) in bundle.iter() {
         register_template(&src.template_name, &src.text);

@@ -9,6 +9,7 @@ use dbtc::compile::compile_project;
 use dbtc::db::{OsSystem, Project, RootDb, Settings};
 use dbtc::generate::{GenerateOptions, generate_project};
 use dbtc::project::{LoadOptions, apply_changes, load_project};
+use dbtc::recompile::{Path as RecompilePath, Recompiler};
 
 fn load(dir: &Path) -> (RootDb, Project) {
     let opts = LoadOptions {
@@ -61,9 +62,28 @@ fn bench_size(c: &mut Criterion, models: usize) {
     let model = first_model(&dir);
     let original = std::fs::read_to_string(&model).expect("model text");
     let (mut db, project) = load(&dir);
-    compile_project(&db, project, None);
+    let mut recompiler = Recompiler::new(&db, project, &[], &[]);
     let mut n = 0u64;
+    // What watch does: only the nodes the edit can reach are asked for.
     group.bench_function("one_model_edit", |b| {
+        b.iter(|| {
+            n += 1;
+            std::fs::write(&model, format!("{original}\n-- edit {n}\n")).expect("write");
+            let changes = apply_changes(
+                &mut db,
+                &OsSystem,
+                project,
+                Some(std::slice::from_ref(&model)),
+            );
+            recompiler.update(&db, project, &changes);
+            assert_eq!(recompiler.last_path, RecompilePath::Targeted(1));
+            let out = recompiler.output();
+            assert_eq!(out.nodes.len(), expected_nodes);
+            assert_eq!(out.error_count(), 0);
+        })
+    });
+    // The same edit followed by a full compile_project (every node's memos re-checked).
+    group.bench_function("one_model_edit_full_check", |b| {
         b.iter(|| {
             n += 1;
             std::fs::write(&model, format!("{original}\n-- edit {n}\n")).expect("write");

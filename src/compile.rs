@@ -50,47 +50,105 @@ pub fn compiles(rt: ResourceType) -> bool {
     )
 }
 
+/// One node's part of a compile: its compiled SQL (for rendered resource types) and its
+/// diagnostics (parse-time, then compile-time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeOutput {
+    pub compiled: Option<CompiledNode>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Nodes with graph errors (cycles, unknown refs/sources) are not rendered: their render
+/// would only repeat the graph diagnostic.
+pub(crate) fn broken_nodes(db: &dyn Db, project: Project) -> std::collections::BTreeSet<String> {
+    let graph = dag(db, project);
+    let mut broken = nodes_in_cycles(graph);
+    broken.extend(graph.diagnostics.iter().filter_map(|d| d.node.clone()));
+    broken
+}
+
+/// The output of one node.
+pub fn node_output(
+    db: &dyn Db,
+    project: Project,
+    uid: &str,
+    broken: &std::collections::BTreeSet<String>,
+) -> Option<NodeOutput> {
+    let key = NodeKey::new(db, uid.to_string());
+    let node = node_info(db, project, key).as_ref()?;
+    let mut diagnostics = parsed_node(db, project, key).diagnostics.clone();
+    if !compiles(node.resource_type) || broken.contains(uid) {
+        return Some(NodeOutput {
+            compiled: None,
+            diagnostics,
+        });
+    }
+    let compiled = compiled_sql(db, project, key);
+    for d in &compiled.diagnostics {
+        if !diagnostics.contains(d) {
+            diagnostics.push(d.clone());
+        }
+    }
+    Some(NodeOutput {
+        compiled: Some(CompiledNode {
+            unique_id: uid.to_string(),
+            sql: compiled.sql.clone(),
+        }),
+        diagnostics,
+    })
+}
+
+pub(crate) fn assemble<'a>(
+    project_diagnostics: Vec<Diagnostic>,
+    nodes: impl Iterator<Item = &'a NodeOutput>,
+) -> CompileOutput {
+    let mut out = CompileOutput {
+        diagnostics: project_diagnostics,
+        ..CompileOutput::default()
+    };
+    for node in nodes {
+        for d in &node.diagnostics {
+            if !out.diagnostics.contains(d) {
+                out.diagnostics.push(d.clone());
+            }
+        }
+        if let Some(c) = &node.compiled {
+            out.nodes.push(c.clone());
+        }
+    }
+    out
+}
+
+fn selected_ids(db: &dyn Db, project: Project, selected: Option<&[String]>) -> Vec<String> {
+    match selected {
+        Some(s) => s.to_vec(),
+        None => dag(db, project).parents.keys().cloned().collect(),
+    }
+}
+
 /// Renders every selected node (all enabled nodes when `selected` is None).
 pub fn compile_project(
     db: &dyn Db,
     project: Project,
     selected: Option<&[String]>,
 ) -> CompileOutput {
-    let mut out = CompileOutput {
-        diagnostics: project_diagnostics(db, project),
-        ..CompileOutput::default()
-    };
-    let graph = dag(db, project);
-    // Nodes with graph errors (cycles, unknown refs/sources) are not rendered: their
-    // render would only repeat the graph diagnostic.
-    let mut broken = nodes_in_cycles(graph);
-    broken.extend(graph.diagnostics.iter().filter_map(|d| d.node.clone()));
-    let ids: Vec<String> = match selected {
-        Some(s) => s.to_vec(),
-        None => graph.parents.keys().cloned().collect(),
-    };
-    for uid in ids {
-        let key = NodeKey::new(db, uid.clone());
-        let Some(node) = node_info(db, project, key) else {
-            continue;
-        };
-        out.diagnostics
-            .extend(parsed_node(db, project, key).diagnostics.iter().cloned());
-        if !compiles(node.resource_type) || broken.contains(&uid) {
-            continue;
-        }
-        let compiled = compiled_sql(db, project, key);
-        for d in &compiled.diagnostics {
-            if !out.diagnostics.contains(d) {
-                out.diagnostics.push(d.clone());
-            }
-        }
-        out.nodes.push(CompiledNode {
-            unique_id: uid,
-            sql: compiled.sql.clone(),
-        });
-    }
-    out
+    let (project_diags, _, outputs) = compile_parts(db, project, selected);
+    assemble(project_diags, outputs.iter().flatten())
+}
+
+/// The parts of a compile: project diagnostics, the node ids in order, and their outputs.
+pub(crate) fn compile_parts(
+    db: &dyn Db,
+    project: Project,
+    selected: Option<&[String]>,
+) -> (Vec<Diagnostic>, Vec<String>, Vec<Option<NodeOutput>>) {
+    let broken = broken_nodes(db, project);
+    let ids = selected_ids(db, project, selected);
+    let outputs = ids
+        .iter()
+        .map(|uid| node_output(db, project, uid, &broken))
+        .collect();
+    (project_diagnostics(db, project), ids, outputs)
 }
 
 /// Computes the per-node queries on `threads` clones of the database (salsa shares the

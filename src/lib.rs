@@ -13,4 +13,5 @@ pub mod generate;
 pub mod graph;
 pub mod jinja;
 pub mod project;
+pub mod recompile;
 pub mod watch;

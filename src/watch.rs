@@ -21,13 +21,13 @@ use serde_json::json;
 
 use crate::artifacts::compiled_path;
 use crate::artifacts::manifest::manifest_parallel;
-use crate::compile::{compile_project, warm_parallel};
+use crate::compile::warm_parallel;
 use crate::db::{OsSystem, Project, RootDb, count_executed};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::graph::select;
 use crate::project::apply_changes;
 use crate::project::config::project_config;
 use crate::project::load::{Changes, discover};
+use crate::recompile::Recompiler;
 
 /// How the watch loop runs.
 #[derive(Debug, Clone)]
@@ -381,6 +381,7 @@ struct CycleState {
     /// unique_id -> (compiled file, SQL) as last written.
     compiled: HashMap<String, (PathBuf, Arc<str>)>,
     manifest: Option<Vec<u8>>,
+    recompiler: Option<Recompiler>,
 }
 
 impl CycleState {
@@ -401,9 +402,21 @@ impl CycleState {
         // A panic is a dbtc bug, not a user error: report it and keep watching. Memos of
         // the queries that completed stay valid; the failed ones re-run next cycle.
         let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            warm_parallel(db, project, opts.threads);
-            let selected = select(db, project, &opts.select, &opts.exclude);
-            let output = compile_project(db, project, Some(&selected));
+            // The first cycle compiles everything (on worker threads); later cycles ask
+            // only for the nodes the changes can reach when that is enough.
+            let output = match &mut self.recompiler {
+                Some(r) => {
+                    r.update(db, project, &report.changes);
+                    r.output()
+                }
+                None => {
+                    warm_parallel(db, project, opts.threads);
+                    let r = Recompiler::new(db, project, &opts.select, &opts.exclude);
+                    let output = r.output();
+                    self.recompiler = Some(r);
+                    output
+                }
+            };
             (output, target_dir(db, project))
         }));
         let log = db.take_executed();

@@ -134,6 +134,29 @@ impl Recompiler {
         self.last_path = Path::Full;
     }
 
+    /// How many nodes compiled, and how many errors there are, without assembling the
+    /// whole output (which copies every node).
+    pub fn counts(&self) -> (usize, usize) {
+        let nodes = self
+            .ids
+            .iter()
+            .filter_map(|id| self.outputs.get(id))
+            .filter(|o| o.compiled.is_some())
+            .count();
+        let errors = self
+            .project_diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count()
+            + self
+                .outputs
+                .values()
+                .flat_map(|o| &o.diagnostics)
+                .filter(|d| d.is_error())
+                .count();
+        (nodes, errors)
+    }
+
     /// The current output, as `compile_project` would give it.
     pub fn output(&self) -> CompileOutput {
         let nodes = self.ids.iter().filter_map(|id| self.outputs.get(id));

@@ -168,7 +168,13 @@ fn incremental_equals_cold_over_random_edits() {
             Path::Targeted(_) => targeted += 1,
             Path::Full => full += 1,
         }
-        assert_same(step, &recompiler.output(), &cold(&fs));
+        let output = recompiler.output();
+        assert_same(step, &output, &cold(&fs));
+        assert_eq!(
+            recompiler.counts(),
+            (output.nodes.len(), output.error_count()),
+            "step {step}"
+        );
     }
     // Both paths must have been exercised for the comparison to mean anything.
     assert!(

@@ -1,7 +1,7 @@
 //! Watch mode: file events -> [`apply_changes`] -> recompile -> one [`CycleReport`] per cycle.
 //!
 //! As in ty's main loop, the loop owns the database (`&mut RootDb`) and is the only caller of
-//! setters. Heavy work runs on database clones ([`warm_parallel`], [`manifest_parallel`])
+//! setters. Heavy work runs on database clones ([`warm_parallel`], [`manifest_bytes`])
 //! that are all joined and dropped before the next `apply_changes`: a clone alive on the
 //! thread that calls a setter deadlocks. Since no setter runs while a cycle computes, nothing
 //! is ever cancelled; events that arrive during a cycle are handled by the next one.
@@ -20,7 +20,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use serde_json::json;
 
 use crate::artifacts::compiled_path;
-use crate::artifacts::manifest::manifest_parallel;
+use crate::artifacts::manifest::manifest_bytes;
 use crate::compile::warm_parallel;
 use crate::db::{OsSystem, Project, RootDb, count_executed};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -510,16 +510,10 @@ impl CycleState {
         report: &mut CycleReport,
     ) {
         let manifest = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            manifest_parallel(db, project, true, opts.threads)
+            manifest_bytes(db, project, true, opts.threads)
         }));
-        let bytes = match manifest.map(|m| serde_json::to_vec(&m)) {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(e)) => {
-                report
-                    .write_errors
-                    .push(format!("cannot serialize the manifest: {e}"));
-                return;
-            }
+        let bytes = match manifest {
+            Ok(bytes) => bytes,
             Err(panic) => {
                 report.internal_error = Some(panic_message(&panic));
                 return;

@@ -135,3 +135,20 @@ fn configs_manifest_matches_dbt_core() {
 fn builtin_macros_manifest_matches_dbt_core() {
     check("builtin_macros");
 }
+
+#[test]
+fn streamed_manifest_equals_the_value_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/shop");
+    let opts = LoadOptions {
+        project_dir: root.clone(),
+        profiles_dir: Some(root.clone()),
+        settings: Settings::default(),
+    };
+    let db = RootDb::default();
+    let project = load_project(&db, &OsSystem, &opts);
+    for threads in [1, 2, 3] {
+        let bytes = dbtc::artifacts::manifest::manifest_bytes(&db, project, true, threads);
+        let parsed: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        assert_eq!(parsed, manifest(&db, project, true), "threads {threads}");
+    }
+}

@@ -23,31 +23,79 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
     assemble(db, project, entries)
 }
 
-/// Like [`manifest`], building the node entries on `threads` database clones.
-pub fn manifest_parallel(db: &RootDb, project: Project, compiled: bool, threads: usize) -> Value {
+/// The manifest as JSON bytes, node entries built and serialized on `threads` database
+/// clones. Streaming each entry to bytes right away keeps the peak memory near the size
+/// of the file instead of a tree of JSON values ten times larger.
+pub fn manifest_bytes(db: &RootDb, project: Project, compiled: bool, threads: usize) -> Vec<u8> {
     let graph = dag(db, project);
     let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
     let chunk = items.len().div_ceil(threads.max(1)).max(1);
-    let entries: Vec<(bool, String, Value)> = std::thread::scope(|scope| {
+    let parts: Vec<(Vec<u8>, Vec<u8>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
                 let db = db.clone();
                 scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|(uid, parents)| {
+                    let (mut nodes, mut sources) = (Vec::new(), Vec::new());
+                    for (uid, parents) in part {
+                        let Some((is_source, uid, entry)) =
                             node_entry(&db, project, uid, parents, compiled)
-                        })
-                        .collect::<Vec<_>>()
+                        else {
+                            continue;
+                        };
+                        let out = if is_source { &mut sources } else { &mut nodes };
+                        if !out.is_empty() {
+                            out.push(b',');
+                        }
+                        serde_json::to_writer(&mut *out, &uid).expect("a string serializes");
+                        out.push(b':');
+                        serde_json::to_writer(&mut *out, &entry).expect("a JSON value serializes");
+                    }
+                    (nodes, sources)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    assemble(db, project, entries)
+    let join = |sources: bool| -> Vec<u8> {
+        let mut out = vec![b'{'];
+        for part in parts
+            .iter()
+            .map(|(n, s)| if sources { s } else { n })
+            .filter(|p| !p.is_empty())
+        {
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(part);
+        }
+        out.push(b'}');
+        out
+    };
+    let (nodes, sources) = (join(false), join(true));
+    // The rest is small: build it as values and splice the node maps in.
+    let Value::Object(mut rest) = assemble(db, project, Vec::new()) else {
+        unreachable!("the manifest is an object")
+    };
+    let mut out = Vec::with_capacity(nodes.len() + sources.len() + (1 << 20));
+    out.push(b'{');
+    for (i, (key, value)) in rest.iter_mut().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, key).expect("a string serializes");
+        out.push(b':');
+        match key.as_str() {
+            "nodes" => out.extend_from_slice(&nodes),
+            "sources" => out.extend_from_slice(&sources),
+            _ => serde_json::to_writer(&mut out, value).expect("a JSON value serializes"),
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 /// One node's manifest entry: (is a source, unique_id, entry).

@@ -2,7 +2,6 @@
 //! rewritten (so editors and watchers see only real changes); writes run on worker threads.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Writes every (path, text) pair, creating each directory once. Returns how many files
@@ -43,17 +42,11 @@ pub fn write_files(files: Vec<(PathBuf, String)>, threads: usize) -> Result<usiz
     results.into_iter().sum()
 }
 
-/// Writes a JSON artifact compactly (as dbt does).
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+/// Writes bytes to a file, creating its folder.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let file =
-        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    serde_json::to_writer(&mut out, value)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    out.flush()
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

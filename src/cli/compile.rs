@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use super::{Common, Session};
-use crate::artifacts::write::{write_files, write_json};
-use crate::artifacts::{compiled_path, manifest::manifest_parallel};
+use crate::artifacts::write::{write_bytes, write_files};
+use crate::artifacts::{compiled_path, manifest::manifest_bytes};
 use crate::compile::{compile_project, default_threads, warm_parallel};
 use crate::graph::select;
 
@@ -45,9 +45,9 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
         tracing::debug!(elapsed = ?start.elapsed(), "compiled files written");
     }
-    if let Err(e) = write_json(
+    if let Err(e) = write_bytes(
         &target_dir.join("manifest.json"),
-        &manifest_parallel(db, project, write_compiled, threads),
+        &manifest_bytes(db, project, write_compiled, threads),
     ) {
         eprintln!("error: {e}");
         return 2;

@@ -24,7 +24,6 @@ pub fn node_info(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<Node
         .nodes
         .get(key.unique_id(db))
         .cloned()
-        .map(Arc::new)
 }
 
 /// Every node key in discovery order.

@@ -125,7 +125,8 @@ pub struct NodeInfo {
 /// the macro files and diagnostics about duplicates and bad yml.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NodeIndex {
-    pub nodes: IndexMap<String, NodeInfo>,
+    /// Shared with `node_info`, which hands out the same Arc.
+    pub nodes: IndexMap<String, std::sync::Arc<NodeInfo>>,
     /// Macro files (package name, file), including `tests/generic`.
     pub macro_files: Vec<(String, File)>,
     /// name -> unique_ids of ref-able nodes (models, seeds, snapshots) with that name.
@@ -150,7 +151,7 @@ impl NodeIndex {
                 .get(name)
                 .into_iter()
                 .flatten()
-                .filter_map(|uid| self.nodes.get(uid))
+                .filter_map(|uid| self.nodes.get(uid).map(|n| &**n))
                 .filter(move |n| match version {
                     Some(v) => n.version.as_deref() == Some(v),
                     None => n.is_latest,
@@ -167,7 +168,7 @@ impl NodeIndex {
     pub fn find_source(&self, source_name: &str, table_name: &str) -> Option<&NodeInfo> {
         self.by_source
             .get(&(source_name.to_string(), table_name.to_string()))
-            .and_then(|uid| self.nodes.get(uid))
+            .and_then(|uid| self.nodes.get(uid).map(|n| &**n))
     }
 }
 
@@ -275,7 +276,9 @@ impl Builder<'_> {
             }
         }
         let _ = self.root_package;
-        self.index.nodes.insert(node.unique_id.clone(), node);
+        self.index
+            .nodes
+            .insert(node.unique_id.clone(), std::sync::Arc::new(node));
     }
 }
 

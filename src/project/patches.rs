@@ -40,7 +40,7 @@ pub fn apply_properties(
             continue;
         }
         let uid = format!("{}.{}.{}", rt.as_str(), pkg.name, name);
-        match index.nodes.get_mut(&uid) {
+        match index.nodes.get_mut(&uid).map(std::sync::Arc::make_mut) {
             Some(node) => {
                 node.patch = Patch {
                     yml: Some(path.clone()),
@@ -161,7 +161,9 @@ pub fn apply_properties(
                 );
                 continue;
             }
-            index.nodes.insert(node.unique_id.clone(), node);
+            index
+                .nodes
+                .insert(node.unique_id.clone(), std::sync::Arc::new(node));
         }
     }
 }
@@ -211,9 +213,10 @@ fn apply_versions(
             .map(str::to_string)
             .unwrap_or_else(|| format!("{name}_v{}", v.replace('.', "_")));
         let old_uid = format!("model.{}.{}", pkg.name, file_name);
-        let Some(mut node) = index.nodes.shift_remove(&old_uid) else {
+        let Some(node) = index.nodes.shift_remove(&old_uid) else {
             continue;
         };
+        let mut node = std::sync::Arc::unwrap_or_clone(node);
         node.unique_id = format!("model.{}.{}.v{}", pkg.name, name, v);
         node.name = name.to_string();
         if let Some(last) = node.fqn.last_mut() {
@@ -241,6 +244,8 @@ fn apply_versions(
                 .unwrap_or(Value::Null),
             props,
         };
-        index.nodes.insert(node.unique_id.clone(), node);
+        index
+            .nodes
+            .insert(node.unique_id.clone(), std::sync::Arc::new(node));
     }
 }

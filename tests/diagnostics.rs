@@ -119,3 +119,23 @@ fn unknown_source_and_duplicate_names() {
         out.diagnostics
     );
 }
+
+#[test]
+fn secret_env_vars_are_refused_outside_profiles() {
+    let (db, project) = project_with(&[(
+        "models/s.sql",
+        "select '{{ env_var('DBT_ENV_SECRET_TOKEN', 'x') }}' as t",
+    )]);
+    let out = compile_project(&db, project, None);
+    let d = out
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E2003")
+        .expect("secret refused");
+    assert!(
+        d.message
+            .starts_with("Secret env vars are allowed only in profiles.yml"),
+        "{}",
+        d.message
+    );
+}

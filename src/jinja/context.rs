@@ -118,6 +118,23 @@ pub const MISSING_MARKER: &str = "__dbtc_missing_macro__";
 /// Prefix of errors raised by `exceptions.raise_compiler_error`.
 pub const COMPILER_ERROR_PREFIX: &str = "Compilation Error: ";
 
+/// A UUID (version 4 layout) per dbtc process, like dbt's invocation_id.
+static INVOCATION_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{nanos}-{}", std::process::id());
+    let h = crate::project::generic_tests::md5_hex(&seed);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+});
+
 /// The hidden handle by which native functions find the render state.
 #[derive(Debug)]
 pub struct Handle(pub Arc<RenderState>);
@@ -212,7 +229,7 @@ impl Object for DbtContext {
             "model" => input.model.clone(),
             "execute" => Value::from(input.phase == Phase::Compile),
             "project_name" => Value::from(input.root_package.clone()),
-            "invocation_id" => Value::from("00000000-0000-0000-0000-000000000000"),
+            "invocation_id" => Value::from(INVOCATION_ID.as_str()),
             "run_started_at" => super::pymodules::DateTime::now_utc(),
             "flags" => crate::jinja::to_value(serde_json::json!({
                 "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": "compile",
@@ -544,6 +561,12 @@ impl Object for Native {
             }
             "env_var" => {
                 let name = str_arg(pos.first(), "env_var() name")?;
+                // As dbt: secrets may only be used where they are not written anywhere.
+                if name.starts_with("DBT_ENV_SECRET") {
+                    return Err(compiler_error(format!(
+                        "Secret env vars are allowed only in profiles.yml or packages.yml. Found '{name}' referenced elsewhere."
+                    )));
+                }
                 match input.env.get(&name) {
                     Some(v) => Ok(Value::from(v.clone())),
                     None => match pos.get(1).cloned().or_else(|| kw("default")) {

@@ -203,7 +203,7 @@ impl Object for DbtContext {
                 _ => "should_full_refresh",
             }),
             "config" => Value::from_object(ConfigObj(Arc::clone(rs))),
-            "adapter" => Value::from_object(Adapter(Arc::clone(rs))),
+            "adapter" => Value::from_object(super::adapter::Adapter(Arc::clone(rs))),
             "this" => match &input.this {
                 Some(t) => Relation::for_adapter(t.clone(), &input.adapter_type),
                 // At parse time dbt's `this` is already a relation; only its name matters.
@@ -420,7 +420,7 @@ impl Object for MacroProxy {
     }
 }
 
-fn kwargs_of(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
+pub(super) fn kwargs_of(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
     match args.last() {
         Some(last) if last.is_kwargs() => (
             args[..args.len() - 1].to_vec(),
@@ -430,7 +430,7 @@ fn kwargs_of(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
     }
 }
 
-fn str_arg(v: Option<&Value>, what: &str) -> Result<String, Error> {
+pub(super) fn str_arg(v: Option<&Value>, what: &str) -> Result<String, Error> {
     v.and_then(|v| v.as_str().map(str::to_string))
         .ok_or_else(|| {
             Error::new(
@@ -736,119 +736,5 @@ impl Object for ConfigObj {
         let key = key.as_str()?;
         let v = self.0.input.config.get(key)?;
         Some(json(v))
-    }
-}
-
-/// `adapter`: dispatch, quote, and relation lookups answered without a database.
-#[derive(Debug)]
-struct Adapter(Arc<RenderState>);
-
-impl Adapter {
-    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
-        let input = &self.0.input;
-        let prefixes = [input.adapter_type.as_str(), "default"];
-        let packages: Vec<Option<String>> = match namespace {
-            None => vec![None],
-            Some(ns) => match input.dispatch.get(ns) {
-                Some(order) => order.iter().cloned().map(Some).collect(),
-                None => vec![Some(ns.to_string())],
-            },
-        };
-        let (short, explicit_pkg) = match name.split_once('.') {
-            Some((pkg, n)) => (n, Some(pkg)),
-            None => (name, None),
-        };
-        for package in &packages {
-            for prefix in prefixes {
-                let candidate = format!("{prefix}__{short}");
-                let pkg = explicit_pkg.map(str::to_string).or_else(|| package.clone());
-                let found = match &pkg {
-                    Some(p) => input.macros.get(p, &candidate).map(|_| p.clone()),
-                    None => input
-                        .macros
-                        .resolve(&input.package, &candidate)
-                        .map(|(p, _)| p),
-                };
-                if let Some(package) = found {
-                    return Ok(Value::from_object(MacroProxy {
-                        package,
-                        name: candidate,
-                    }));
-                }
-            }
-        }
-        let searched: Vec<String> = prefixes.iter().map(|p| format!("{p}__{short}")).collect();
-        Err(compiler_error(format!(
-            "In dispatch: No macro named '{short}' found within namespace: '{}'\n    Searched for: {}",
-            namespace.unwrap_or(&input.root_package),
-            searched.join(", ")
-        )))
-    }
-}
-
-impl Object for Adapter {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "type" => Some(Value::from(self.0.input.adapter_type.clone())),
-            _ => None,
-        }
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let (pos, kwargs) = kwargs_of(args);
-        let kw = |name: &str| -> Option<Value> {
-            kwargs
-                .as_ref()
-                .and_then(|k| k.get::<Option<Value>>(name).ok().flatten())
-        };
-        match method {
-            "dispatch" => {
-                let name = str_arg(
-                    pos.first().or(kw("macro_name").as_ref()),
-                    "dispatch macro name",
-                )?;
-                let ns = pos.get(1).cloned().or_else(|| kw("macro_namespace"));
-                let ns = ns.as_ref().and_then(|v| v.as_str().map(str::to_string));
-                self.dispatch(&name, ns.as_deref())
-            }
-            "quote" => {
-                let s = str_arg(pos.first(), "identifier")?;
-                Ok(Value::from(format!("\"{s}\"")))
-            }
-            "type" => Ok(Value::from(self.0.input.adapter_type.clone())),
-            "get_relation" | "load_relation" | "get_relation_or_none" => {
-                // Without a database, only relations built in this run could exist.
-                self.0.collect().introspective = true;
-                Ok(Value::from(()))
-            }
-            "get_columns_in_relation" => {
-                self.0.collect().introspective = true;
-                Ok(Value::from(Vec::<Value>::new()))
-            }
-            "execute" => {
-                self.0.collect().introspective = true;
-                Ok(super::compat::tuple(vec![
-                    crate::jinja::to_value(
-                        serde_json::json!({"_message": "", "code": "", "rows_affected": 0}),
-                    ),
-                    super::agate::Table::unknown(),
-                ]))
-            }
-            "check_schema_exists" => Ok(Value::from(false)),
-            "list_relations_without_caching" | "get_missing_columns" => {
-                Ok(Value::from(Vec::<Value>::new()))
-            }
-            "already_exists" => Ok(Value::from(false)),
-            "standardize_grants_dict" => Ok(pos.first().cloned().unwrap_or(Value::from(()))),
-            _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("adapter has no method `{method}`"),
-            )),
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! The minijinja environment, the dbt context, macros and dispatch, built-in macros, and
 //! the per-node render queries.
 
+pub mod adapter;
 pub mod agate;
 pub mod blocks;
 pub mod builtin_files;
@@ -8,6 +9,7 @@ pub mod compat;
 pub mod context;
 pub mod env;
 pub mod macros;
+pub mod model;
 pub mod nodes;
 pub mod pymodules;
 pub mod pyvalues;

@@ -1,0 +1,123 @@
+//! `adapter` in the dbt context: dispatch (dbt's search order and `dispatch:` config),
+//! quoting, and relation lookups answered without a database until execution exists.
+
+use std::sync::Arc;
+
+use minijinja::value::{Object, Value};
+use minijinja::{Error, ErrorKind, State};
+
+use super::context::{MacroProxy, RenderState, compiler_error, kwargs_of, str_arg};
+
+/// `adapter`: dispatch, quote, and relation lookups answered without a database.
+#[derive(Debug)]
+pub(super) struct Adapter(pub(super) Arc<RenderState>);
+
+impl Adapter {
+    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
+        let input = &self.0.input;
+        let prefixes = [input.adapter_type.as_str(), "default"];
+        let packages: Vec<Option<String>> = match namespace {
+            None => vec![None],
+            Some(ns) => match input.dispatch.get(ns) {
+                Some(order) => order.iter().cloned().map(Some).collect(),
+                None => vec![Some(ns.to_string())],
+            },
+        };
+        let (short, explicit_pkg) = match name.split_once('.') {
+            Some((pkg, n)) => (n, Some(pkg)),
+            None => (name, None),
+        };
+        for package in &packages {
+            for prefix in prefixes {
+                let candidate = format!("{prefix}__{short}");
+                let pkg = explicit_pkg.map(str::to_string).or_else(|| package.clone());
+                let found = match &pkg {
+                    Some(p) => input.macros.get(p, &candidate).map(|_| p.clone()),
+                    None => input
+                        .macros
+                        .resolve(&input.package, &candidate)
+                        .map(|(p, _)| p),
+                };
+                if let Some(package) = found {
+                    return Ok(Value::from_object(MacroProxy {
+                        package,
+                        name: candidate,
+                    }));
+                }
+            }
+        }
+        let searched: Vec<String> = prefixes.iter().map(|p| format!("{p}__{short}")).collect();
+        Err(compiler_error(format!(
+            "In dispatch: No macro named '{short}' found within namespace: '{}'\n    Searched for: {}",
+            namespace.unwrap_or(&input.root_package),
+            searched.join(", ")
+        )))
+    }
+}
+
+impl Object for Adapter {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "type" => Some(Value::from(self.0.input.adapter_type.clone())),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (pos, kwargs) = kwargs_of(args);
+        let kw = |name: &str| -> Option<Value> {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>(name).ok().flatten())
+        };
+        match method {
+            "dispatch" => {
+                let name = str_arg(
+                    pos.first().or(kw("macro_name").as_ref()),
+                    "dispatch macro name",
+                )?;
+                let ns = pos.get(1).cloned().or_else(|| kw("macro_namespace"));
+                let ns = ns.as_ref().and_then(|v| v.as_str().map(str::to_string));
+                self.dispatch(&name, ns.as_deref())
+            }
+            "quote" => {
+                let s = str_arg(pos.first(), "identifier")?;
+                Ok(Value::from(format!("\"{s}\"")))
+            }
+            "type" => Ok(Value::from(self.0.input.adapter_type.clone())),
+            "get_relation" | "load_relation" | "get_relation_or_none" => {
+                // Without a database, only relations built in this run could exist.
+                self.0.collect().introspective = true;
+                Ok(Value::from(()))
+            }
+            "get_columns_in_relation" => {
+                self.0.collect().introspective = true;
+                Ok(Value::from(Vec::<Value>::new()))
+            }
+            "execute" => {
+                self.0.collect().introspective = true;
+                Ok(super::compat::tuple(vec![
+                    crate::jinja::to_value(
+                        serde_json::json!({"_message": "", "code": "", "rows_affected": 0}),
+                    ),
+                    super::agate::Table::unknown(),
+                ]))
+            }
+            "check_schema_exists" => Ok(Value::from(false)),
+            "list_relations_without_caching" | "get_missing_columns" => {
+                Ok(Value::from(Vec::<Value>::new()))
+            }
+            "already_exists" => Ok(Value::from(false)),
+            "standardize_grants_dict" => Ok(pos.first().cloned().unwrap_or(Value::from(()))),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("adapter has no method `{method}`"),
+            )),
+        }
+    }
+}

@@ -132,6 +132,7 @@ pub fn compile_project(
     project: Project,
     selected: Option<&[String]>,
 ) -> CompileOutput {
+    let _span = tracing::info_span!("compile_project").entered();
     let (project_diags, _, outputs) = compile_parts(db, project, selected);
     assemble(project_diags, outputs.iter().flatten())
 }
@@ -154,6 +155,7 @@ pub(crate) fn compile_parts(
 /// Computes the per-node queries on `threads` clones of the database (salsa shares the
 /// memo storage between clones), so a later sequential pass only reads memos.
 pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
+    let _span = tracing::info_span!("warm", threads).entered();
     let threads = threads.clamp(1, 64);
     if threads == 1 {
         return;

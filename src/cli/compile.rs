@@ -20,7 +20,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     let (db, project) = (&session.db, session.project);
     let threads = default_threads();
     warm_parallel(db, project, threads);
-    tracing::debug!(elapsed = ?start.elapsed(), "rendered");
+    tracing::info!(elapsed = ?start.elapsed(), "rendered");
     let selected = select(db, project, &common.select, &common.exclude);
     let output = compile_project(db, project, Some(&selected));
     let target_dir = session.target_dir();
@@ -43,7 +43,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
                 return 2;
             }
         }
-        tracing::debug!(elapsed = ?start.elapsed(), "compiled files written");
+        tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
     }
     if let Err(e) = write_bytes(
         &target_dir.join("manifest.json"),
@@ -52,7 +52,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         eprintln!("error: {e}");
         return 2;
     }
-    tracing::debug!(elapsed = ?start.elapsed(), "manifest written");
+    tracing::info!(elapsed = ?start.elapsed(), "manifest written");
     session.report(&output.diagnostics);
     let errors = output.error_count();
     let warnings = output.diagnostics.len() - errors;

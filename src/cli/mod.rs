@@ -22,6 +22,10 @@ use crate::project::{LoadOptions, load_project};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log level for dbtc's own logs and timing spans: error, warn, info, debug, trace
+    /// (RUST_LOG overrides it).
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]

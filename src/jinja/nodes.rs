@@ -313,6 +313,7 @@ pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
     let Some(node) = node_info(db, project, key) else {
         return ParsedNode::default();
     };
+    let _span = tracing::debug_span!("parse_render", node = %node.unique_id).entered();
     let Some((source, origin)) = raw_code(db, node) else {
         return ParsedNode::default();
     };
@@ -522,6 +523,7 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
     let Some(node) = node_info(db, project, key) else {
         return RenderedNode::default();
     };
+    let _span = tracing::debug_span!("compile_render", node = %node.unique_id).entered();
     let Some((source, origin)) = raw_code(db, node) else {
         return RenderedNode::default();
     };

@@ -220,3 +220,19 @@ fn creating_a_model_renders_only_the_new_one() {
     assert_eq!(count_executed(&log, "parsed_node"), 1, "{log:?}");
     assert!(sql_of(&db, project, "model.demo.e").contains("5 as five"));
 }
+
+#[test]
+fn a_comment_in_a_yml_rerenders_nothing() {
+    let (mut db, fs, project) = setup();
+    let yml = "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null, unique]\n";
+    edit(&mut db, &fs, project, "/proj/models/schema.yml", yml);
+    let log = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/schema.yml",
+        &format!("# a comment\n{yml}"),
+    );
+    assert_eq!(count_executed(&log, "parsed_node"), 0, "{log:?}");
+    assert_eq!(count_executed(&log, "rendered_node"), 0, "{log:?}");
+}

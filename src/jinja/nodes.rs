@@ -49,16 +49,17 @@ pub fn active_target(db: &dyn Db, project: Project) -> Target {
 /// snapshot blocks, or the synthesized call of a generic test.
 pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)> {
     let file = node.file?;
-    let text = file.text(db).clone();
+    // Generic tests are synthesized from their yml entry: they must not read its text.
+    let text = || file.text(db).clone();
     let origin = |line_offset: usize| TemplateOrigin {
         file: file.path(db).clone(),
         line_offset,
         locate: None,
-        file_text: text.clone(),
+        source_file: Some(file),
     };
     match node.resource_type {
-        ResourceType::Model | ResourceType::Analysis => Some((text.to_string(), origin(1))),
-        ResourceType::Test if node.test.is_none() => Some((text.to_string(), origin(1))),
+        ResourceType::Model | ResourceType::Analysis => Some((text().to_string(), origin(1))),
+        ResourceType::Test if node.test.is_none() => Some((text().to_string(), origin(1))),
         ResourceType::Test => {
             let test = node.test.as_ref()?;
             let mut kwargs = Vec::new();
@@ -88,11 +89,12 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
                     file: file.path(db).clone(),
                     line_offset: 1,
                     locate: Some(test.test_name.clone()),
-                    file_text: text.clone(),
+                    source_file: Some(file),
                 },
             ))
         }
         ResourceType::Snapshot => {
+            let text = text();
             let blocks = crate::jinja::blocks::find_blocks(&text).0;
             let (name, _) = snapshot_blocks(&text).into_iter().nth(node.block?)?;
             let block = blocks
@@ -404,7 +406,7 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
                         file: node.file.map(|f| f.path(db).clone()).unwrap_or_default(),
                         line_offset: 1,
                         locate: None,
-                        file_text: Arc::from(""),
+                        source_file: None,
                     };
                     match render(db, project, input, macro_name, &tmpl, &origin).output {
                         Ok(s) => s.trim().to_string(),

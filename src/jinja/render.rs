@@ -24,15 +24,23 @@ pub struct TemplateOrigin {
     /// Text to search for in the file to find the first line, only when an error is
     /// reported (generic tests point at their yml entry; searching every render is slow).
     pub locate: Option<String>,
-    /// The file's text (to compute spans).
-    pub file_text: Arc<str>,
+    /// The file, whose text is read only to place an error (a generic test's render must
+    /// not depend on its yml file's text, or any yml edit would re-render its tests).
+    pub source_file: Option<crate::db::File>,
 }
 
 impl TemplateOrigin {
+    /// The file's text (empty when there is no file).
+    pub fn text(&self, db: &dyn Db) -> Arc<str> {
+        self.source_file
+            .map(|f| f.text(db).clone())
+            .unwrap_or_else(|| Arc::from(""))
+    }
+
     /// The 1-based line in the file where the template starts.
-    pub fn first_line(&self) -> usize {
+    pub fn first_line(&self, db: &dyn Db) -> usize {
         match &self.locate {
-            Some(needle) => crate::project::yaml::find_line(&self.file_text, needle)
+            Some(needle) => crate::project::yaml::find_line(&self.text(db), needle)
                 .map_or(self.line_offset, |s| s.line),
             None => self.line_offset,
         }
@@ -260,6 +268,7 @@ fn to_diagnostic(
         .name()
         .and_then(|n| n.split_once('#'))
         .and_then(|(qual, _)| qual.split_once('.'));
+    let file_text = origin.text(db);
     let mut diag = Diagnostic::error(code, message).for_node(unique_id);
     match (in_macro, err.line()) {
         (Some((pkg, name)), line) => {
@@ -290,26 +299,26 @@ fn to_diagnostic(
             }
             let outermost = collected.frames.last().map_or(name, |f| f.1.as_str());
             let line = if origin.locate.is_none() {
-                call_line(&origin.file_text, origin.first_line(), outermost)
+                call_line(&file_text, origin.first_line(db), outermost)
             } else {
-                origin.first_line()
+                origin.first_line(db)
             };
             diag = diag.with_label(
                 origin.file.clone(),
-                Span::from_line(&origin.file_text, line),
+                Span::from_line(&file_text, line),
                 "called from this node",
             );
         }
         (None, Some(line)) => {
-            let abs = origin.first_line() + line - 1;
-            let mut span = Span::from_line(&origin.file_text, abs);
+            let abs = origin.first_line(db) + line - 1;
+            let mut span = Span::from_line(&file_text, abs);
             if let Some(range) = err.range() {
                 // The range is relative to the template source; map when the template is the file.
                 if origin.locate.is_none()
                     && origin.line_offset == 1
-                    && range.end <= origin.file_text.len()
+                    && range.end <= file_text.len()
                 {
-                    span = Span::from_range(&origin.file_text, range.start, range.end);
+                    span = Span::from_range(&file_text, range.start, range.end);
                 }
             }
             diag = diag.at(&origin.file, Some(span));

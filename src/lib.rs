@@ -5,6 +5,7 @@
 //! parse-time and compile-time renders, and the DAG are tracked functions.
 
 pub mod artifacts;
+pub mod bench;
 pub mod cli;
 pub mod compile;
 pub mod db;

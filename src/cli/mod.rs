@@ -1,5 +1,6 @@
 //! Command-line interface (dbt-compatible flags). One file per command.
 
+mod bench;
 mod compile;
 mod ls;
 mod watch;
@@ -85,6 +86,9 @@ pub enum Command {
         #[arg(long, hide = true, default_value_t = 100)]
         debounce_ms: u64,
     },
+    /// Time a cold compile, a no-op recompile and one-file edits on the project (or, with
+    /// --generate DIR, write a generated project to bench).
+    Bench(bench::BenchArgs),
     /// Generate a realistic dbt project of N models (for benchmarks).
     Generate {
         dir: PathBuf,
@@ -189,6 +193,7 @@ pub fn run(cli: Cli) -> i32 {
             max_cycles,
             debounce_ms,
         } => watch::run(&common, max_cycles, debounce_ms),
+        Command::Bench(args) => bench::run(&args),
         Command::Generate { dir, models, seed } => {
             match crate::generate::generate_project(
                 &dir,

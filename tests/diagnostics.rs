@@ -1,10 +1,8 @@
 //! User errors become diagnostics at file:line:col with hints; nothing panics and the rest
 //! of the project still compiles.
 
-use std::path::PathBuf;
-
 use dbtc::compile::compile_project;
-use dbtc::db::{MemSystem, RootDb, Settings};
+use dbtc::db::{MemSystem, RootDb};
 use dbtc::project::{LoadOptions, load_project};
 
 fn project_with(files: &[(&str, &str)]) -> (RootDb, dbtc::db::Project) {
@@ -18,11 +16,7 @@ fn project_with(files: &[(&str, &str)]) -> (RootDb, dbtc::db::Project) {
         fs.write(format!("/p/{path}"), *text);
     }
     let db = RootDb::default();
-    let opts = LoadOptions {
-        project_dir: PathBuf::from("/p"),
-        profiles_dir: Some(PathBuf::from("/p")),
-        settings: Settings::default(),
-    };
+    let opts = LoadOptions::in_dir("/p");
     let project = load_project(&db, &fs, &opts);
     (db, project)
 }
@@ -74,11 +68,7 @@ fn missing_profile_and_bad_project_yaml_are_diagnostics() {
     fs.write("/q/dbt_project.yml", "name: [unclosed\n");
     fs.write("/q/models/m.sql", "select 1");
     let db = RootDb::default();
-    let opts = LoadOptions {
-        project_dir: PathBuf::from("/q"),
-        profiles_dir: Some(PathBuf::from("/q")),
-        settings: Settings::default(),
-    };
+    let opts = LoadOptions::in_dir("/q");
     let project = load_project(&db, &fs, &opts);
     let out = compile_project(&db, project, None);
     assert!(

@@ -1,12 +1,12 @@
 //! Compiles each fixture project and compares dbtc's compiled SQL with the goldens that
 //! dbt-core 1.11 wrote (scripts/goldens.sh), whitespace-normalized.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use dbtc::artifacts::compiled_path;
 use dbtc::compile::compile_project;
-use dbtc::db::{OsSystem, RootDb, Settings};
-use dbtc::project::{LoadOptions, load_project};
 
 fn normalize(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -31,21 +31,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Returns (matching, mismatches) for one fixture.
 fn check_fixture(name: &str) -> (usize, Vec<String>) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
-    let mut env: std::collections::BTreeMap<String, String> = Default::default();
-    env.insert("HOME".into(), "/nonexistent".into());
-    let opts = LoadOptions {
-        project_dir: root.clone(),
-        profiles_dir: Some(root.clone()),
-        settings: Settings {
-            env,
-            ..Settings::default()
-        },
-    };
-    let db = RootDb::default();
-    let project = load_project(&db, &OsSystem, &opts);
+    let root = common::fixture_dir(name);
+    let (db, project) = common::load_fixture(name);
     let out = compile_project(&db, project, None);
     let fake_target = PathBuf::from("/target");
     let mut produced = std::collections::BTreeMap::new();

@@ -1,9 +1,9 @@
 //! Edits re-execute only what they can change: counted from salsa's WillExecute events.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dbtc::compile::compile_project;
-use dbtc::db::{MemSystem, RootDb, Settings, count_executed};
+use dbtc::db::{MemSystem, RootDb, count_executed};
 use dbtc::project::{LoadOptions, apply_changes, load_project};
 
 const ROOT: &str = "/proj";
@@ -25,11 +25,7 @@ fn setup() -> (RootDb, MemSystem, dbtc::db::Project) {
     let fs = MemSystem::default();
     project_files(&fs);
     let db = RootDb::with_execution_log();
-    let opts = LoadOptions {
-        project_dir: PathBuf::from(ROOT),
-        profiles_dir: Some(PathBuf::from(ROOT)),
-        settings: Settings::default(),
-    };
+    let opts = LoadOptions::in_dir(ROOT);
     let project = load_project(&db, &fs, &opts);
     db.record_executions();
     let out = compile_project(&db, project, None);

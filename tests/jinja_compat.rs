@@ -2,10 +2,8 @@
 //! minijinja lacks, rendered through a whole in-memory project. The expected SQL is what
 //! dbt-core 1.11 compiles for the same templates.
 
-use std::path::PathBuf;
-
 use dbtc::compile::compile_project;
-use dbtc::db::{MemSystem, NodeKey, RootDb, Settings};
+use dbtc::db::{MemSystem, NodeKey, RootDb};
 use dbtc::jinja::nodes::rendered_node;
 use dbtc::project::{LoadOptions, load_project};
 
@@ -47,11 +45,7 @@ fn compile(models: &[(&str, &str)]) -> (RootDb, dbtc::db::Project) {
         fs.write(format!("/p/models/{name}.sql"), *sql);
     }
     let db = RootDb::default();
-    let opts = LoadOptions {
-        project_dir: PathBuf::from("/p"),
-        profiles_dir: Some(PathBuf::from("/p")),
-        settings: Settings::default(),
-    };
+    let opts = LoadOptions::in_dir("/p");
     let project = load_project(&db, &fs, &opts);
     (db, project)
 }

@@ -1,12 +1,11 @@
 //! `dbtc ls` selection against `dbt ls` goldens (fixtures/*/expected/ls/*.txt: the first
 //! line holds the arguments, the rest dbt-core's sorted output).
 
-use std::path::Path;
+mod common;
 
-use dbtc::db::{NodeKey, OsSystem, RootDb, Settings};
+use dbtc::db::NodeKey;
 use dbtc::graph::{select, selector_name};
 use dbtc::jinja::nodes::node_info;
-use dbtc::project::{LoadOptions, load_project};
 
 /// Parses `dbt ls` arguments: -s/--select, --exclude, --resource-type.
 fn parse_args(line: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
@@ -28,14 +27,8 @@ fn parse_args(line: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
 
 #[test]
 fn shop_selection_matches_dbt_ls() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/shop");
-    let opts = LoadOptions {
-        project_dir: root.clone(),
-        profiles_dir: Some(root.clone()),
-        settings: Settings::default(),
-    };
-    let db = RootDb::default();
-    let project = load_project(&db, &OsSystem, &opts);
+    let root = common::fixture_dir("shop");
+    let (db, project) = common::load_fixture("shop");
     let mut checked = 0;
     let mut problems = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(root.join("expected/ls"))

@@ -2,29 +2,14 @@
 //! (`expected/nodes.json`, written by scripts/reduce_manifest.py): the same nodes, and for
 //! each node the same identity, relation, config, dependency and column keys.
 
-use std::path::Path;
+mod common;
 
 use dbtc::artifacts::manifest::manifest;
-use dbtc::db::{OsSystem, RootDb, Settings};
-use dbtc::project::{LoadOptions, load_project};
 use serde_json::Value;
 
 fn manifest_of(name: &str) -> (Value, Value) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
-    let mut env: std::collections::BTreeMap<String, String> = Default::default();
-    env.insert("HOME".into(), "/nonexistent".into());
-    let opts = LoadOptions {
-        project_dir: root.clone(),
-        profiles_dir: Some(root.clone()),
-        settings: Settings {
-            env,
-            ..Settings::default()
-        },
-    };
-    let db = RootDb::default();
-    let project = load_project(&db, &OsSystem, &opts);
+    let root = common::fixture_dir(name);
+    let (db, project) = common::load_fixture(name);
     let ours = manifest(&db, project, false);
     let golden: Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("expected/nodes.json")).unwrap())
@@ -138,14 +123,8 @@ fn builtin_macros_manifest_matches_dbt_core() {
 
 #[test]
 fn streamed_manifest_equals_the_value_one() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/shop");
-    let opts = LoadOptions {
-        project_dir: root.clone(),
-        profiles_dir: Some(root.clone()),
-        settings: Settings::default(),
-    };
-    let db = RootDb::default();
-    let project = load_project(&db, &OsSystem, &opts);
+    let _root = common::fixture_dir("shop");
+    let (db, project) = common::load_fixture("shop");
     for threads in [1, 2, 3] {
         let bytes = dbtc::artifacts::manifest::manifest_bytes(&db, project, true, threads);
         let parsed: Value = serde_json::from_slice(&bytes).expect("valid JSON");

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use dbtc::compile::{CompileOutput, compile_project};
-use dbtc::db::{MemSystem, RootDb, Settings};
+use dbtc::db::{MemSystem, RootDb};
 use dbtc::project::{LoadOptions, apply_changes, load_project};
 use dbtc::recompile::{Path, Recompiler};
 
@@ -28,11 +28,7 @@ impl Rng {
 const MODELS: usize = 8;
 
 fn opts() -> LoadOptions {
-    LoadOptions {
-        project_dir: PathBuf::from("/p"),
-        profiles_dir: Some(PathBuf::from("/p")),
-        settings: Settings::default(),
-    }
+    LoadOptions::in_dir("/p")
 }
 
 fn model_path(i: usize) -> String {

@@ -16,6 +16,19 @@ pub struct LoadOptions {
     pub settings: Settings,
 }
 
+impl LoadOptions {
+    /// A project in `dir` with its profiles.yml in the same folder and no environment
+    /// variables (what tests, benches and generated projects use).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> LoadOptions {
+        let dir = dir.into();
+        LoadOptions {
+            project_dir: dir.clone(),
+            profiles_dir: Some(dir),
+            settings: Settings::default(),
+        }
+    }
+}
+
 /// Folders never part of a project's sources.
 const SKIP_DIRS: &[&str] = &["target", "logs", "node_modules", "__pycache__", ".git"];
 

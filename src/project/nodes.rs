@@ -99,6 +99,24 @@ pub struct Patch {
     pub props: Value,
 }
 
+impl Patch {
+    /// The patch a properties entry (a model, seed, snapshot, analysis or source table)
+    /// gives its node.
+    pub fn from_entry(yml: &Path, entry: &Value) -> Patch {
+        Patch {
+            yml: Some(yml.to_path_buf()),
+            description: entry
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            columns: entry.get("columns").cloned().unwrap_or(Value::Null),
+            config: entry.get("config").cloned().unwrap_or(Value::Null),
+            props: entry.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {
     pub unique_id: String,

@@ -42,17 +42,7 @@ pub fn apply_properties(
         let uid = format!("{}.{}.{}", rt.as_str(), pkg.name, name);
         match index.nodes.get_mut(&uid).map(std::sync::Arc::make_mut) {
             Some(node) => {
-                node.patch = Patch {
-                    yml: Some(path.clone()),
-                    description: entry
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    columns: entry.get("columns").cloned().unwrap_or(Value::Null),
-                    config: entry.get("config").cloned().unwrap_or(Value::Null),
-                    props: entry.clone(),
-                };
+                node.patch = Patch::from_entry(path, entry);
             }
             None => {
                 // dbt warns about patches for nodes that do not exist (and disabled ones).
@@ -122,17 +112,7 @@ pub fn apply_properties(
                 file: Some(file),
                 fqn,
                 block: None,
-                patch: Patch {
-                    yml: Some(path.clone()),
-                    description: table
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    columns: table.get("columns").cloned().unwrap_or(Value::Null),
-                    config: table.get("config").cloned().unwrap_or(Value::Null),
-                    props: table.clone(),
-                },
+                patch: Patch::from_entry(path, table),
                 source: Some(SourceInfo {
                     source_name: source_name.to_string(),
                     table_name: table_name.to_string(),
@@ -230,19 +210,14 @@ fn apply_versions(
             m.shift_remove("versions");
         }
         node.patch = Patch {
-            yml: Some(yml.to_path_buf()),
-            description: entry
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            columns: entry.get("columns").cloned().unwrap_or(Value::Null),
+            // A version's own config replaces the model's.
             config: version
                 .get("config")
                 .or_else(|| entry.get("config"))
                 .cloned()
                 .unwrap_or(Value::Null),
             props,
+            ..Patch::from_entry(yml, entry)
         };
         index
             .nodes

@@ -246,6 +246,10 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn add(&mut self, node: NodeInfo, file: &Path, text: Option<&str>) {
+        self.add_shared(std::sync::Arc::new(node), file, text);
+    }
+
+    fn add_shared(&mut self, node: std::sync::Arc<NodeInfo>, file: &Path, text: Option<&str>) {
         if let Some(existing) = self.index.nodes.get(&node.unique_id) {
             let mut diag = Diagnostic::error(
                 codes::DUPLICATE,
@@ -294,9 +298,7 @@ impl Builder<'_> {
             }
         }
         let _ = self.root_package;
-        self.index
-            .nodes
-            .insert(node.unique_id.clone(), std::sync::Arc::new(node));
+        self.index.nodes.insert(node.unique_id.clone(), node);
     }
 }
 
@@ -448,10 +450,9 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
         super::patches::apply_properties(db, pkg, *file, props, &mut builder.index);
     }
     // Generic tests need their attached nodes to exist first.
-    for (package, file, props) in &all_props {
-        let pkg = config.package(package).expect("package of a yml");
-        for test in &props.tests {
-            add_generic_test(db, pkg, *file, test, &mut builder);
+    for (_, file, _) in &all_props {
+        for node in yml_tests(db, project, *file).iter() {
+            builder.add_shared(std::sync::Arc::clone(node), file.path(db), None);
         }
     }
     let mut index = builder.index;
@@ -476,19 +477,35 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
     index
 }
 
-fn add_generic_test(
+/// The generic test nodes one properties file declares (named and hashed as dbt does).
+/// Per file, so that editing one yml re-derives only its own tests.
+#[salsa::tracked(returns(clone))]
+pub fn yml_tests(
+    db: &dyn Db,
+    project: Project,
+    file: File,
+) -> std::sync::Arc<Vec<std::sync::Arc<NodeInfo>>> {
+    let config = project_config(db, project);
+    let pkg = config.package_of(file.path(db));
+    let nodes = properties(db, file)
+        .tests
+        .iter()
+        .filter_map(|def| generic_test_node(db, pkg, file, def))
+        .map(std::sync::Arc::new)
+        .collect();
+    std::sync::Arc::new(nodes)
+}
+
+fn generic_test_node(
     db: &dyn Db,
     pkg: &PackageConfig,
     file: File,
     def: &TestDef,
-    builder: &mut Builder,
-) {
+) -> Option<NodeInfo> {
     let path = file.path(db);
     let rel = path.strip_prefix(&pkg.root).unwrap_or(path);
     let original = rel_str(rel);
-    let Some(info) = super::generic_tests::build_test(def) else {
-        return;
-    };
+    let info = super::generic_tests::build_test(def)?;
     let (short_name, full_name, hash) = super::generic_tests::test_names(&info);
     // fqn: yml path relative to its resource folder, without the file name.
     let mut fqn = vec![pkg.name.clone()];
@@ -526,5 +543,5 @@ fn add_generic_test(
         version: None,
         is_latest: true,
     };
-    builder.add(node, path, None);
+    Some(node)
 }

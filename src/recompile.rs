@@ -67,6 +67,8 @@ pub struct Recompiler {
     children: indexmap::IndexMap<String, Vec<String>>,
     broken: BTreeSet<String>,
     pub last_path: Path,
+    /// The nodes the last targeted update asked for (empty after a full compile).
+    pub last_touched: Vec<String>,
 }
 
 impl Recompiler {
@@ -84,6 +86,7 @@ impl Recompiler {
             children: indexmap::IndexMap::new(),
             broken: BTreeSet::new(),
             last_path: Path::Full,
+            last_touched: Vec::new(),
         };
         r.full(db, project);
         r
@@ -132,6 +135,7 @@ impl Recompiler {
         self.children = dag(db, project).children();
         self.broken = crate::compile::broken_nodes(db, project);
         self.last_path = Path::Full;
+        self.last_touched.clear();
     }
 
     /// How many nodes compiled, and how many errors there are, without assembling the
@@ -167,6 +171,7 @@ impl Recompiler {
     pub fn update(&mut self, db: &dyn Db, project: Project, changes: &Changes) {
         if changes.is_empty() {
             self.last_path = Path::Targeted(0);
+            self.last_touched.clear();
             return;
         }
         let mut touched: Vec<String> = Vec::new();
@@ -225,5 +230,6 @@ impl Recompiler {
             self.project_diagnostics = crate::compile::project_diagnostics(db, project);
         }
         self.last_path = Path::Targeted(reach.len());
+        self.last_touched = reach.into_iter().collect();
     }
 }

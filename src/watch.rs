@@ -1,7 +1,7 @@
 //! Watch mode: file events -> [`apply_changes`] -> recompile -> one [`CycleReport`] per cycle.
 //!
 //! As in ty's main loop, the loop owns the database (`&mut RootDb`) and is the only caller of
-//! setters. Heavy work runs on database clones ([`warm_parallel`], [`manifest_bytes`])
+//! setters. Heavy work runs on database clones ([`warm_parallel`], [`ManifestCache`])
 //! that are all joined and dropped before the next `apply_changes`: a clone alive on the
 //! thread that calls a setter deadlocks. Since no setter runs while a cycle computes, nothing
 //! is ever cancelled; events that arrive during a cycle are handled by the next one.
@@ -20,7 +20,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use serde_json::json;
 
 use crate::artifacts::compiled_path;
-use crate::artifacts::manifest::manifest_bytes;
+use crate::artifacts::manifest::ManifestCache;
 use crate::compile::warm_parallel;
 use crate::db::{OsSystem, Project, RootDb, count_executed};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -381,6 +381,9 @@ struct CycleState {
     /// unique_id -> (compiled file, SQL) as last written.
     compiled: HashMap<String, (PathBuf, Arc<str>)>,
     manifest: Option<Vec<u8>>,
+    /// Serialized manifest entries; after a targeted recompile only the touched nodes'
+    /// entries are serialized again.
+    manifest_cache: Option<ManifestCache>,
     recompiler: Option<Recompiler>,
 }
 
@@ -509,11 +512,29 @@ impl CycleState {
         target_dir: &Path,
         report: &mut CycleReport,
     ) {
+        let touched = self
+            .recompiler
+            .as_ref()
+            .filter(|r| matches!(r.last_path, crate::recompile::Path::Targeted(_)))
+            .map(|r| r.last_touched.clone());
+        // Taken out while it is updated: after a panic the next cycle rebuilds it whole.
+        let cache = self.manifest_cache.take();
         let manifest = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            manifest_bytes(db, project, true, opts.threads)
+            let cache = match (cache, touched) {
+                (Some(mut cache), Some(touched)) => {
+                    cache.refresh(db, project, &touched);
+                    cache
+                }
+                _ => ManifestCache::build(db, project, true, opts.threads),
+            };
+            let bytes = cache.bytes();
+            (cache, bytes)
         }));
         let bytes = match manifest {
-            Ok(bytes) => bytes,
+            Ok((cache, bytes)) => {
+                self.manifest_cache = Some(cache);
+                bytes
+            }
             Err(panic) => {
                 report.internal_error = Some(panic_message(&panic));
                 return;

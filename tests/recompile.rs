@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use dbtc::artifacts::manifest::ManifestCache;
 use dbtc::compile::{CompileOutput, compile_project};
 use dbtc::db::{MemSystem, RootDb};
 use dbtc::project::{LoadOptions, apply_changes, load_project};
@@ -154,6 +155,7 @@ fn incremental_equals_cold_over_random_edits() {
     let mut db = RootDb::default();
     let project = load_project(&db, &fs, &opts());
     let mut recompiler = Recompiler::new(&db, project, &[], &[]);
+    let mut manifest = ManifestCache::build(&db, project, true, 2);
     assert_same(0, &recompiler.output(), &cold(&fs));
     let (mut targeted, mut full) = (0, 0);
     for step in 1..=1000 {
@@ -164,6 +166,18 @@ fn incremental_equals_cold_over_random_edits() {
             Path::Targeted(_) => targeted += 1,
             Path::Full => full += 1,
         }
+        // The manifest kept up to date like watch does must equal a fresh one.
+        match recompiler.last_path {
+            Path::Targeted(_) => manifest.refresh(&db, project, &recompiler.last_touched),
+            Path::Full => manifest = ManifestCache::build(&db, project, true, 2),
+        }
+        let kept: serde_json::Value =
+            serde_json::from_slice(&manifest.bytes()).expect("valid JSON");
+        assert_eq!(
+            kept,
+            dbtc::artifacts::manifest::manifest(&db, project, true),
+            "step {step}: manifest"
+        );
         let output = recompiler.output();
         assert_same(step, &output, &cold(&fs));
         assert_eq!(

@@ -27,75 +27,136 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
 /// clones. Streaming each entry to bytes right away keeps the peak memory near the size
 /// of the file instead of a tree of JSON values ten times larger.
 pub fn manifest_bytes(db: &RootDb, project: Project, compiled: bool, threads: usize) -> Vec<u8> {
-    let graph = dag(db, project);
-    let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
-    let chunk = items.len().div_ceil(threads.max(1)).max(1);
-    let parts: Vec<(Vec<u8>, Vec<u8>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                let db = db.clone();
-                scope.spawn(move || {
-                    let (mut nodes, mut sources) = (Vec::new(), Vec::new());
-                    for (uid, parents) in part {
-                        let Some((is_source, uid, entry)) =
-                            node_entry(&db, project, uid, parents, compiled)
-                        else {
-                            continue;
-                        };
-                        let out = if is_source { &mut sources } else { &mut nodes };
-                        if !out.is_empty() {
-                            out.push(b',');
-                        }
-                        serde_json::to_writer(&mut *out, &uid).expect("a string serializes");
-                        out.push(b':');
-                        serde_json::to_writer(&mut *out, &entry).expect("a JSON value serializes");
-                    }
-                    (nodes, sources)
+    ManifestCache::build(db, project, compiled, threads).bytes()
+}
+
+/// A manifest kept as serialized pieces, so that after an edit that changes no graph,
+/// macro or yml, only the touched nodes' entries are serialized again (watch).
+pub struct ManifestCache {
+    compiled: bool,
+    /// unique_ids in manifest order.
+    order: Vec<String>,
+    /// unique_id -> (is a source, `"uid":{...}` bytes).
+    entries: std::collections::HashMap<String, EntryBytes>,
+    /// The other top-level keys in order, serialized (`None` for nodes and sources).
+    rest: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// A node's serialized entry: (is a source, `"uid":{...}` bytes).
+type EntryBytes = (bool, Vec<u8>);
+
+fn entry_bytes(
+    db: &dyn Db,
+    project: Project,
+    uid: &str,
+    parents: &[String],
+    compiled: bool,
+) -> Option<EntryBytes> {
+    let (is_source, uid, entry) = node_entry(db, project, &uid.to_string(), parents, compiled)?;
+    let mut out = Vec::new();
+    serde_json::to_writer(&mut out, &uid).expect("a string serializes");
+    out.push(b':');
+    serde_json::to_writer(&mut out, &entry).expect("a JSON value serializes");
+    Some((is_source, out))
+}
+
+impl ManifestCache {
+    /// Builds every entry, on `threads` database clones.
+    pub fn build(db: &RootDb, project: Project, compiled: bool, threads: usize) -> ManifestCache {
+        let graph = dag(db, project);
+        let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
+        let chunk = items.len().div_ceil(threads.max(1)).max(1);
+        type Built = (String, Option<(bool, Vec<u8>)>);
+        let built: Vec<Built> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| {
+                    let db = db.clone();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(uid, parents)| {
+                                ((*uid).clone(), entry_bytes(&db, project, uid, parents, compiled))
+                            })
+                            .collect::<Vec<_>>()
+                    })
                 })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let order = built.iter().map(|(uid, _)| uid.clone()).collect();
+        let entries = built.into_iter().filter_map(|(uid, e)| Some((uid, e?))).collect();
+        // The rest is small: build it as values and serialize each key.
+        let Value::Object(rest) = assemble(db, project, Vec::new()) else {
+            unreachable!("the manifest is an object")
+        };
+        let rest = rest
+            .into_iter()
+            .map(|(key, value)| {
+                let bytes = (!matches!(key.as_str(), "nodes" | "sources"))
+                    .then(|| serde_json::to_vec(&value).expect("a JSON value serializes"));
+                (key, bytes)
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    let join = |sources: bool| -> Vec<u8> {
-        let mut out = vec![b'{'];
-        for part in parts
-            .iter()
-            .map(|(n, s)| if sources { s } else { n })
-            .filter(|p| !p.is_empty())
-        {
-            if out.len() > 1 {
+        ManifestCache { compiled, order, entries, rest }
+    }
+
+    /// Serializes these nodes' entries again (their graph, macros and yml unchanged).
+    pub fn refresh<'a>(
+        &mut self,
+        db: &dyn Db,
+        project: Project,
+        uids: impl IntoIterator<Item = &'a String>,
+    ) {
+        let graph = dag(db, project);
+        for uid in uids {
+            let Some(parents) = graph.parents.get(uid) else {
+                continue;
+            };
+            match entry_bytes(db, project, uid, parents, self.compiled) {
+                Some(entry) => {
+                    self.entries.insert(uid.clone(), entry);
+                }
+                None => {
+                    self.entries.remove(uid);
+                }
+            }
+        }
+    }
+
+    /// The whole manifest.
+    pub fn bytes(&self) -> Vec<u8> {
+        let join = |sources: bool| -> Vec<u8> {
+            let mut out = vec![b'{'];
+            for (is_source, entry) in self.order.iter().filter_map(|uid| self.entries.get(uid)) {
+                if *is_source == sources {
+                    if out.len() > 1 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(entry);
+                }
+            }
+            out.push(b'}');
+            out
+        };
+        let size: usize = self.entries.values().map(|(_, e)| e.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + (1 << 20));
+        out.push(b'{');
+        for (i, (key, value)) in self.rest.iter().enumerate() {
+            if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(part);
+            serde_json::to_writer(&mut out, key).expect("a string serializes");
+            out.push(b':');
+            match (key.as_str(), value) {
+                ("nodes", _) => out.extend_from_slice(&join(false)),
+                ("sources", _) => out.extend_from_slice(&join(true)),
+                (_, Some(bytes)) => out.extend_from_slice(bytes),
+                (_, None) => out.extend_from_slice(b"null"),
+            }
         }
         out.push(b'}');
         out
-    };
-    let (nodes, sources) = (join(false), join(true));
-    // The rest is small: build it as values and splice the node maps in.
-    let Value::Object(mut rest) = assemble(db, project, Vec::new()) else {
-        unreachable!("the manifest is an object")
-    };
-    let mut out = Vec::with_capacity(nodes.len() + sources.len() + (1 << 20));
-    out.push(b'{');
-    for (i, (key, value)) in rest.iter_mut().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut out, key).expect("a string serializes");
-        out.push(b':');
-        match key.as_str() {
-            "nodes" => out.extend_from_slice(&nodes),
-            "sources" => out.extend_from_slice(&sources),
-            _ => serde_json::to_writer(&mut out, value).expect("a JSON value serializes"),
-        }
     }
-    out.push(b'}');
-    out
 }
 
 /// One node's manifest entry: (is a source, unique_id, entry).
@@ -156,16 +217,10 @@ fn node_entry(
             } else {
                 n["alias"] = rel.identifier.clone().into();
             }
-            let has_relation = !matches!(
-                node.resource_type,
-                ResourceType::Analysis | ResourceType::Test
-            ) && cfg.get("materialized").and_then(Value::as_str)
-                != Some("ephemeral");
-            n["relation_name"] = if has_relation {
-                rel.render().into()
-            } else {
-                Value::Null
-            };
+            let has_relation =
+                !matches!(node.resource_type, ResourceType::Analysis | ResourceType::Test)
+                    && cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral");
+            n["relation_name"] = if has_relation { rel.render().into() } else { Value::Null };
         }
         if let Some((raw, _)) = raw_code(db, node) {
             n["raw_code"] = raw.into();
@@ -186,13 +241,9 @@ fn node_entry(
         if let Some(src) = &node.source {
             n["source_name"] = src.source_name.clone().into();
             n["loader"] = src.loader.clone().into();
-            n["source_description"] = describe(
-                src.source_props
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-            )
-            .into();
+            n["source_description"] =
+                describe(src.source_props.get("description").and_then(Value::as_str).unwrap_or(""))
+                    .into();
             let mut quoting =
                 json!({"database": null, "schema": null, "identifier": null, "column": null});
             for props in [&src.source_props, &src.table_props] {
@@ -246,16 +297,10 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
             );
         }
     }
-    let parent_map: Map<String, Value> = graph
-        .parents
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let child_map: Map<String, Value> = graph
-        .children()
-        .into_iter()
-        .map(|(k, v)| (k, json!(v)))
-        .collect();
+    let parent_map: Map<String, Value> =
+        graph.parents.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let child_map: Map<String, Value> =
+        graph.children().into_iter().map(|(k, v)| (k, json!(v))).collect();
     json!({
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
@@ -295,16 +340,9 @@ fn hook_entry(hook: &Value) -> Value {
 /// A node's `tags`: dbt applies the properties yml patch after parsing, so tags declared
 /// in yml come after those from dbt_project.yml and config() (config.tags keeps yml first).
 fn node_tags(node: &crate::project::nodes::NodeInfo, cfg: &Map<String, Value>) -> Value {
-    let all: Vec<Value> = cfg
-        .get("tags")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let all: Vec<Value> = cfg.get("tags").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut from_yml: Vec<Value> = Vec::new();
-    for v in [node.patch.props.get("tags"), node.patch.config.get("tags")]
-        .into_iter()
-        .flatten()
-    {
+    for v in [node.patch.props.get("tags"), node.patch.config.get("tags")].into_iter().flatten() {
         match v {
             Value::Array(a) => from_yml.extend(a.iter().cloned()),
             other => from_yml.push(other.clone()),
@@ -314,11 +352,7 @@ fn node_tags(node: &crate::project::nodes::NodeInfo, cfg: &Map<String, Value>) -
         return Value::Array(all);
     }
     let _ = &from_yml;
-    let mut out: Vec<Value> = all
-        .iter()
-        .filter(|t| !from_yml.contains(t))
-        .cloned()
-        .collect();
+    let mut out: Vec<Value> = all.iter().filter(|t| !from_yml.contains(t)).cloned().collect();
     out.extend(all.into_iter().filter(|t| from_yml.contains(t)));
     Value::Array(out)
 }
@@ -335,9 +369,7 @@ fn attached_node(
         return index.find_source(src, table).map(|n| n.unique_id.clone());
     }
     let root = &project_config(db, project).root.name;
-    index
-        .find_ref(root, None, &test.attached_name, None)
-        .map(|n| n.unique_id.clone())
+    index.find_ref(root, None, &test.attached_name, None).map(|n| n.unique_id.clone())
 }
 
 /// The manifest's `docs` section: `doc.<package>.<name>` entries.

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compile;
 pub mod db;
 pub mod diagnostics;
+pub mod exec;
 pub mod generate;
 pub mod graph;
 pub mod jinja;

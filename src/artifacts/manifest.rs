@@ -75,16 +75,25 @@ impl ManifestCache {
                     scope.spawn(move || {
                         part.iter()
                             .map(|(uid, parents)| {
-                                ((*uid).clone(), entry_bytes(&db, project, uid, parents, compiled))
+                                (
+                                    (*uid).clone(),
+                                    entry_bytes(&db, project, uid, parents, compiled),
+                                )
                             })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let order = built.iter().map(|(uid, _)| uid.clone()).collect();
-        let entries = built.into_iter().filter_map(|(uid, e)| Some((uid, e?))).collect();
+        let entries = built
+            .into_iter()
+            .filter_map(|(uid, e)| Some((uid, e?)))
+            .collect();
         // The rest is small: build it as values and serialize each key.
         let Value::Object(rest) = assemble(db, project, Vec::new()) else {
             unreachable!("the manifest is an object")
@@ -97,7 +106,12 @@ impl ManifestCache {
                 (key, bytes)
             })
             .collect();
-        ManifestCache { compiled, order, entries, rest }
+        ManifestCache {
+            compiled,
+            order,
+            entries,
+            rest,
+        }
     }
 
     /// Serializes these nodes' entries again (their graph, macros and yml unchanged).
@@ -217,10 +231,16 @@ fn node_entry(
             } else {
                 n["alias"] = rel.identifier.clone().into();
             }
-            let has_relation =
-                !matches!(node.resource_type, ResourceType::Analysis | ResourceType::Test)
-                    && cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral");
-            n["relation_name"] = if has_relation { rel.render().into() } else { Value::Null };
+            let has_relation = !matches!(
+                node.resource_type,
+                ResourceType::Analysis | ResourceType::Test
+            ) && cfg.get("materialized").and_then(Value::as_str)
+                != Some("ephemeral");
+            n["relation_name"] = if has_relation {
+                rel.render().into()
+            } else {
+                Value::Null
+            };
         }
         if let Some((raw, _)) = raw_code(db, node) {
             n["raw_code"] = raw.into();
@@ -241,9 +261,13 @@ fn node_entry(
         if let Some(src) = &node.source {
             n["source_name"] = src.source_name.clone().into();
             n["loader"] = src.loader.clone().into();
-            n["source_description"] =
-                describe(src.source_props.get("description").and_then(Value::as_str).unwrap_or(""))
-                    .into();
+            n["source_description"] = describe(
+                src.source_props
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            )
+            .into();
             let mut quoting =
                 json!({"database": null, "schema": null, "identifier": null, "column": null});
             for props in [&src.source_props, &src.table_props] {
@@ -297,10 +321,16 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
             );
         }
     }
-    let parent_map: Map<String, Value> =
-        graph.parents.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let child_map: Map<String, Value> =
-        graph.children().into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let parent_map: Map<String, Value> = graph
+        .parents
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let child_map: Map<String, Value> = graph
+        .children()
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
     json!({
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
@@ -340,9 +370,16 @@ fn hook_entry(hook: &Value) -> Value {
 /// A node's `tags`: dbt applies the properties yml patch after parsing, so tags declared
 /// in yml come after those from dbt_project.yml and config() (config.tags keeps yml first).
 fn node_tags(node: &crate::project::nodes::NodeInfo, cfg: &Map<String, Value>) -> Value {
-    let all: Vec<Value> = cfg.get("tags").and_then(Value::as_array).cloned().unwrap_or_default();
+    let all: Vec<Value> = cfg
+        .get("tags")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut from_yml: Vec<Value> = Vec::new();
-    for v in [node.patch.props.get("tags"), node.patch.config.get("tags")].into_iter().flatten() {
+    for v in [node.patch.props.get("tags"), node.patch.config.get("tags")]
+        .into_iter()
+        .flatten()
+    {
         match v {
             Value::Array(a) => from_yml.extend(a.iter().cloned()),
             other => from_yml.push(other.clone()),
@@ -352,7 +389,11 @@ fn node_tags(node: &crate::project::nodes::NodeInfo, cfg: &Map<String, Value>) -
         return Value::Array(all);
     }
     let _ = &from_yml;
-    let mut out: Vec<Value> = all.iter().filter(|t| !from_yml.contains(t)).cloned().collect();
+    let mut out: Vec<Value> = all
+        .iter()
+        .filter(|t| !from_yml.contains(t))
+        .cloned()
+        .collect();
     out.extend(all.into_iter().filter(|t| from_yml.contains(t)));
     Value::Array(out)
 }
@@ -369,7 +410,9 @@ fn attached_node(
         return index.find_source(src, table).map(|n| n.unique_id.clone());
     }
     let root = &project_config(db, project).root.name;
-    index.find_ref(root, None, &test.attached_name, None).map(|n| n.unique_id.clone())
+    index
+        .find_ref(root, None, &test.attached_name, None)
+        .map(|n| n.unique_id.clone())
 }
 
 /// The manifest's `docs` section: `doc.<package>.<name>` entries.

@@ -3,6 +3,7 @@
 mod bench;
 mod compile;
 mod ls;
+mod seed;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -74,6 +75,14 @@ pub enum Command {
         /// Only these resource types (model, seed, snapshot, test, analysis, source).
         #[arg(long = "resource-type", num_args = 1..)]
         resource_type: Vec<String>,
+    },
+    /// Load every selected seed's CSV into its relation in the target database.
+    Seed {
+        #[command(flatten)]
+        common: Common,
+        /// Drop and recreate seed tables (new column types) instead of reloading them.
+        #[arg(long)]
+        full_refresh: bool,
     },
     /// Compile, then recompile on every change to the project's files.
     Watch {
@@ -188,6 +197,10 @@ pub fn run(cli: Cli) -> i32 {
             common,
             resource_type,
         } => ls::run(&common, &resource_type),
+        Command::Seed {
+            common,
+            full_refresh,
+        } => seed::run(&common, full_refresh),
         Command::Watch {
             common,
             max_cycles,

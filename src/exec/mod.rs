@@ -1,0 +1,80 @@
+//! Execution against a warehouse: the `Adapter` trait, the DuckDB adapter, and the verbs
+//! that run SQL (`seed`).
+
+pub mod duckdb;
+pub mod seed;
+
+use serde_json::Value;
+
+use crate::project::profiles::Target;
+
+/// A column: its name and the warehouse's type name (e.g. `INTEGER`, `DECIMAL(6,3)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub data_type: String,
+}
+
+/// The result of a query: columns and rows (values as JSON: numbers, strings, booleans,
+/// null; other types as their text form).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryResult {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A schema-qualified relation (the database part is the connection's own database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub database: Option<String>,
+    pub schema: String,
+    pub identifier: String,
+}
+
+/// A connection to a warehouse, as dbt's adapters expose it to materializations.
+pub trait Adapter {
+    /// The adapter type (`duckdb`).
+    fn adapter_type(&self) -> &'static str;
+    /// Runs one or more statements, ignoring results.
+    fn execute(&mut self, sql: &str) -> Result<(), String>;
+    /// Runs a query and returns its columns and rows.
+    fn query(&mut self, sql: &str) -> Result<QueryResult, String>;
+    /// The kind of the relation (`table`, `view`) when it exists.
+    fn relation_kind(&mut self, relation: &Relation) -> Result<Option<String>, String>;
+    fn relation_exists(&mut self, relation: &Relation) -> Result<bool, String> {
+        Ok(self.relation_kind(relation)?.is_some())
+    }
+    /// The columns of a relation in order (empty when it does not exist).
+    fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, String>;
+    /// Quotes an identifier.
+    fn quote(&self, identifier: &str) -> String {
+        format!("\"{}\"", identifier.replace('"', "\"\""))
+    }
+    /// `"schema"."identifier"` (the database part is left out: it is the connected one).
+    fn render_relation(&self, relation: &Relation) -> String {
+        format!(
+            "{}.{}",
+            self.quote(&relation.schema),
+            self.quote(&relation.identifier)
+        )
+    }
+    fn begin(&mut self) -> Result<(), String> {
+        self.execute("BEGIN TRANSACTION")
+    }
+    fn commit(&mut self) -> Result<(), String> {
+        self.execute("COMMIT")
+    }
+    fn rollback(&mut self) -> Result<(), String> {
+        self.execute("ROLLBACK")
+    }
+}
+
+/// Opens the adapter for a target; `project_dir` anchors relative paths.
+pub fn connect(target: &Target, project_dir: &std::path::Path) -> Result<Box<dyn Adapter>, String> {
+    match target.adapter_type.as_str() {
+        "duckdb" => Ok(Box::new(duckdb::DuckDbAdapter::open(target, project_dir)?)),
+        other => Err(format!(
+            "adapter type `{other}` is not supported for execution yet"
+        )),
+    }
+}

@@ -3,6 +3,7 @@
 mod bench;
 mod compile;
 mod ls;
+mod run;
 mod seed;
 mod watch;
 
@@ -84,6 +85,8 @@ pub enum Command {
         #[arg(long)]
         full_refresh: bool,
     },
+    /// Build every selected model (view, table, first build of incremental) in DAG order.
+    Run(Common),
     /// Compile, then recompile on every change to the project's files.
     Watch {
         #[command(flatten)]
@@ -201,6 +204,7 @@ pub fn run(cli: Cli) -> i32 {
             common,
             full_refresh,
         } => seed::run(&common, full_refresh),
+        Command::Run(common) => run::run(&common),
         Command::Watch {
             common,
             max_cycles,

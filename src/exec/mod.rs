@@ -1,7 +1,8 @@
 //! Execution against a warehouse: the `Adapter` trait, the DuckDB adapter, and the verbs
-//! that run SQL (`seed`).
+//! that run SQL (`seed`, `run`).
 
 pub mod duckdb;
+pub mod run;
 pub mod seed;
 
 use serde_json::Value;

@@ -1,0 +1,161 @@
+//! Building models the way dbt-duckdb's materializations do: `view` and `table` (and an
+//! `incremental` model's first build, which is a table). Each build goes into a
+//! `<alias>__dbt_tmp` relation that replaces the old one, inside a transaction, only when
+//! the build succeeded, so a failing model leaves its previous relation intact.
+
+use super::{Adapter, Relation};
+
+/// The materializations `dbtc run` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Materialization {
+    View,
+    Table,
+    Incremental,
+}
+
+impl Materialization {
+    pub fn parse(name: &str) -> Option<Materialization> {
+        match name {
+            "view" => Some(Materialization::View),
+            "table" => Some(Materialization::Table),
+            "incremental" => Some(Materialization::Incremental),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Materialization::View => "view",
+            Materialization::Table => "table",
+            Materialization::Incremental => "incremental",
+        }
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutcome {
+    /// Built; the adapter's status (`OK`).
+    Built(String),
+    /// Not built, with the reason (e.g. an incremental model that already exists).
+    Skipped(String),
+}
+
+fn drop_sql(adapter: &dyn Adapter, kind: Option<&str>, rel: &Relation) -> Option<String> {
+    let rendered = adapter.render_relation(rel);
+    match kind? {
+        "view" => Some(format!("DROP VIEW IF EXISTS {rendered}")),
+        _ => Some(format!("DROP TABLE IF EXISTS {rendered}")),
+    }
+}
+
+/// Builds one model's relation from its compiled SQL.
+pub fn build_model(
+    adapter: &mut dyn Adapter,
+    relation: &Relation,
+    materialization: Materialization,
+    sql: &str,
+) -> Result<BuildOutcome, String> {
+    let existing = adapter.relation_kind(relation)?;
+    if materialization == Materialization::Incremental && existing.is_some() {
+        return Ok(BuildOutcome::Skipped(
+            "incremental runs not supported yet".into(),
+        ));
+    }
+    let tmp = Relation {
+        identifier: format!("{}__dbt_tmp", relation.identifier),
+        ..relation.clone()
+    };
+    let tmp_sql = adapter.render_relation(&tmp);
+    adapter.execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        adapter.quote(&relation.schema)
+    ))?;
+    // Leftovers of an interrupted build.
+    let leftover = adapter.relation_kind(&tmp)?;
+    if let Some(drop) = drop_sql(adapter, leftover.as_deref(), &tmp) {
+        adapter.execute(&drop)?;
+    }
+    let (create, tmp_kind) = match materialization {
+        Materialization::View => (format!("CREATE VIEW {tmp_sql} AS (\n{sql}\n)"), "view"),
+        Materialization::Table | Materialization::Incremental => {
+            (format!("CREATE TABLE {tmp_sql} AS (\n{sql}\n)"), "table")
+        }
+    };
+    if let Err(e) = adapter.execute(&create) {
+        if let Some(drop) = drop_sql(adapter, Some(tmp_kind), &tmp) {
+            let _ = adapter.execute(&drop);
+        }
+        return Err(e);
+    }
+    // Swap: drop the old relation and rename the new one in one transaction.
+    adapter.begin()?;
+    let swapped = (|| -> Result<(), String> {
+        if let Some(drop) = drop_sql(adapter, existing.as_deref(), relation) {
+            adapter.execute(&drop)?;
+        }
+        let alter = if tmp_kind == "view" { "VIEW" } else { "TABLE" };
+        adapter.execute(&format!(
+            "ALTER {alter} {tmp_sql} RENAME TO {}",
+            adapter.quote(&relation.identifier)
+        ))
+    })();
+    match swapped {
+        Ok(()) => adapter.commit()?,
+        Err(e) => {
+            let _ = adapter.rollback();
+            if let Some(drop) = drop_sql(adapter, Some(tmp_kind), &tmp) {
+                let _ = adapter.execute(&drop);
+            }
+            return Err(e);
+        }
+    }
+    Ok(BuildOutcome::Built("OK".into()))
+}
+
+/// `ids` in DAG order (parents first; ties in the given order). Parents outside `ids`
+/// are ignored; nodes in a cycle come last in the given order.
+pub fn dag_order(ids: &[String], parents: &indexmap::IndexMap<String, Vec<String>>) -> Vec<String> {
+    let set: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(ids.len());
+    loop {
+        let before = out.len();
+        for id in ids {
+            if done.contains(id) {
+                continue;
+            }
+            let ready = parents.get(id).is_none_or(|ps| {
+                ps.iter()
+                    .all(|p| !set.contains(p.as_str()) || done.contains(p) || p == id)
+            });
+            if ready {
+                done.insert(id.clone());
+                out.push(id.clone());
+            }
+        }
+        if out.len() == ids.len() {
+            return out;
+        }
+        if out.len() == before {
+            out.extend(ids.iter().filter(|i| !done.contains(*i)).cloned());
+            return out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    #[test]
+    fn parents_first() {
+        let mut parents = IndexMap::new();
+        parents.insert("c".to_string(), vec!["b".to_string()]);
+        parents.insert("b".to_string(), vec!["a".to_string(), "x".to_string()]);
+        parents.insert("a".to_string(), vec![]);
+        let ids = vec!["c".to_string(), "b".to_string(), "a".to_string()];
+        assert_eq!(dag_order(&ids, &parents), ["a", "b", "c"]);
+    }
+}

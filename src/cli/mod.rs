@@ -2,6 +2,7 @@
 
 mod bench;
 mod compile;
+mod console;
 mod ls;
 mod run;
 mod seed;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
+use super::console::{Say, finish, justified};
 use super::{Common, Session};
 use crate::compile::compile_project;
 use crate::db::NodeKey;
@@ -14,11 +15,6 @@ use crate::project::nodes::ResourceType;
 use crate::project::profiles::target;
 
 /// `<msg> ....... [<status>]`, dots up to dbt's 80 columns.
-fn justified(msg: &str, status: &str) -> String {
-    let dots = 80usize.saturating_sub(msg.chars().count() + 2).max(3);
-    format!("{msg} {} [{status}]", ".".repeat(dots))
-}
-
 /// One model to build.
 struct Job {
     unique_id: String,
@@ -110,12 +106,10 @@ pub fn run(common: &Common) -> i32 {
             introspective: compiled_sql(db, project, key).introspective,
         });
     }
-    let quiet = common.quiet;
-    let say = |line: &str| {
-        if !quiet {
-            println!("{line}");
-        }
+    let printer = Say {
+        quiet: common.quiet,
     };
+    let say = |line: &str| printer.line(line);
     if jobs.is_empty() {
         session.report(&output.diagnostics);
         say("Nothing to do. Try checking your model configs and model specification args");
@@ -245,22 +239,5 @@ pub fn run(common: &Common) -> i32 {
         parts.join(", "),
         started.elapsed().as_secs_f64()
     ));
-    say("");
-    if failures.is_empty() {
-        say("Completed successfully");
-    } else {
-        let n = failures.len();
-        println!("Completed with {n} error{}:", if n == 1 { "" } else { "s" });
-        for (uid, e) in &failures {
-            println!();
-            println!("Runtime Error in model {uid}");
-            println!("  {e}");
-        }
-    }
-    say("");
-    say(&format!(
-        "Done. PASS={pass} WARN=0 ERROR={} SKIP={skip} NO-OP=0 TOTAL={total}",
-        failures.len()
-    ));
-    i32::from(!failures.is_empty())
+    finish(&printer, "model", &failures, pass, skip, total)
 }

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use super::console::{Say, finish, justified};
 use super::{Common, Session};
 use crate::db::NodeKey;
 use crate::exec::seed::{SeedSpec, load_seed, seed_spec};
@@ -11,11 +12,6 @@ use crate::project::nodes::ResourceType;
 use crate::project::profiles::target;
 
 /// `<msg> ....... [<status>]`, dots up to dbt's 80 columns.
-fn justified(msg: &str, status: &str) -> String {
-    let dots = 80usize.saturating_sub(msg.chars().count() + 2).max(3);
-    format!("{msg} {} [{status}]", ".".repeat(dots))
-}
-
 pub fn run(common: &Common, full_refresh: bool) -> i32 {
     let session = match Session::load(common) {
         Ok(s) => s,
@@ -74,12 +70,10 @@ pub fn run(common: &Common, full_refresh: bool) -> i32 {
         ));
     }
     specs.sort_by(|a, b| a.unique_id.cmp(&b.unique_id));
-    let quiet = common.quiet;
-    let say = |line: &str| {
-        if !quiet {
-            println!("{line}");
-        }
+    let printer = Say {
+        quiet: common.quiet,
     };
+    let say = |line: &str| printer.line(line);
     if specs.is_empty() {
         say("Nothing to do. Try checking your model configs and model specification args");
         return 0;
@@ -121,23 +115,12 @@ pub fn run(common: &Common, full_refresh: bool) -> i32 {
         if total == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     ));
-    say("");
-    if failures.is_empty() {
-        say("Completed successfully");
-    } else {
-        let n = failures.len();
-        println!("Completed with {n} error{}:", if n == 1 { "" } else { "s" });
-        for (uid, e) in &failures {
-            println!();
-            println!("Runtime Error in seed {uid}");
-            println!("  {e}");
-        }
-    }
-    say("");
-    let pass = total - failures.len();
-    say(&format!(
-        "Done. PASS={pass} WARN=0 ERROR={} SKIP=0 NO-OP=0 TOTAL={total}",
-        failures.len()
-    ));
-    if failures.is_empty() { 0 } else { 1 }
+    finish(
+        &printer,
+        "seed",
+        &failures,
+        total - failures.len(),
+        0,
+        total,
+    )
 }

@@ -3,57 +3,12 @@
 //! `dbt seed && dbt run` (dbt-core 1.11 + dbt-duckdb 1.11.1) builds:
 //! fixtures/shop/expected/run/<schema>.<alias>.json, written by scripts/run_goldens.sh.
 
-#[allow(dead_code)]
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use dbtc::exec::duckdb::DuckDbAdapter;
-use dbtc::exec::{Adapter, Relation};
+use dbtc::exec::Adapter;
 use serde_json::{Value, json};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "expected" || name.to_string_lossy().ends_with(".duckdb") {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
-}
-
-fn dbtc(verb: &str, dir: &Path, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dbtc"))
-        .arg(verb)
-        .arg("--project-dir")
-        .arg(dir)
-        .arg("--profiles-dir")
-        .arg(dir)
-        .args(extra)
-        .env_remove("SHOP_REPORTING_CURRENCY")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-fn open(dir: &Path) -> DuckDbAdapter {
-    let mut target = dbtc::project::profiles::Target::fallback("t");
-    target.fields.insert("path".into(), "dev.duckdb".into());
-    DuckDbAdapter::open(&target, dir).unwrap()
-}
 
 fn expected_dir() -> PathBuf {
     common::fixture_dir("shop").join("expected/run")
@@ -63,52 +18,16 @@ fn expected_dir() -> PathBuf {
 fn prepared_shop() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("shop");
-    copy_dir(&common::fixture_dir("shop"), &dir);
-    let (code, out) = dbtc("seed", &dir, &[]);
+    common::copy_dir(&common::fixture_dir("shop"), &dir);
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     let sources = std::fs::read_to_string(expected_dir().join("_sources.sql")).unwrap();
-    open(&dir).execute(&sources).unwrap();
+    common::open_duckdb(&dir).execute(&sources).unwrap();
     (tmp, dir)
 }
 
-fn relation(schema: &str, table: &str) -> Relation {
-    Relation {
-        database: None,
-        schema: schema.into(),
-        identifier: table.into(),
-    }
-}
-
-/// The same dump scripts/run_goldens.sh writes.
-fn dump(adapter: &mut DuckDbAdapter, schema: &str, table: &str) -> Value {
-    let rel = relation(schema, table);
-    let kind = adapter
-        .relation_kind(&rel)
-        .unwrap()
-        .expect("relation exists");
-    let columns = adapter.columns(&rel).unwrap();
-    let casts: Vec<String> = columns
-        .iter()
-        .map(|c| format!("cast({} as varchar)", adapter.quote(&c.name)))
-        .collect();
-    let rows = adapter
-        .query(&format!(
-            "select {} from {} order by all",
-            casts.join(", "),
-            adapter.render_relation(&rel)
-        ))
-        .unwrap()
-        .rows;
-    json!({
-        "relation": format!("{schema}.{table}"),
-        "kind": kind,
-        "columns": columns.iter().map(|c| json!({"name": c.name, "type": c.data_type})).collect::<Vec<_>>(),
-        "rows": rows,
-    })
-}
-
 fn count(dir: &Path, table: &str) -> Value {
-    open(dir)
+    common::open_duckdb(dir)
         .query(&format!("select count(*) from main.{table}"))
         .unwrap()
         .rows[0][0]
@@ -123,7 +42,7 @@ fn position(out: &str, needle: &str) -> usize {
 #[test]
 fn shop_run_matches_dbt() {
     let (_tmp, dir) = prepared_shop();
-    let (code, out) = dbtc("run", &dir, &[]);
+    let (code, out) = common::dbtc_cli("run", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("Done. PASS=7 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=7"),
@@ -153,13 +72,17 @@ fn shop_run_matches_dbt() {
         .collect();
     expected.sort();
     assert_eq!(expected.len(), 7);
-    let mut adapter = open(&dir);
+    let mut adapter = common::open_duckdb(&dir);
     for file in &expected {
         let want: Value =
             serde_json::from_str(&std::fs::read_to_string(expected_dir().join(file)).unwrap())
                 .unwrap();
         let (schema, table) = file.trim_end_matches(".json").split_once('.').unwrap();
-        assert_eq!(dump(&mut adapter, schema, table), want, "{file}");
+        assert_eq!(
+            common::dump(&mut adapter, schema, table, true),
+            want,
+            "{file}"
+        );
     }
     // No leftovers, and the ephemeral models were not built.
     let names: Vec<String> = adapter
@@ -180,9 +103,9 @@ fn shop_run_matches_dbt() {
 #[test]
 fn rerun_replaces_views_and_tables_and_skips_existing_incrementals() {
     let (_tmp, dir) = prepared_shop();
-    let (code, out) = dbtc("run", &dir, &[]);
+    let (code, out) = common::dbtc_cli("run", &dir, &[]);
     assert_eq!(code, 0, "{out}");
-    let (code, out) = dbtc("run", &dir, &["-s", "+dim_customers", "tea_popularity"]);
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "+dim_customers", "tea_popularity"]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("SKIP relation main.fct_orders (incremental runs not supported yet)"),
@@ -204,7 +127,7 @@ fn rerun_replaces_views_and_tables_and_skips_existing_incrementals() {
 #[test]
 fn failing_model_keeps_its_table_and_skips_children() {
     let (_tmp, dir) = prepared_shop();
-    let (code, out) = dbtc("run", &dir, &[]);
+    let (code, out) = common::dbtc_cli("run", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     // tea_popularity (a table) now fails at run time; stg_teas (a view) too, with a
     // child built from it through an ephemeral model.
@@ -215,7 +138,7 @@ fn failing_model_keeps_its_table_and_skips_children() {
         sql.replace("sum(lines.quantity)", "sum(lines.no_such_column)"),
     )
     .unwrap();
-    let (code, out) = dbtc("run", &dir, &["-s", "tea_popularity"]);
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "tea_popularity"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("1 of 1 ERROR creating sql table model main.tea_rankings"),
@@ -232,7 +155,7 @@ fn failing_model_keeps_its_table_and_skips_children() {
     let view = dir.join("models/staging/stg_teas.sql");
     let sql = std::fs::read_to_string(&view).unwrap();
     std::fs::write(&view, sql.replace("caffeine_mg > 0", "no_such_column > 0")).unwrap();
-    let (code, out) = dbtc("run", &dir, &["-s", "stg_teas+"]);
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "stg_teas+"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("ERROR creating sql view model main.stg_teas"),
@@ -248,7 +171,7 @@ fn failing_model_keeps_its_table_and_skips_children() {
     );
     // The old view still answers.
     assert_eq!(count(&dir, "stg_teas"), json!(5));
-    let mut adapter = open(&dir);
+    let mut adapter = common::open_duckdb(&dir);
     let names = adapter
         .query("select table_name from information_schema.tables where table_name like '%dbt_tmp%'")
         .unwrap()
@@ -261,11 +184,11 @@ fn compile_errors_refuse_to_run() {
     let (_tmp, dir) = prepared_shop();
     let model = dir.join("models/marts/tea_popularity.sql");
     std::fs::write(&model, "select {{ ref('no_such_model') }}").unwrap();
-    let (code, out) = dbtc("run", &dir, &[]);
+    let (code, out) = common::dbtc_cli("run", &dir, &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("nothing was run"), "{out}");
     assert!(!out.contains("START"), "{out}");
-    let names = open(&dir)
+    let names = common::open_duckdb(&dir)
         .query("select table_name from information_schema.tables where table_schema = 'main' and table_type = 'VIEW'")
         .unwrap()
         .rows;
@@ -275,6 +198,6 @@ fn compile_errors_refuse_to_run() {
 #[test]
 fn unusable_profile_exits_2() {
     let (_tmp, dir) = prepared_shop();
-    let (code, out) = dbtc("run", &dir, &["--target", "no_such_target"]);
+    let (code, out) = common::dbtc_cli("run", &dir, &["--target", "no_such_target"]);
     assert_eq!(code, 2, "{out}");
 }

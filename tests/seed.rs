@@ -2,91 +2,13 @@
 //! 1.11.1) creates: fixtures/<name>/expected/seeds/<schema>.<table>.json, written by
 //! scripts/seed_goldens.sh (column names, DuckDB types, rows ordered by every column).
 
-#[allow(dead_code)]
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use dbtc::exec::duckdb::DuckDbAdapter;
 use dbtc::exec::{Adapter, Relation};
 use serde_json::{Value, json};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "expected" || name.to_string_lossy().ends_with(".duckdb") {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
-}
-
-/// A copy of the fixture in a temp dir (the profile's DuckDB path is relative to it).
-fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(name);
-    copy_dir(&common::fixture_dir(name), &dir);
-    (tmp, dir)
-}
-
-fn dbtc_seed(dir: &Path, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dbtc"))
-        .arg("seed")
-        .arg("--project-dir")
-        .arg(dir)
-        .arg("--profiles-dir")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-fn open(dir: &Path) -> DuckDbAdapter {
-    let mut target = dbtc::project::profiles::Target::fallback("t");
-    target.fields.insert("path".into(), "dev.duckdb".into());
-    DuckDbAdapter::open(&target, dir).unwrap()
-}
-
-/// The same dump scripts/seed_goldens.sh writes.
-fn dump(adapter: &mut DuckDbAdapter, schema: &str, table: &str) -> Value {
-    let rel = Relation {
-        database: None,
-        schema: schema.into(),
-        identifier: table.into(),
-    };
-    let columns = adapter.columns(&rel).unwrap();
-    let casts: Vec<String> = columns
-        .iter()
-        .map(|c| format!("cast({} as varchar)", adapter.quote(&c.name)))
-        .collect();
-    let rows = adapter
-        .query(&format!(
-            "select {} from {} order by all",
-            casts.join(", "),
-            adapter.render_relation(&rel)
-        ))
-        .unwrap()
-        .rows;
-    json!({
-        "relation": format!("{schema}.{table}"),
-        "columns": columns.iter().map(|c| json!({"name": c.name, "type": c.data_type})).collect::<Vec<_>>(),
-        "rows": rows,
-    })
-}
 
 fn tables(adapter: &mut DuckDbAdapter) -> Vec<(String, String)> {
     adapter
@@ -107,8 +29,8 @@ fn tables(adapter: &mut DuckDbAdapter) -> Vec<(String, String)> {
 }
 
 fn check_fixture(name: &str) {
-    let (_tmp, dir) = fixture_copy(name);
-    let (code, out) = dbtc_seed(&dir, &[]);
+    let (_tmp, dir) = common::fixture_copy(name);
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     let expected_dir = common::fixture_dir(name).join("expected/seeds");
     let mut expected: Vec<String> = std::fs::read_dir(&expected_dir)
@@ -116,7 +38,7 @@ fn check_fixture(name: &str) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     expected.sort();
-    let mut adapter = open(&dir);
+    let mut adapter = common::open_duckdb(&dir);
     let got: Vec<String> = tables(&mut adapter)
         .iter()
         .map(|(s, t)| format!("{s}.{t}.json"))
@@ -127,7 +49,11 @@ fn check_fixture(name: &str) {
             serde_json::from_str(&std::fs::read_to_string(expected_dir.join(file)).unwrap())
                 .unwrap();
         let (schema, table) = file.trim_end_matches(".json").split_once('.').unwrap();
-        assert_eq!(dump(&mut adapter, schema, table), want, "{name}: {file}");
+        assert_eq!(
+            common::dump(&mut adapter, schema, table, false),
+            want,
+            "{name}: {file}"
+        );
     }
 }
 
@@ -153,8 +79,8 @@ fn macros_pkg_seeds_match_dbt() {
 
 #[test]
 fn output_and_reload() {
-    let (_tmp, dir) = fixture_copy("shop");
-    let (code, out) = dbtc_seed(&dir, &[]);
+    let (_tmp, dir) = common::fixture_copy("shop");
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("1 of 2 OK loaded seed file main.country_codes"),
@@ -166,14 +92,14 @@ fn output_and_reload() {
         "{out}"
     );
     // A second load (truncate-and-reload semantics) and a full refresh give the same data.
-    let (code, out) = dbtc_seed(&dir, &["-s", "tea_catalog"]);
+    let (code, out) = common::dbtc_cli("seed", &dir, &["-s", "tea_catalog"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("TOTAL=1"), "{out}");
-    let (code, out) = dbtc_seed(&dir, &["--full-refresh"]);
+    let (code, out) = common::dbtc_cli("seed", &dir, &["--full-refresh"]);
     assert_eq!(code, 0, "{out}");
-    let mut adapter = open(&dir);
+    let mut adapter = common::open_duckdb(&dir);
     assert_eq!(
-        dump(&mut adapter, "main", "tea_catalog")["rows"]
+        common::dump(&mut adapter, "main", "tea_catalog", false)["rows"]
             .as_array()
             .unwrap()
             .len(),
@@ -182,7 +108,7 @@ fn output_and_reload() {
 }
 
 fn row_count(dir: &Path, table: &str) -> Value {
-    let mut adapter = open(dir);
+    let mut adapter = common::open_duckdb(dir);
     adapter
         .query(&format!("select count(*) from main.{table}"))
         .unwrap()
@@ -192,15 +118,15 @@ fn row_count(dir: &Path, table: &str) -> Value {
 
 #[test]
 fn failing_seed_keeps_the_old_table() {
-    let (_tmp, dir) = fixture_copy("shop");
-    let (code, out) = dbtc_seed(&dir, &[]);
+    let (_tmp, dir) = common::fixture_copy("shop");
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
     assert_eq!(code, 0, "{out}");
 
     // A value that does not fit the column's type.
     let csv = dir.join("seeds/tea_catalog.csv");
     let original = std::fs::read_to_string(&csv).unwrap();
     std::fs::write(&csv, format!("{original}6,Broken,green,not_a_number,1\n")).unwrap();
-    let (code, out) = dbtc_seed(&dir, &["-s", "tea_catalog"]);
+    let (code, out) = common::dbtc_cli("seed", &dir, &["-s", "tea_catalog"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("1 of 1 ERROR loading seed file main.tea_catalog"),
@@ -209,7 +135,7 @@ fn failing_seed_keeps_the_old_table() {
     assert!(out.contains("ERROR=1"), "{out}");
     assert_eq!(row_count(&dir, "tea_catalog"), json!(5));
     // Same with --full-refresh (new types inferred, then the COPY fails on column_types).
-    let (code, out) = dbtc_seed(&dir, &["-s", "tea_catalog", "--full-refresh"]);
+    let (code, out) = common::dbtc_cli("seed", &dir, &["-s", "tea_catalog", "--full-refresh"]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(row_count(&dir, "tea_catalog"), json!(5));
 
@@ -222,10 +148,10 @@ fn failing_seed_keeps_the_old_table() {
         yml.replace("caffeine_mg: smallint", "caffeine_mg: no_such_type"),
     )
     .unwrap();
-    let (code, out) = dbtc_seed(&dir, &["-s", "tea_catalog", "--full-refresh"]);
+    let (code, out) = common::dbtc_cli("seed", &dir, &["-s", "tea_catalog", "--full-refresh"]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(row_count(&dir, "tea_catalog"), json!(5));
-    let mut adapter = open(&dir);
+    let mut adapter = common::open_duckdb(&dir);
     let kinds = tables(&mut adapter);
     assert!(
         !kinds.iter().any(|(_, t)| t.contains("dbtc_tmp")),
@@ -258,9 +184,9 @@ fn inference_edge_cases_match_dbt() {
          2,2,2024-01-02 11:00:00,2024-01-02T11:00:00,no,false,2,3\n",
     )
     .unwrap();
-    let (code, out) = dbtc_seed(dir, &[]);
+    let (code, out) = common::dbtc_cli("seed", dir, &[]);
     assert_eq!(code, 0, "{out}");
-    let mut adapter = open(dir);
+    let mut adapter = common::open_duckdb(dir);
     let types = |adapter: &mut DuckDbAdapter, table: &str| -> Vec<String> {
         let rel = Relation {
             database: None,
@@ -288,7 +214,7 @@ fn inference_edge_cases_match_dbt() {
             "money INTEGER"
         ]
     );
-    let rows = dump(&mut adapter, "main", "mixed")["rows"].clone();
+    let rows = common::dump(&mut adapter, "main", "mixed", false)["rows"].clone();
     assert_eq!(
         rows,
         json!([

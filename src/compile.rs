@@ -34,7 +34,7 @@ pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     out.extend(project_config(db, project).diagnostics.iter().cloned());
     if let Err(d) = target(db, project) {
-        out.push(d.clone());
+        out.push((**d).clone());
     }
     out.extend(node_index(db, project).diagnostics.iter().cloned());
     out.extend(macro_index(db, project).diagnostics.iter().cloned());

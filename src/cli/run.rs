@@ -48,7 +48,7 @@ pub fn run(common: &Common) -> i32 {
     let target = match target(db, project) {
         Ok(t) => t.clone(),
         Err(d) => {
-            session.report(std::slice::from_ref(d));
+            session.report(std::slice::from_ref(&**d));
             return 2;
         }
     };

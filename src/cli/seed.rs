@@ -34,7 +34,7 @@ pub fn run(common: &Common, full_refresh: bool) -> i32 {
     let target = match target(db, project) {
         Ok(t) => t.clone(),
         Err(d) => {
-            session.report(std::slice::from_ref(d));
+            session.report(std::slice::from_ref(&**d));
             return 2;
         }
     };

@@ -152,10 +152,17 @@ fn duckdb_database(fields: &Map<String, Value>) -> String {
 
 /// The active target from profiles.yml and `--target`, or a diagnostic. Reads profiles.yml
 /// and the root project's `profile:`.
+/// The diagnostic is boxed: the Ok side is what every render reads.
 #[salsa::tracked(returns(ref))]
-// `expect` is unfulfilled here because the lint fires inside salsa's expansion.
-#[allow(clippy::result_large_err)]
-pub fn target(db: &dyn Db, project: Project) -> Result<Target, Diagnostic> {
+pub fn target(db: &dyn Db, project: Project) -> Result<Target, Box<Diagnostic>> {
+    target_impl(db, project).map_err(Box::new)
+}
+
+#[expect(
+    clippy::result_large_err,
+    reason = "boxed by `target`, the only caller; `?` on diagnostics stays simple here"
+)]
+fn target_impl(db: &dyn Db, project: Project) -> Result<Target, Diagnostic> {
     let config = project_config(db, project);
     let profile_name = config
         .root

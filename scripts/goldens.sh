@@ -7,11 +7,7 @@
 # Needs dbt-core 1.11 + dbt-duckdb 1.11.1; a venv is created in $DBT_VENV (default .venv-dbt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${DBT_VENV:-$root/.venv-dbt}
-if [ ! -x "$venv/bin/dbt" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'dbt-core~=1.11.0' 'dbt-duckdb==1.11.1'
-fi
+venv=$("$root/scripts/dbt_venv.sh")
 cd "$root/fixtures"
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=($(ls -d */ | tr -d /))

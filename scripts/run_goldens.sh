@@ -6,10 +6,10 @@
 # with its DESCRIBE output (column names and DuckDB types) and all its rows, ordered by
 # every column, each value cast to VARCHAR in DuckDB (null stays null) — the same dump as
 # scripts/seed_goldens.sh.
-# Needs dbt-core 1.11 + dbt-duckdb 1.11.1 in $DBT_VENV (default /work/venv-dbt).
+# Needs dbt-core 1.11 + dbt-duckdb 1.11.1: see scripts/dbt_venv.sh ($DBT_VENV).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${DBT_VENV:-/work/venv-dbt}
+venv=$("$root/scripts/dbt_venv.sh")
 name=shop
 dir="$root/fixtures/$name"
 out="$dir/expected/run"

@@ -26,6 +26,16 @@ pub mod codes {
     pub const CYCLE: &str = "E3003";
     pub const UNKNOWN_MACRO: &str = "E2004";
     pub const WARN: &str = "W2001";
+    pub const SQL_SYNTAX: &str = "E4001";
+    pub const UNKNOWN_COLUMN: &str = "E4002";
+    pub const AMBIGUOUS_COLUMN: &str = "E4003";
+    pub const UNKNOWN_RELATION: &str = "E4004";
+    pub const UNKNOWN_FUNCTION: &str = "E4005";
+    pub const NO_OVERLOAD: &str = "E4006";
+    pub const TYPE_MISMATCH: &str = "E4007";
+    pub const NOT_GROUPED: &str = "E4008";
+    pub const SET_OP_ARITY: &str = "E4009";
+    pub const AGGREGATE_MISUSE: &str = "E4010";
 }
 
 /// A 1-based line/column position plus a byte range into the file's text.

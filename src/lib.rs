@@ -16,4 +16,5 @@ pub mod graph;
 pub mod jinja;
 pub mod project;
 pub mod recompile;
+pub mod sql;
 pub mod watch;

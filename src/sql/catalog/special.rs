@@ -1,0 +1,224 @@
+//! Result types DuckDB computes in a function's bind callback rather than declaring them:
+//! DECIMAL width/scale for arithmetic and aggregates, `ANY`-returning functions whose
+//! result is one of their arguments' types, and the special forms DuckDB does not list as
+//! functions (`coalesce`, `ifnull`, `if`, `nullif`).
+
+use super::{CallError, Overload};
+use crate::sql::types::cast::is_any;
+use crate::sql::types::{CompareOp, Literal, SqlType, Typed, compare_type, max_type_of};
+
+fn mix_error(form: &str, args: &[Typed]) -> CallError {
+    let types: Vec<String> = args.iter().map(|a| a.ty.to_string()).collect();
+    CallError::NoOverload {
+        candidates: vec![format!("{form}({})", types.join(", "))],
+    }
+}
+
+fn max_of(form: &str, args: &[Typed]) -> Result<SqlType, CallError> {
+    max_type_of(args)
+        .map(|t| t.ty)
+        .ok_or_else(|| mix_error(form, args))
+}
+
+/// Special forms typed from their arguments: None when `name` is not one.
+pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<SqlType, CallError>> {
+    let lower = name.to_ascii_lowercase();
+    Some(match (lower.as_str(), args) {
+        ("coalesce", [_, ..]) => max_of("coalesce", args),
+        ("ifnull", [_, _]) => max_of("ifnull", args),
+        ("if", [_, a, b]) => max_of("if", &[a.clone(), b.clone()]),
+        ("nullif", [a, b]) => match compare_type(CompareOp::Equality, a, b) {
+            Some(_) => Ok(a.ty.clone()),
+            None => Err(mix_error("nullif", args)),
+        },
+        _ => return None,
+    })
+}
+
+/// The result of a scalar macro call: DuckDB expands macros, so only the few whose result
+/// type follows from their definition are typed; the others are Unknown.
+pub(super) fn macro_result(name: &str, _args: &[Typed]) -> SqlType {
+    match name {
+        "split_part" | "array_to_string" | "current_user" | "session_user" | "current_role"
+        | "user" | "pg_typeof" | "current_schema" | "current_database" | "current_catalog" => {
+            SqlType::Varchar
+        }
+        "date_add" => SqlType::Unknown,
+        _ => SqlType::Unknown,
+    }
+}
+
+fn decimal_args(args: &[Typed]) -> Option<Vec<(u8, u8)>> {
+    args.iter()
+        .filter(|a| !a.ty.is_unknown())
+        .map(|a| a.ty.decimal_properties())
+        .collect()
+}
+
+/// `+`/`-` (`modulo` false) and `%` (true) over DECIMALs.
+fn decimal_add(args: &[Typed], modulo: bool) -> Option<SqlType> {
+    let props = decimal_args(args)?;
+    let max_width = props.iter().map(|p| p.0).max()?;
+    let scale = props.iter().map(|p| p.1).max()?;
+    let over = props.iter().map(|p| p.0 - p.1).max()?;
+    let mut width = (scale + over).max(max_width);
+    if !modulo {
+        width += 1;
+        if width > 18 && max_width <= 18 {
+            width = 18;
+        }
+    }
+    if width > 38 {
+        if modulo {
+            return Some(SqlType::Double);
+        }
+        width = 38;
+    }
+    Some(SqlType::Decimal { width, scale })
+}
+
+fn decimal_multiply(args: &[Typed]) -> Option<SqlType> {
+    let props = decimal_args(args)?;
+    let mut width: u32 = props.iter().map(|p| u32::from(p.0)).sum();
+    let scale: u32 = props.iter().map(|p| u32::from(p.1)).sum();
+    let max_width = props.iter().map(|p| p.0).max()?;
+    if scale > 38 {
+        return None;
+    }
+    if width > 18 && max_width <= 18 && scale < 18 {
+        width = 18;
+    }
+    Some(SqlType::Decimal {
+        width: width.min(38) as u8,
+        scale: scale as u8,
+    })
+}
+
+fn first_decimal(args: &[Typed]) -> Option<SqlType> {
+    args.iter()
+        .find(|a| matches!(a.ty, SqlType::Decimal { .. }))
+        .map(|a| a.ty.clone())
+}
+
+fn is_decimal_pseudo(t: &Option<SqlType>) -> bool {
+    matches!(t, Some(SqlType::Other(n)) if n == "DECIMAL")
+}
+
+fn list_of(t: &SqlType) -> Option<SqlType> {
+    match t {
+        SqlType::List(_) => Some(t.clone()),
+        SqlType::Array(e, _) => Some(SqlType::List(e.clone())),
+        _ => None,
+    }
+}
+
+/// The result type for calls whose declared return type is a placeholder, or None to use
+/// the declared one.
+pub(super) fn result(
+    name: &str,
+    o: &Overload,
+    args: &[Typed],
+) -> Option<Result<SqlType, CallError>> {
+    result_inner(name, o, args)
+}
+
+fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlType, CallError>> {
+    if name == "cardinality"
+        && let Some(a) = args.first()
+        && !matches!(a.ty, SqlType::Map(..) | SqlType::Null | SqlType::Unknown)
+    {
+        return Some(Err(mix_error(name, args)));
+    }
+    let first = args.first().map(|a| &a.ty);
+    if args.iter().any(|a| a.ty.is_unknown()) && o.ret.as_ref().is_none_or(is_placeholder) {
+        return Some(Ok(SqlType::Unknown));
+    }
+    if is_decimal_pseudo(&o.ret) {
+        let t = match (name, args) {
+            ("+" | "-" | "add" | "subtract", [_, _]) => decimal_add(args, false),
+            ("%" | "mod", [_, _]) => decimal_add(args, true),
+            ("*" | "multiply", [_, _]) => decimal_multiply(args),
+            ("sum" | "sum_no_overflow", [a]) => match a.ty {
+                SqlType::Decimal { scale, .. } => Some(SqlType::Decimal { width: 38, scale }),
+                _ => None,
+            },
+            ("avg" | "mean", _) => Some(SqlType::Double),
+            ("floor" | "ceil" | "ceiling" | "trunc" | "round", [a]) => match a.ty {
+                SqlType::Decimal { width, .. } => Some(SqlType::Decimal { width, scale: 0 }),
+                _ => None,
+            },
+            ("round" | "trunc", [a, n]) => match (&a.ty, n.literal) {
+                (SqlType::Decimal { width, scale }, Literal::Integer(v)) => {
+                    let target = if v < 0 {
+                        0
+                    } else {
+                        v.min(i128::from(*scale)) as u8
+                    };
+                    Some(SqlType::Decimal {
+                        width: *width,
+                        scale: target,
+                    })
+                }
+                _ => Some(SqlType::Unknown),
+            },
+            _ => first_decimal(args),
+        };
+        return Some(Ok(t.unwrap_or(SqlType::Unknown)));
+    }
+    let ret = o.ret.as_ref()?;
+    let any_ret = is_any(ret) || matches!(ret, SqlType::List(e) if is_any(e));
+    if !any_ret {
+        return None;
+    }
+    let first = first?;
+    Some(Ok(match name {
+        "min" | "max" if args.len() == 2 => SqlType::List(Box::new(first.clone())),
+        "min" | "max" | "first" | "last" | "any_value" | "arbitrary" | "mode" | "arg_min"
+        | "arg_max" | "argmin" | "argmax" | "min_by" | "max_by" | "arg_min_null"
+        | "arg_max_null" | "arg_min_nulls_last" | "arg_max_nulls_last" | "constant_or_null" => {
+            first.clone()
+        }
+        "greatest" | "least" | "list_concat" | "list_cat" | "array_concat" | "array_cat" => {
+            max_type_of(args).map(|t| t.ty).unwrap_or(SqlType::Unknown)
+        }
+        "||" => {
+            if args.iter().any(|a| list_of(&a.ty).is_some()) {
+                if !args.iter().all(|a| list_of(&a.ty).is_some()) {
+                    return Some(Err(mix_error(name, args)));
+                }
+                max_type_of(args)
+                    .and_then(|t| list_of(&t.ty))
+                    .unwrap_or(SqlType::Unknown)
+            } else if args.iter().all(|a| a.ty == SqlType::Blob) {
+                SqlType::Blob
+            } else {
+                SqlType::Varchar
+            }
+        }
+        "concat" => {
+            if args.iter().any(|a| list_of(&a.ty).is_some()) {
+                max_type_of(args)
+                    .and_then(|t| list_of(&t.ty))
+                    .unwrap_or(SqlType::Unknown)
+            } else {
+                SqlType::Varchar
+            }
+        }
+        "array_agg" | "list" => SqlType::List(Box::new(first.clone())),
+        "flatten" => match first {
+            SqlType::List(inner) => list_of(inner).unwrap_or(SqlType::Unknown),
+            _ => SqlType::Unknown,
+        },
+        "list_distinct" | "array_distinct" | "list_sort" | "array_sort" | "list_reverse_sort"
+        | "array_reverse_sort" | "list_slice" | "array_slice" | "list_resize" | "array_resize"
+        | "list_intersect" | "array_intersect" | "list_filter" | "array_filter" | "filter"
+        | "list_where" | "array_where" | "list_select" | "array_select" => {
+            list_of(first).unwrap_or(SqlType::Unknown)
+        }
+        _ => SqlType::Unknown,
+    }))
+}
+
+fn is_placeholder(t: &SqlType) -> bool {
+    matches!(t, SqlType::Other(n) if n == "ANY" || n == "DECIMAL")
+}

@@ -1,0 +1,561 @@
+//! The DuckDB type system and function catalog against DuckDB itself: every expectation
+//! here is what the linked DuckDB's `DESCRIBE` says for the same expression.
+
+use std::collections::BTreeMap;
+
+use dbtc::sql::catalog::{self, CallError, FunctionKind};
+use dbtc::sql::types::{CompareOp, SqlType, Typed, compare_type, max_type};
+use duckdb::Connection;
+
+/// Column types of the battery's table, as `c0, c1, ...`.
+const COLUMN_TYPES: &[&str] = &[
+    "BOOLEAN",
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL(4,1)",
+    "DECIMAL(10,2)",
+    "DECIMAL(18,6)",
+    "DECIMAL(38,10)",
+    "VARCHAR",
+    "BLOB",
+    "DATE",
+    "TIME",
+    "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMP_MS",
+    "INTERVAL",
+    "UUID",
+    "JSON",
+    "INTEGER[]",
+    "VARCHAR[]",
+    "DOUBLE[3]",
+    "STRUCT(a INTEGER, b VARCHAR)",
+    "MAP(VARCHAR, INTEGER)",
+    "ENUM('x', 'y')",
+];
+
+/// Literal arguments: SQL text and the type the binder gives them.
+fn literals() -> Vec<(String, Typed)> {
+    vec![
+        ("1".into(), Typed::integer_literal(1)),
+        ("300".into(), Typed::integer_literal(300)),
+        ("5000000000".into(), Typed::integer_literal(5_000_000_000)),
+        ("-2".into(), Typed::integer_literal(-2)),
+        ("'abc'".into(), Typed::string_literal()),
+        ("NULL".into(), Typed::null()),
+        (
+            "1.5".into(),
+            Typed::new(SqlType::Decimal { width: 2, scale: 1 }),
+        ),
+        ("2.5e0".into(), Typed::new(SqlType::Double)),
+    ]
+}
+
+fn connection() -> Connection {
+    let con = Connection::open_in_memory().expect("duckdb");
+    let cols: Vec<String> = COLUMN_TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("c{i} {t}"))
+        .collect();
+    con.execute_batch(&format!("CREATE TABLE t({})", cols.join(", ")))
+        .expect("create table");
+    con
+}
+
+/// Every argument of the battery: columns, then literals.
+fn arguments() -> Vec<(String, Typed)> {
+    let mut out: Vec<(String, Typed)> = COLUMN_TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let ty = SqlType::parse(t).unwrap_or_else(|| panic!("parse {t}"));
+            (format!("c{i}"), Typed::new(ty))
+        })
+        .collect();
+    out.extend(literals());
+    out
+}
+
+/// DuckDB's type for `SELECT <expr> FROM t`, or Err with its message.
+fn describe(con: &Connection, expr: &str) -> Result<String, String> {
+    let sql = format!("DESCRIBE SELECT {expr} FROM t");
+    let mut stmt = con.prepare(&sql).map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let row = rows.next().map_err(|e| e.to_string())?.ok_or("no row")?;
+    row.get::<_, String>(1).map_err(|e| e.to_string())
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    exact: usize,
+    both_fail: usize,
+    abstain: usize,
+    wrong_type: usize,
+    we_reject: usize,
+    we_accept: usize,
+    examples: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Tally {
+    fn total(&self) -> usize {
+        self.exact
+            + self.both_fail
+            + self.abstain
+            + self.wrong_type
+            + self.we_reject
+            + self.we_accept
+    }
+
+    fn agree(&self) -> f64 {
+        (self.exact + self.both_fail) as f64 / self.total().max(1) as f64
+    }
+
+    /// Agreement among the cases where we commit to an answer (not Unknown).
+    fn agree_committed(&self) -> f64 {
+        (self.exact + self.both_fail) as f64 / (self.total() - self.abstain).max(1) as f64
+    }
+
+    fn note(&mut self, kind: &'static str, what: String) {
+        if let Ok(path) = std::env::var("DBTC_TYPES_DUMP") {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            writeln!(f, "{kind}: {what}").unwrap();
+        }
+        let v = self.examples.entry(kind).or_default();
+        if v.len() < 12 {
+            v.push(what);
+        }
+    }
+
+    fn record(
+        &mut self,
+        expr: &str,
+        ours: Result<SqlType, String>,
+        theirs: Result<String, String>,
+    ) {
+        match (ours, theirs) {
+            (Ok(SqlType::Unknown), Ok(t)) => {
+                self.abstain += 1;
+                self.note("abstain", format!("{expr} => {t}"));
+            }
+            (Ok(SqlType::Unknown), Err(_)) => {
+                self.abstain += 1;
+            }
+            (Ok(o), Ok(t)) if o.materialized().to_string() == t => self.exact += 1,
+            (Ok(o), Ok(t)) => {
+                self.wrong_type += 1;
+                self.note("wrong type", format!("{expr}: ours {o}, duckdb {t}"));
+            }
+            (Err(_), Err(_)) => self.both_fail += 1,
+            (Err(e), Ok(t)) => {
+                self.we_reject += 1;
+                self.note("we reject", format!("{expr} => duckdb {t}; ours {e}"));
+            }
+            (Ok(o), Err(e)) => {
+                self.we_accept += 1;
+                let first = e.lines().next().unwrap_or_default().to_string();
+                self.note("we accept", format!("{expr}: ours {o}; duckdb {first}"));
+            }
+        }
+    }
+
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: {} cases, agreement {:.2}% ({:.2}% where we commit), exact {}, both fail {}, \
+             unknown {}, wrong type {}, we reject {}, we accept {}",
+            self.total(),
+            100.0 * self.agree(),
+            100.0 * self.agree_committed(),
+            self.exact,
+            self.both_fail,
+            self.abstain,
+            self.wrong_type,
+            self.we_reject,
+            self.we_accept
+        );
+        for (kind, v) in &self.examples {
+            for e in v {
+                println!("  {kind}: {e}");
+            }
+        }
+    }
+}
+
+fn call_error(e: CallError) -> String {
+    format!("{e:?}")
+}
+
+/// Functions of the battery, called with every argument (one-argument functions) or every
+/// pair of a smaller argument set (two arguments).
+const UNARY: &str = "abs sum avg min max count round floor ceil sqrt length lower upper trim year month \
+     date_trunc_x any_value first last array_agg list string_agg bool_and stddev median \
+     typeof len cardinality sign exp ln isnan epoch to_json json_valid md5 hash reverse \
+     bit_count even unnest_x array_length list_sort list_distinct flatten to_timestamp \
+     make_date_x try_cast_x coalesce greatest concat list_value isfinite dayname last_day \
+     quarter product bit_and mode arg_max_x sum_no_overflow ascii octet_length map_keys \
+     map_values struct_extract_x to_days nullif_x lag lead first_value row_number_x unhex hex \
+     bin gamma factorial fsum";
+
+const BINARY: &str = "+ - * / // % || round list_extract date_diff coalesce greatest least concat date_trunc \
+     substr left strftime contains starts_with arg_max min_by power atan2 ifnull nullif \
+     list_concat list_contains array_position date_part date_add age regexp_matches \
+     string_split repeat lpad_x gcd lcm list_append map_extract corr covar_pop if_x \
+     json_extract make_time_x least list_value array_value datediff trunc log bit_length xor \
+     & <<";
+
+fn binary_arguments(all: &[(String, Typed)]) -> Vec<(String, Typed)> {
+    let keep = "BOOLEAN;TINYINT;INTEGER;BIGINT;UBIGINT;DOUBLE;DECIMAL(10,2);DECIMAL(38,10);VARCHAR; \
+                DATE;TIMESTAMP;TIMESTAMP WITH TIME ZONE;INTERVAL;INTEGER[];JSON;FLOAT;HUGEINT;UTINYINT";
+    all.iter()
+        .filter(|(sql, t)| {
+            !sql.starts_with('c')
+                || keep
+                    .split(';')
+                    .any(|k| k.trim() == COLUMN_TYPES[sql[1..].parse::<usize>().unwrap()])
+                    && !t.ty.is_unknown()
+        })
+        .cloned()
+        .collect()
+}
+
+fn infix(op: &str) -> bool {
+    !op.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
+#[test]
+fn function_battery_agrees_with_duckdb() {
+    let con = connection();
+    let cat = catalog::duckdb();
+    let args = arguments();
+    let mut tally = Tally::default();
+    for f in UNARY.split_whitespace().filter(|f| !f.ends_with("_x")) {
+        for (sql, t) in &args {
+            let over = if catalog::WINDOW_ONLY.contains(&f) {
+                " OVER ()"
+            } else {
+                ""
+            };
+            let expr = format!("{f}({sql}){over}");
+            let ours = cat
+                .bind_call(f, std::slice::from_ref(t))
+                .map_err(call_error);
+            tally.record(&expr, ours, describe(&con, &expr));
+        }
+    }
+    let pair_args = binary_arguments(&args);
+    for f in BINARY.split_whitespace().filter(|f| !f.ends_with("_x")) {
+        for (sa, ta) in &pair_args {
+            for (sb, tb) in &pair_args {
+                let expr = if infix(f) {
+                    format!("({sa}) {f} ({sb})")
+                } else {
+                    format!("{f}({sa}, {sb})")
+                };
+                let ours = cat
+                    .bind_call(f, &[ta.clone(), tb.clone()])
+                    .map_err(call_error);
+                tally.record(&expr, ours, describe(&con, &expr));
+            }
+        }
+    }
+    tally.print("function battery");
+    assert!(tally.total() > 5000, "the battery shrank");
+    assert!(
+        tally.we_reject == 0 || tally.agree() >= 0.90,
+        "agreement fell"
+    );
+    assert!(
+        tally.agree() >= 0.90,
+        "agreement {:.4} below the floor",
+        tally.agree()
+    );
+    assert!(
+        tally.agree_committed() >= 0.98,
+        "committed agreement {:.4} below the floor",
+        tally.agree_committed()
+    );
+}
+
+#[test]
+fn max_type_and_comparisons_agree_with_duckdb() {
+    let con = connection();
+    let args = arguments();
+    let mut max = Tally::default();
+    let mut order = Tally::default();
+    let mut equal = Tally::default();
+    for (sa, ta) in &args {
+        for (sb, tb) in &args {
+            let expr = format!("CASE WHEN c0 THEN {sa} ELSE {sb} END");
+            let ours = max_type(ta, tb)
+                .map(|t| t.ty)
+                .ok_or_else(|| "no max type".to_string());
+            max.record(&expr, ours, describe(&con, &expr));
+            for (op, tally, sym) in [
+                (CompareOp::Ordering, &mut order, "<"),
+                (CompareOp::Equality, &mut equal, "="),
+            ] {
+                let expr = format!("({sa}) {sym} ({sb})");
+                let ours = compare_type(op, ta, tb)
+                    .map(|_| SqlType::Boolean)
+                    .ok_or_else(|| "cannot compare".to_string());
+                tally.record(&expr, ours, describe(&con, &expr));
+            }
+        }
+    }
+    max.print("max_type (CASE)");
+    order.print("comparison_type (<)");
+    equal.print("compare_type equality (=)");
+    for t in [&max, &order, &equal] {
+        assert!(
+            t.agree() >= 0.98,
+            "agreement {:.4} below the floor",
+            t.agree()
+        );
+    }
+}
+
+/// Hand-picked cases the binder relies on: all must match DuckDB exactly.
+#[test]
+fn core_cases_match_duckdb_exactly() {
+    let con = connection();
+    let cat = catalog::duckdb();
+    let col = |i: usize| Typed::new(SqlType::parse(COLUMN_TYPES[i]).unwrap());
+    let cases: Vec<(&str, &str, Vec<Typed>)> = vec![
+        ("sum(c3)", "sum", vec![col(3)]),
+        ("sum(c13)", "sum", vec![col(13)]),
+        ("avg(c3)", "avg", vec![col(3)]),
+        ("count(c16)", "count", vec![col(16)]),
+        ("count(*)", "count", vec![]),
+        ("c13 + c3", "+", vec![col(13), col(3)]),
+        ("c13 * c14", "*", vec![col(13), col(14)]),
+        ("c13 / c3", "/", vec![col(13), col(3)]),
+        ("c3 / c3", "/", vec![col(3), col(3)]),
+        ("c3 // c3", "//", vec![col(3), col(3)]),
+        ("c1 + 1", "+", vec![col(1), Typed::integer_literal(1)]),
+        ("c1 + 1000", "+", vec![col(1), Typed::integer_literal(1000)]),
+        ("c16 || c16", "||", vec![col(16), col(16)]),
+        (
+            "round(c13, 1)",
+            "round",
+            vec![col(13), Typed::integer_literal(1)],
+        ),
+        (
+            "list_extract(c26, 1)",
+            "list_extract",
+            vec![col(26), Typed::integer_literal(1)],
+        ),
+        ("coalesce(c3, c4)", "coalesce", vec![col(3), col(4)]),
+        ("greatest(c3, c13)", "greatest", vec![col(3), col(13)]),
+        (
+            "date_trunc('day', c20)",
+            "date_trunc",
+            vec![Typed::string_literal(), col(20)],
+        ),
+        (
+            "date_trunc('day', c18)",
+            "date_trunc",
+            vec![Typed::string_literal(), col(18)],
+        ),
+        ("upper(c16)", "upper", vec![col(16)]),
+        ("max(c18)", "max", vec![col(18)]),
+        ("min(c13)", "min", vec![col(13)]),
+        ("row_number() OVER ()", "row_number", vec![]),
+        ("lag(c3) OVER ()", "lag", vec![col(3)]),
+        (
+            "substr(c16, 1, 2)",
+            "substr",
+            vec![
+                col(16),
+                Typed::integer_literal(1),
+                Typed::integer_literal(2),
+            ],
+        ),
+        (
+            "strftime(c20, '%Y')",
+            "strftime",
+            vec![col(20), Typed::string_literal()],
+        ),
+        ("c18 - c18", "-", vec![col(18), col(18)]),
+        ("c20 - c20", "-", vec![col(20), col(20)]),
+        ("c18 + c23", "+", vec![col(18), col(23)]),
+        ("array_agg(c16)", "array_agg", vec![col(16)]),
+        (
+            "string_agg(c16, ',')",
+            "string_agg",
+            vec![col(16), Typed::string_literal()],
+        ),
+        ("length(c16)", "length", vec![col(16)]),
+        ("abs(c13)", "abs", vec![col(13)]),
+        (
+            "nullif(c3, 0)",
+            "nullif",
+            vec![col(3), Typed::integer_literal(0)],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (expr, f, args) in &cases {
+        let theirs = describe(&con, expr);
+        let ours = cat.bind_call(f, args).map(|t| t.materialized().to_string());
+        if theirs.as_ref().ok() != ours.as_ref().ok() {
+            failures.push(format!("{expr}: ours {ours:?}, duckdb {theirs:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "core cases differ:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn type_names_parse_and_print_as_describe_does() {
+    let con = connection();
+    let spellings = "int; INT4; int8; long; short; text; string; numeric; decimal(5); dec(4,2); \
+         double precision; float(30); real; bool; bytea; datetime; timestamp with time zone; \
+         timestamptz; time with time zone; timestamp(3); timestamp_ns; varchar(10); \
+         character varying(3); int[]; int[3]; int[3][2]; int[][]; struct(a int, b varchar[]); \
+         row(a int); map(varchar, int); map(int, struct(x double)); \
+         union(a int, \"B c\" varchar); enum('a', 'b''c'); \
+         struct(\"select\" int, \"name\" int, \"Ab\" int, \"a-b\" int, \"é\" int, \"a\"\"b\" int); \
+         struct(\"year\" int, \"value\" int, \"abort\" int, x1 int, _y int); uuid; json; \
+         json[]; interval; blob; bit; hugeint; uhugeint; utinyint; uint64; varint; time_ns; \
+         oid; guid; int array; decimal(38,38); timestamp_s";
+    let sql_dialect = sqlparser::dialect::DuckDbDialect {};
+    let mut failures = Vec::new();
+    for s in spellings.split("; ") {
+        let theirs = describe(&con, &format!("CAST(NULL AS {s})")).expect(s);
+        let ours = SqlType::parse(s).map(|t| t.to_string());
+        if ours.as_deref() != Some(theirs.as_str()) {
+            failures.push(format!("parse {s}: ours {ours:?}, duckdb {theirs}"));
+        }
+        let round_trip = SqlType::parse(&theirs).map(|t| t.to_string());
+        if round_trip.as_deref() != Some(theirs.as_str()) {
+            failures.push(format!("reparse {theirs}: {round_trip:?}"));
+        }
+        let expr = sqlparser::parser::Parser::new(&sql_dialect)
+            .try_with_sql(&format!("CAST(NULL AS {s})"))
+            .and_then(|mut p| p.parse_expr());
+        if let Ok(sqlparser::ast::Expr::Cast { data_type, .. }) = expr {
+            let from_ast = SqlType::from_ast(&data_type);
+            if !from_ast.is_unknown() && from_ast.to_string() != theirs {
+                failures.push(format!(
+                    "from_ast {s}: {data_type} => {from_ast}, duckdb {theirs}"
+                ));
+            }
+        }
+    }
+    for bad in [
+        "",
+        "int(",
+        "foo",
+        "decimal(39,1)",
+        "struct(a)",
+        "map(int)",
+        "int[x]",
+    ] {
+        if let Some(t) = SqlType::parse(bad) {
+            failures.push(format!("{bad:?} parsed as {t}"));
+        }
+    }
+    assert_eq!(
+        describe(&con, "NULL").unwrap(),
+        SqlType::Null.materialized().to_string()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn catalog_kinds_errors_and_tables() {
+    let cat = catalog::duckdb();
+    assert_eq!(cat.kind("SUM"), Some(FunctionKind::Aggregate));
+    assert_eq!(cat.kind("upper"), Some(FunctionKind::Scalar));
+    assert_eq!(cat.kind("row_number"), Some(FunctionKind::Window));
+    assert_eq!(cat.kind("read_csv"), Some(FunctionKind::Table));
+    assert_eq!(cat.kind("no_such_fn"), None);
+    match cat.bind_call("uper", &[Typed::new(SqlType::Varchar)]) {
+        Err(CallError::Unknown { suggestions }) => {
+            assert!(
+                suggestions.contains(&"upper".to_string()),
+                "{suggestions:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match cat.bind_call("upper", &[Typed::new(SqlType::Integer)]) {
+        Err(CallError::NoOverload { candidates }) => {
+            assert!(
+                candidates.contains(&"upper(VARCHAR)".to_string()),
+                "{candidates:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let range = cat
+        .bind_table("range", &[Typed::integer_literal(3)])
+        .unwrap();
+    assert_eq!(range, Some(vec![("range".to_string(), SqlType::BigInt)]));
+    let con = connection();
+    let mut stmt = con.prepare("DESCRIBE SELECT * FROM range(3)").unwrap();
+    let described: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(described, vec![("range".to_string(), "BIGINT".to_string())]);
+    let ts = Typed::new(SqlType::Timestamp);
+    let iv = Typed::new(SqlType::Interval);
+    let series = cat
+        .bind_table("generate_series", &[ts.clone(), ts, iv])
+        .unwrap();
+    assert_eq!(
+        series,
+        Some(vec![("generate_series".to_string(), SqlType::Timestamp)])
+    );
+    assert_eq!(
+        cat.bind_table("read_csv", &[Typed::string_literal()]),
+        Ok(None)
+    );
+    assert_eq!(
+        cat.bind_table("read_parquet", &[Typed::string_literal()]),
+        Ok(None)
+    );
+    assert!(matches!(
+        cat.bind_table("read_cvs", &[]),
+        Err(CallError::Unknown { .. })
+    ));
+    assert!(
+        cat.bind_call("some_unknown_arg", &[Typed::unknown()])
+            .is_err()
+    );
+    assert_eq!(
+        cat.bind_call("upper", &[Typed::unknown()]),
+        Ok(SqlType::Varchar)
+    );
+}
+
+/// The checked-in catalog is what the linked DuckDB reports now: after a DuckDB upgrade,
+/// regenerate it with the command at the top of the file.
+#[test]
+fn checked_in_catalog_is_current() {
+    let con = Connection::open_in_memory().unwrap();
+    let now = catalog::generate::catalog_tsv(&con).unwrap();
+    assert!(
+        now == catalog::DATA,
+        "src/sql/catalog/duckdb_functions.tsv is stale: run `{}`",
+        catalog::generate::COMMAND
+    );
+}

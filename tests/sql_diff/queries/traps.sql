@@ -1,0 +1,197 @@
+-- Traps: queries DuckDB ACCEPTS that a naive analyzer might reject. Their label still
+-- comes from DuckDB.
+
+-- name: alias_reuse_same_select
+select amount * 2 as doubled, doubled + 1 as plus_one from orders
+
+-- name: alias_reuse_chain
+select order_id + 1 as x, x * 2 as y, y - x as z from orders
+
+-- name: alias_reuse_in_where
+select amount * quantity as gross from orders where gross > 100
+
+-- name: alias_in_group_by_and_having
+select upper(status) as s, count(*) as n from orders group by s having n > 1
+
+-- name: alias_shadows_column
+select amount * 2 as amount, amount + 1 as next_amount from orders
+
+-- name: group_by_all_trap
+select customer_id, sum(amount) as total from orders group by all
+
+-- name: group_by_all_with_literal
+select 'x' as src, status, count(*) as n from orders group by all
+
+-- name: column_named_like_function
+select o.name as product_name, "left" from (select name, 1 as "left" from products) o
+
+-- name: column_named_year
+select year, count(*) as n from (select year(order_date) as year from orders) t group by year
+
+-- name: column_named_date
+select date from (select order_date as date from orders)
+
+-- name: column_named_value
+select value, key from (select 1 as value, 'k' as key)
+
+-- name: correlated_reference_outer
+select c.customer_id from customers c where c.lifetime_value > (select avg(amount) from orders o where o.customer_id = c.customer_id)
+
+-- name: correlated_unqualified_outer_column
+select customer_id from customers where exists (select 1 from payments where payments.amount > lifetime_value)
+
+-- name: count_star_in_order_by
+select status from orders group by status order by count(*) desc
+
+-- name: aggregate_in_order_by_not_selected
+select customer_id from orders group by customer_id order by sum(amount)
+
+-- name: struct_access_vs_qualifier
+select context.page from events
+
+-- name: struct_access_through_alias
+select e.context.device.os from events e
+
+-- name: table_named_like_struct
+select events.context.page from events
+
+-- name: select_star_exclude
+select * exclude (tags) from orders
+
+-- name: int_col_eq_string_literal
+select * from orders where order_id = '5'
+
+-- name: int_col_in_string_literals
+select * from orders where customer_id in ('1', '2')
+
+-- name: date_col_gt_string
+select * from orders where order_date > '2024-01-01'
+
+-- name: timestamp_col_between_strings
+select * from orders where created_at between '2024-01-01' and '2024-02-01 12:00'
+
+-- name: decimal_eq_string
+select * from orders where amount = '10.50'
+
+-- name: bool_eq_string
+select * from customers where is_active = 'true'
+
+-- name: uuid_eq_string
+select * from customers where external_id = '00000000-0000-0000-0000-000000000000'
+
+-- name: varchar_eq_int_column
+select * from orders o where o.status = o.order_id
+
+-- name: varchar_concat_int
+select status || order_id as s from orders
+
+-- name: int_plus_string_literal
+select order_id + '1' as x from orders
+
+-- name: date_minus_date
+select order_date - signup_date as days from orders join customers using (customer_id)
+
+-- name: order_by_alias
+select amount * 2 as doubled from orders order by doubled
+
+-- name: order_by_column_not_selected
+select order_id from orders order by created_at
+
+-- name: order_by_qualified_after_alias
+select o.order_id as id from orders o order by o.order_id
+
+-- name: using_column_unqualified
+select customer_id, order_id from orders join customers using (customer_id)
+
+-- name: natural_join_unqualified
+select order_id from orders natural join payments
+
+-- name: keyword_column_quoted
+select "order", "select" from (select 1 as "order", 2 as "select")
+
+-- name: case_insensitive_names
+select ORDER_ID, Customer_Id from Orders O where o.STATUS = 'x'
+
+-- name: duplicate_output_names
+select order_id, order_id from orders
+
+-- name: cte_name_same_as_column
+with status as (select status from orders) select status from status
+
+-- name: table_alias_same_as_column
+select status.status from orders as status
+
+-- name: group_by_primary_expression_reuse
+select date_trunc('month', order_date) as m, count(*) from orders group by date_trunc('month', order_date) order by m
+
+-- name: having_on_grouped_column
+select status from orders group by status having status <> 'x'
+
+-- name: nested_function_alias_reuse
+select lower(status) as s, length(s) as len from orders
+
+-- name: window_over_alias
+select amount as a, sum(a) over () as total from orders
+
+-- name: trailing_comma
+select order_id, status, from orders
+
+-- name: from_first_group_by
+from orders select customer_id, count(*) as n group by customer_id
+
+-- name: positional_reference_in_order
+select status, count(*) from orders group by 1 order by 2 desc
+
+-- name: integer_division_names
+select 10 / 3 as a, 10 // 3 as b
+
+-- name: string_to_interval
+select created_at + '1 day'::interval as tomorrow from orders
+
+-- name: implicit_cast_in_function
+select date_diff('day', '2024-01-01', order_date) as days from orders
+
+-- name: coalesce_literal_and_decimal
+select coalesce(amount, 0) as a, coalesce(discount, 0.5) as d from orders
+
+-- name: any_value_non_grouped
+select customer_id, any_value(status) as s from orders group by customer_id
+
+-- name: count_star_alias_named_count
+select count(*) as count from orders
+
+-- name: exclude_then_alias_reuse
+select * exclude (status), amount * 2 as doubled, doubled + 1 as d2 from orders
+
+-- name: values_column_defaults
+select col0, col1 from (values (1, 'a'))
+
+-- name: subquery_alias_shadowing_table
+select orders.order_id from (select order_id from orders) as orders
+
+-- name: lateral_alias_reference
+select order_id, t.tag from orders, unnest(tags) as t(tag)
+
+-- name: qualified_column_through_cte_alias
+with o as (select * from orders) select o.order_id, orders.status from o join orders using (order_id)
+
+-- name: like_with_escape
+select status like 'a\_%' escape '\' as m from orders
+
+-- name: group_by_using_column
+select customer_id, count(*) as n from orders join customers using (customer_id) group by customer_id
+
+-- name: is_distinct_from_null
+select status is distinct from null as d from orders
+
+-- name: accepted_cte_column_list_too_long
+with x(a, b, c) as (select order_id, status from orders) select * from x
+
+-- name: accepted_distinct_on_order
+select distinct on (customer_id) order_id from orders order by order_date
+
+-- name: accepted_intersect_types
+select tags from orders intersect select order_id from orders
+
+-- name: accepted_string_agg_int
+select string_agg(order_id, ',') as s from orders

@@ -1,0 +1,254 @@
+//! Scores dbtc against the oracle, query by query, and renders the report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use dbtc::sql::QueryAnalysis;
+
+use crate::corpus::Entry;
+use crate::oracle::Verdict;
+
+/// dbtc's side of one query.
+pub enum Outcome {
+    Analyzed(QueryAnalysis),
+    /// analyze_query panicked (the message).
+    Panicked(String),
+}
+
+pub struct Scored {
+    pub entry: Entry,
+    pub verdict: Verdict,
+    pub outcome: Outcome,
+    /// sqlparser 0.64 (DuckDB dialect) does not parse it as one statement.
+    pub parse_gap: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct Tally {
+    pub queries: usize,
+    pub parse_gaps: usize,
+    pub syntax_errors: usize,
+    pub panics: usize,
+    pub errors: usize,
+    pub errors_flagged: usize,
+    pub valid: usize,
+    pub valid_flagged: usize,
+    pub valid_with_schema: usize,
+    pub names_equal: usize,
+    pub columns: usize,
+    pub types_exact: usize,
+    pub types_unknown: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Tally) {
+        self.queries += o.queries;
+        self.parse_gaps += o.parse_gaps;
+        self.syntax_errors += o.syntax_errors;
+        self.panics += o.panics;
+        self.errors += o.errors;
+        self.errors_flagged += o.errors_flagged;
+        self.valid += o.valid;
+        self.valid_flagged += o.valid_flagged;
+        self.valid_with_schema += o.valid_with_schema;
+        self.names_equal += o.names_equal;
+        self.columns += o.columns;
+        self.types_exact += o.types_exact;
+        self.types_unknown += o.types_unknown;
+    }
+    pub fn recall(&self) -> f64 {
+        ratio(self.errors_flagged, self.errors)
+    }
+    pub fn false_positive_rate(&self) -> f64 {
+        ratio(self.valid_flagged, self.valid)
+    }
+    pub fn name_agreement(&self) -> f64 {
+        ratio(self.names_equal, self.valid_with_schema)
+    }
+    pub fn type_agreement(&self) -> f64 {
+        ratio(self.types_exact, self.columns)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn is_error(code: &str) -> bool {
+    code.starts_with('E')
+}
+
+/// Scores one query into `t`; returns its disagreements (class, detail) if any.
+pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
+    t.queries += 1;
+    let mut out = Vec::new();
+    if matches!(s.verdict, Verdict::SyntaxError(_)) {
+        t.syntax_errors += 1;
+        return out;
+    }
+    if s.parse_gap {
+        t.parse_gaps += 1;
+        return out;
+    }
+    let a = match &s.outcome {
+        Outcome::Analyzed(a) => a,
+        Outcome::Panicked(msg) => {
+            t.panics += 1;
+            out.push(("dbtc panicked".into(), msg.clone()));
+            return out;
+        }
+    };
+    let errors: Vec<String> = a
+        .diagnostics
+        .iter()
+        .filter(|d| is_error(d.code))
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    match &s.verdict {
+        Verdict::BindError(msg) => {
+            t.errors += 1;
+            if errors.is_empty() {
+                out.push((format!("missed error: {}", error_class(msg)), msg.clone()));
+            } else {
+                t.errors_flagged += 1;
+            }
+        }
+        Verdict::Valid(cols) => {
+            t.valid += 1;
+            if !errors.is_empty() {
+                t.valid_flagged += 1;
+                let code = a.diagnostics[0].code;
+                out.push((format!("false positive: {code}"), errors.join(" | ")));
+            }
+            let Some(schema) = &a.schema else {
+                out.push(("no schema for a valid query".into(), String::new()));
+                return out;
+            };
+            t.valid_with_schema += 1;
+            let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+            let want: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+            if names == want {
+                t.names_equal += 1;
+            } else {
+                out.push((
+                    "names differ".into(),
+                    format!("duckdb {want:?}\n      dbtc   {names:?}"),
+                ));
+            }
+            t.columns += cols.len();
+            for (i, (name, ty)) in cols.iter().enumerate() {
+                let Some(c) = schema.columns.get(i) else {
+                    break;
+                };
+                let got = c.ty.to_string();
+                if &got == ty {
+                    t.types_exact += 1;
+                } else if c.ty.is_unknown() {
+                    t.types_unknown += 1;
+                } else {
+                    out.push((
+                        format!("type {ty} vs dbtc {got}"),
+                        format!("column {i} `{name}`: duckdb {ty}, dbtc {got}"),
+                    ));
+                }
+            }
+        }
+        Verdict::SyntaxError(_) => unreachable!(),
+    }
+    out
+}
+
+/// A DuckDB error message with names and values blanked, so equal causes group together.
+pub fn error_class(msg: &str) -> String {
+    static NAMES: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#""[^"]*"|'[^']*'|\([^()]*\)|(with name|table) \w+"#).expect("regex")
+    });
+    let s = NAMES.replace_all(msg, "_");
+    let s: String = s.chars().take(90).collect();
+    s
+}
+
+/// Renders totals against the issue's targets, per-category rows, the most common
+/// disagreement classes and (in `full`) every disagreement.
+pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally) {
+    let mut by_cat: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut classes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut details = String::new();
+    let mut short = String::new();
+    let mut shown = 0;
+    let mut gaps = String::new();
+    for s in scored {
+        if let Verdict::SyntaxError(e) = &s.verdict {
+            let _ = writeln!(gaps, "  DuckDB syntax error: {} ({e})", s.entry.name);
+        } else if s.parse_gap && !s.entry.category.starts_with("mutation:") {
+            let _ = writeln!(gaps, "  sqlparser parse gap: {}", s.entry.name);
+        }
+        let group = s.entry.category.clone();
+        let t = by_cat.entry(group).or_default();
+        let diffs = score(s, t);
+        if diffs.is_empty() {
+            continue;
+        }
+        let mut block = format!(
+            "--- [{}] {}\n{}\n",
+            s.entry.category, s.entry.name, s.entry.sql
+        );
+        if let Verdict::BindError(e) = &s.verdict {
+            let _ = writeln!(block, "  duckdb: {e}");
+        }
+        for (class, detail) in diffs {
+            *classes.entry(class.clone()).or_default() += 1;
+            let _ = writeln!(block, "  => {class}\n      {detail}");
+        }
+        details.push_str(&block);
+        if shown < limit {
+            short.push_str(&block);
+            shown += 1;
+        }
+    }
+    let mut total = Tally::default();
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "{:<28} {:>5} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>5}",
+        "category", "n", "gaps", "syntx", "recall", "fp", "names", "types", "unk"
+    );
+    for (cat, t) in &by_cat {
+        total.add(t);
+        let _ = writeln!(
+            table,
+            "{:<28} {:>5} {:>5} {:>5} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>5}",
+            cat,
+            t.queries,
+            t.parse_gaps,
+            t.syntax_errors,
+            t.errors_flagged,
+            t.errors,
+            t.valid_flagged,
+            t.valid,
+            t.names_equal,
+            t.valid_with_schema,
+            t.types_exact,
+            t.columns,
+            t.types_unknown
+        );
+    }
+    let mut top: Vec<(&String, &usize)> = classes.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut head = String::new();
+    let _ = writeln!(head, "{table}");
+    let _ = writeln!(head, "most common disagreement classes:");
+    for (c, n) in top.iter().take(25) {
+        let _ = writeln!(head, "  {n:>5}  {c}");
+    }
+    let _ = writeln!(
+        head,
+        "not scored (parse gaps, DuckDB syntax errors):\n{gaps}"
+    );
+    (
+        format!("{head}\nfirst {limit} disagreeing queries:\n{short}"),
+        format!("{head}\nall disagreeing queries:\n{details}"),
+        total,
+    )
+}

@@ -284,7 +284,10 @@ pub fn mutations(sql: &str, up: &Upstream, out: &[(String, String)], wrap: bool)
         .copied()
         .filter(|&i| ARITY_FUNCTIONS.contains(&lower(&toks[i]).as_str()))
         .collect();
-    if let Some(&i) = arity_calls.first()
+    // Not `count(*)`: `count(*, 1)` is no mistake anyone makes.
+    if let Some(&i) = arity_calls
+        .iter()
+        .find(|&&i| toks.get(i + 2).is_some_and(|t| text(t) != "*"))
         && let Some(close) = matching_paren(&toks, i + 1, sql)
     {
         let at = toks[close].start;
@@ -352,15 +355,18 @@ pub fn mutations(sql: &str, up: &Upstream, out: &[(String, String)], wrap: bool)
     let of_type = |pred: &dyn Fn(&str) -> bool| out.iter().find(|(_, t)| pred(t)).map(|(c, _)| c);
     let is_int = |t: &str| t.ends_with("INT") || t == "INTEGER";
     if let Some(v) = of_type(&|t| t == "VARCHAR") {
-        for (class, other) in [
-            ("compare_varchar_int", of_type(&is_int)),
-            ("compare_varchar_date", of_type(&|t| t == "DATE")),
+        // DuckDB 1.5 binds `varchar = <int or date>` (both sides cast to VARCHAR) but
+        // refuses `<`: both are asked, the oracle labels them.
+        for (class, op, other) in [
+            ("compare_eq_varchar_int", "=", of_type(&is_int)),
+            ("compare_lt_varchar_int", "<", of_type(&is_int)),
+            ("compare_lt_varchar_date", "<", of_type(&|t| t == "DATE")),
         ] {
             if let Some(o) = other {
                 found.push((
                     class,
                     format!(
-                        "select * from ({sql}) as q where {} = {}",
+                        "select * from ({sql}) as q where {} {op} {}",
                         quote(v),
                         quote(o)
                     ),

@@ -169,9 +169,10 @@ pub fn error_class(msg: &str) -> String {
     s
 }
 
-/// Renders totals against the targets, per-category rows, the most common
-/// disagreement classes and (in `full`) every disagreement.
-pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally) {
+/// Renders per-category rows, the most common disagreement classes and the disagreeing
+/// queries (the first `limit` in the short text, all in the full one); returns the totals
+/// over everything and over the mutations alone.
+pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally) {
     let mut by_cat: BTreeMap<String, Tally> = BTreeMap::new();
     let mut classes: BTreeMap<String, usize> = BTreeMap::new();
     let mut details = String::new();
@@ -208,17 +209,21 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally) {
         }
     }
     let mut total = Tally::default();
+    let mut mutations = Tally::default();
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "{:<28} {:>5} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>5}",
+        "{:<34} {:>5} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>5}",
         "category", "n", "gaps", "syntx", "recall", "fp", "names", "types", "unk"
     );
     for (cat, t) in &by_cat {
         total.add(t);
+        if cat.starts_with("mutation:") {
+            mutations.add(t);
+        }
         let _ = writeln!(
             table,
-            "{:<28} {:>5} {:>5} {:>5} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>5}",
+            "{:<34} {:>5} {:>5} {:>5} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>4}/{:<4} {:>5}",
             cat,
             t.queries,
             t.parse_gaps,
@@ -239,7 +244,7 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally) {
     let mut head = String::new();
     let _ = writeln!(head, "{table}");
     let _ = writeln!(head, "most common disagreement classes:");
-    for (c, n) in top.iter().take(25) {
+    for (c, n) in top.iter().take(40) {
         let _ = writeln!(head, "  {n:>5}  {c}");
     }
     let _ = writeln!(
@@ -250,5 +255,6 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally) {
         format!("{head}\nfirst {limit} disagreeing queries:\n{short}"),
         format!("{head}\nall disagreeing queries:\n{details}"),
         total,
+        mutations,
     )
 }

@@ -101,3 +101,12 @@ select a + 1 as b, b + 1 as a from orders
 
 -- name: err_date_plus_timestamp
 select order_date + created_at as x from orders
+
+-- name: err_varchar_lt_int_column
+select * from orders o where o.status < o.order_id
+
+-- name: err_varchar_gt_date_column
+select * from orders o where o.status > o.order_date
+
+-- name: err_varchar_between_ints
+select * from orders where status between customer_id and order_id

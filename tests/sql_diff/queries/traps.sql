@@ -195,3 +195,15 @@ select tags from orders intersect select order_id from orders
 
 -- name: accepted_string_agg_int
 select string_agg(order_id, ',') as s from orders
+
+-- name: varchar_eq_date_column
+select * from orders o where o.status = o.order_date
+
+-- name: varchar_eq_decimal_column
+select * from orders o where o.status = o.amount
+
+-- name: varchar_in_int_columns
+select * from orders o where o.status in (o.order_id, o.customer_id)
+
+-- name: join_on_varchar_eq_boolean
+select o.order_id from orders o join customers c on o.status = c.is_active

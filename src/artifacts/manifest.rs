@@ -231,11 +231,12 @@ fn node_entry(
             } else {
                 n["alias"] = rel.identifier.clone().into();
             }
-            let has_relation = !matches!(
-                node.resource_type,
-                ResourceType::Analysis | ResourceType::Test
-            ) && cfg.get("materialized").and_then(Value::as_str)
-                != Some("ephemeral");
+            // A test has one only when it stores its failures (in the audit schema).
+            let has_relation = match node.resource_type {
+                ResourceType::Analysis => false,
+                ResourceType::Test => cfg.get("store_failures") == Some(&Value::Bool(true)),
+                _ => cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral"),
+            };
             n["relation_name"] = if has_relation {
                 rel.render().into()
             } else {

@@ -145,7 +145,7 @@ fn failing_model_keeps_its_table_and_skips_children() {
         "{out}"
     );
     assert!(
-        out.contains("Runtime Error in model model.shop.tea_popularity"),
+        out.contains("Runtime Error in model tea_popularity (models/marts/tea_popularity.sql)"),
         "{out}"
     );
     assert!(out.contains("no_such_column"), "{out}");

@@ -1,6 +1,8 @@
-//! Artifacts written under target/: manifest.json and compiled SQL files.
+//! Artifacts written under target/: manifest.json, compiled and executed SQL files,
+//! run_results.json.
 
 pub mod manifest;
+pub mod run_results;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -16,11 +18,28 @@ pub fn compiled_path(
     target_dir: &Path,
     unique_id: &str,
 ) -> Option<PathBuf> {
+    node_file_path(db, project, &target_dir.join("compiled"), unique_id)
+}
+
+/// Where dbt writes the SQL it executed for a node: `run/<package>/<path>`, laid out as
+/// under `compiled/`.
+pub fn run_path(
+    db: &dyn Db,
+    project: Project,
+    target_dir: &Path,
+    unique_id: &str,
+) -> Option<PathBuf> {
+    node_file_path(db, project, &target_dir.join("run"), unique_id)
+}
+
+fn node_file_path(
+    db: &dyn Db,
+    project: Project,
+    folder: &Path,
+    unique_id: &str,
+) -> Option<PathBuf> {
     let node = node_info(db, project, NodeKey::new(db, unique_id.to_string())).as_ref()?;
-    let base = target_dir
-        .join("compiled")
-        .join(&node.package)
-        .join(&node.original_file_path);
+    let base = folder.join(&node.package).join(&node.original_file_path);
     Some(if node.test.is_some() {
         base.join(&node.path)
     } else {

@@ -1,10 +1,12 @@
-//! Console output shared by the commands that build things (`seed`, `run`), in dbt's
-//! format: dotted status lines and the closing summary.
+//! Console output shared by the commands that run things (`seed`, `run`, `test`,
+//! `build`), in dbt's format.
 
-/// `msg ......... [status]`, padded to dbt's 80 columns.
+/// `msg ......... [status]`: dbt's `format_fancy_output_line` (the message and a space,
+/// padded with dots to 80 columns).
 pub fn justified(msg: &str, status: &str) -> String {
-    let dots = 80usize.saturating_sub(msg.chars().count() + 2).max(3);
-    format!("{msg} {} [{status}]", ".".repeat(dots))
+    let prefix = format!("{msg} ");
+    let dots = 80usize.saturating_sub(prefix.chars().count());
+    format!("{prefix}{} [{status}]", ".".repeat(dots))
 }
 
 /// Prints a line unless `--quiet`.
@@ -20,32 +22,13 @@ impl Say {
     }
 }
 
-/// The end of a build: `Completed successfully` or each failure, then `Done. PASS=...`.
-/// `resource` is what failed ("model", "seed"). Returns the exit code (0, or 1 on errors).
-pub fn finish(
-    say: &Say,
-    resource: &str,
-    failures: &[(String, String)],
-    pass: usize,
-    skip: usize,
-    total: usize,
-) -> i32 {
-    say.line("");
-    if failures.is_empty() {
-        say.line("Completed successfully");
-    } else {
-        let n = failures.len();
-        println!("Completed with {n} error{}:", if n == 1 { "" } else { "s" });
-        for (uid, e) in failures {
-            println!();
-            println!("Runtime Error in {resource} {uid}");
-            println!("  {e}");
-        }
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dbt_width() {
+        let line = super::justified("1 of 2 START test x", "RUN");
+        assert_eq!(line.find(" [RUN]"), Some(80));
+        let long = "x".repeat(90);
+        assert_eq!(super::justified(&long, "RUN"), format!("{long}  [RUN]"));
     }
-    say.line("");
-    say.line(&format!(
-        "Done. PASS={pass} WARN=0 ERROR={} SKIP={skip} NO-OP=0 TOTAL={total}",
-        failures.len()
-    ));
-    i32::from(!failures.is_empty())
 }

@@ -3,15 +3,16 @@
 mod bench;
 mod compile;
 mod console;
+mod execute;
+mod jobs;
 mod ls;
-mod run;
-mod seed;
 mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use execute::{Flags, Verb};
 
 use crate::db::{OsSystem, Project, RootDb, Settings};
 use crate::diagnostics::Diagnostic;
@@ -88,6 +89,26 @@ pub enum Command {
     },
     /// Build every selected model (view, table, first build of incremental) in DAG order.
     Run(Common),
+    /// Run the selected data tests (generic and singular).
+    Test {
+        #[command(flatten)]
+        common: Common,
+        /// Store the failing rows of every test in a table of the audit schema.
+        #[arg(long)]
+        store_failures: bool,
+    },
+    /// Seed, run and test the selected nodes in DAG order, each test right after the
+    /// nodes it tests; failures skip their descendants.
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Drop and recreate seed tables instead of reloading them.
+        #[arg(long)]
+        full_refresh: bool,
+        /// Store the failing rows of every test in a table of the audit schema.
+        #[arg(long)]
+        store_failures: bool,
+    },
     /// Compile, then recompile on every change to the project's files.
     Watch {
         #[command(flatten)]
@@ -204,8 +225,38 @@ pub fn run(cli: Cli) -> i32 {
         Command::Seed {
             common,
             full_refresh,
-        } => seed::run(&common, full_refresh),
-        Command::Run(common) => run::run(&common),
+        } => execute::execute(
+            &common,
+            Verb::Seed,
+            Flags {
+                full_refresh,
+                ..Flags::default()
+            },
+        ),
+        Command::Run(common) => execute::execute(&common, Verb::Run, Flags::default()),
+        Command::Test {
+            common,
+            store_failures,
+        } => execute::execute(
+            &common,
+            Verb::Test,
+            Flags {
+                store_failures,
+                ..Flags::default()
+            },
+        ),
+        Command::Build {
+            common,
+            full_refresh,
+            store_failures,
+        } => execute::execute(
+            &common,
+            Verb::Build,
+            Flags {
+                full_refresh,
+                store_failures,
+            },
+        ),
         Command::Watch {
             common,
             max_cycles,

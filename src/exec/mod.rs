@@ -1,9 +1,11 @@
 //! Execution against a warehouse: the `Adapter` trait, the DuckDB adapter, and the verbs
-//! that run SQL (`seed`, `run`).
+//! that run SQL (`seed`, `run`, `test`) and the order `build` runs them in.
 
 pub mod duckdb;
 pub mod run;
+pub mod schedule;
 pub mod seed;
+pub mod test;
 
 use serde_json::Value;
 

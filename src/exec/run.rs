@@ -35,8 +35,9 @@ impl Materialization {
 /// What a build did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildOutcome {
-    /// Built; the adapter's status (`OK`).
-    Built(String),
+    /// Built: the adapter's status (`OK`) and the statement that created the relation
+    /// (written to target/run).
+    Built { status: String, sql: String },
     /// Not built, with the reason (e.g. an incremental model that already exists).
     Skipped(String),
 }
@@ -110,7 +111,10 @@ pub fn build_model(
             return Err(e);
         }
     }
-    Ok(BuildOutcome::Built("OK".into()))
+    Ok(BuildOutcome::Built {
+        status: "OK".into(),
+        sql: create,
+    })
 }
 
 /// `ids` in DAG order (parents first; ties in the given order). Parents outside `ids`

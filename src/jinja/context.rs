@@ -135,6 +135,11 @@ static INVOCATION_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
     )
 });
 
+/// This process's invocation_id (also written to run_results.json).
+pub fn invocation_id() -> &'static str {
+    INVOCATION_ID.as_str()
+}
+
 /// The hidden handle by which native functions find the render state.
 #[derive(Debug)]
 pub struct Handle(pub Arc<RenderState>);

@@ -1,0 +1,285 @@
+//! One selected node and how it runs: seeds are loaded, models built, tests run (or the
+//! node is skipped), each with dbt's console lines and its run_results.json entry.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::console::justified;
+use super::execute::Flags;
+use crate::artifacts::run_results::{NodeResult, Status};
+use crate::exec::run::{BuildOutcome, Materialization, build_model};
+use crate::exec::seed::{SeedSpec, load_seed};
+use crate::exec::test::{TestConfig, TestStatus, run_test};
+use crate::exec::{Adapter, Relation};
+
+/// What a planned node does.
+pub enum Work {
+    Seed(SeedSpec),
+    Model {
+        materialization: Result<Materialization, String>,
+        introspective: bool,
+    },
+    Test(TestConfig),
+    Snapshot,
+}
+
+/// One selected node to run.
+pub struct Job {
+    pub unique_id: String,
+    pub name: String,
+    pub original_file_path: String,
+    pub relation: Relation,
+    /// `"db"."schema"."identifier"`, as in run_results.json.
+    pub relation_name: String,
+    pub work: Work,
+}
+
+impl Job {
+    /// `schema.identifier`, as dbt prints relations.
+    pub fn display(&self) -> String {
+        format!("{}.{}", self.relation.schema, self.relation.identifier)
+    }
+
+    /// The key of the `Finished running ...` counts (dbt sorts them by this name).
+    pub fn kind(&self) -> String {
+        match &self.work {
+            Work::Seed(_) => "seed".into(),
+            Work::Model {
+                materialization, ..
+            } => match materialization {
+                Ok(m) => format!("{} model", m.name()),
+                Err(name) => format!("{name} model"),
+            },
+            Work::Test(_) => "test".into(),
+            Work::Snapshot => "snapshot".into(),
+        }
+    }
+
+    pub fn resource(&self) -> &'static str {
+        match self.work {
+            Work::Seed(_) => "seed",
+            Work::Model { .. } => "model",
+            Work::Test(_) => "test",
+            Work::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// A finished node: its result plus what the console and artifacts need.
+pub struct Done {
+    pub result: NodeResult,
+    /// The SQL executed (target/run).
+    pub executed_sql: Option<String>,
+}
+
+/// Runs (or skips) one job and prints its console lines.
+pub fn run_job(
+    adapter: &mut dyn Adapter,
+    job: &Job,
+    sql: Option<&str>,
+    upstream_bad: bool,
+    flags: Flags,
+    prefix: &str,
+    say: &dyn Fn(&str),
+) -> Done {
+    let start = Utc::now();
+    let t = Instant::now();
+    let result = |status, message: Option<String>, response: Value| NodeResult {
+        unique_id: job.unique_id.clone(),
+        status,
+        started_at: start,
+        completed_at: Utc::now(),
+        executed: status != Status::Skipped,
+        adapter_response: response,
+        message,
+        failures: None,
+        compiled_code: sql.map(str::to_string),
+        relation_name: None,
+    };
+    let skip_line = |reason: Option<&str>| {
+        let what = match job.work {
+            Work::Test(_) => format!("test {}", job.name),
+            _ => format!("relation {}", job.display()),
+        };
+        let msg = match reason {
+            Some(r) => format!("{prefix} SKIP {what} ({r})"),
+            None => format!("{prefix} SKIP {what}"),
+        };
+        say(&justified(&msg, "SKIP"));
+    };
+    let unsupported = match &job.work {
+        Work::Snapshot => Some("snapshots not supported yet"),
+        Work::Model {
+            introspective: true,
+            ..
+        } => Some("introspective model (rendering it needs the database): not supported yet"),
+        Work::Model {
+            materialization: Err(_),
+            ..
+        } => Some("materialization not supported yet"),
+        Work::Model {
+            materialization: Ok(Materialization::Incremental),
+            ..
+        } if matches!(adapter.relation_exists(&job.relation), Ok(true)) => {
+            Some("incremental runs not supported yet")
+        }
+        _ => None,
+    };
+    if upstream_bad || unsupported.is_some() {
+        skip_line(if upstream_bad { None } else { unsupported });
+        let mut r = result(Status::Skipped, None, json!({}));
+        r.compiled_code = None;
+        return Done {
+            result: r,
+            executed_sql: None,
+        };
+    }
+    let secs = || t.elapsed().as_secs_f64();
+    let display = job.display();
+    match &job.work {
+        Work::Seed(spec) => {
+            say(&justified(
+                &format!("{prefix} START seed file {display}"),
+                "RUN",
+            ));
+            match load_seed(adapter, spec, flags.full_refresh) {
+                Ok(rows) => {
+                    say(&justified(
+                        &format!("{prefix} OK loaded seed file {display}"),
+                        &format!("INSERT {rows} in {:.2}s", secs()),
+                    ));
+                    let message = format!("INSERT {rows}");
+                    let response =
+                        json!({"_message": message, "code": "INSERT", "rows_affected": rows});
+                    let mut r = result(Status::Success, Some(message), response);
+                    r.compiled_code = None;
+                    Done {
+                        result: r,
+                        executed_sql: None,
+                    }
+                }
+                Err(e) => {
+                    say(&justified(
+                        &format!("{prefix} ERROR loading seed file {display}"),
+                        &format!("ERROR in {:.2}s", secs()),
+                    ));
+                    let mut r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
+                    r.compiled_code = None;
+                    Done {
+                        result: r,
+                        executed_sql: None,
+                    }
+                }
+            }
+        }
+        Work::Model {
+            materialization, ..
+        } => {
+            let kind = job.kind();
+            say(&justified(
+                &format!("{prefix} START sql {kind} {display}"),
+                "RUN",
+            ));
+            let built = match (sql, materialization) {
+                (Some(sql), Ok(m)) => build_model(adapter, &job.relation, *m, sql),
+                _ => Err("no compiled SQL".to_string()),
+            };
+            match built {
+                Ok(BuildOutcome::Built {
+                    status,
+                    sql: executed,
+                }) => {
+                    say(&justified(
+                        &format!("{prefix} OK created sql {kind} {display}"),
+                        &format!("{status} in {:.2}s", secs()),
+                    ));
+                    let mut r = result(
+                        Status::Success,
+                        Some(status.clone()),
+                        json!({"_message": status}),
+                    );
+                    r.relation_name = Some(job.relation_name.clone());
+                    Done {
+                        result: r,
+                        executed_sql: Some(executed),
+                    }
+                }
+                Ok(BuildOutcome::Skipped(reason)) => {
+                    skip_line(Some(&reason));
+                    Done {
+                        result: result(Status::Skipped, None, json!({})),
+                        executed_sql: None,
+                    }
+                }
+                Err(e) => {
+                    say(&justified(
+                        &format!("{prefix} ERROR creating sql {kind} {display}"),
+                        &format!("ERROR in {:.2}s", secs()),
+                    ));
+                    let mut r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
+                    r.relation_name = Some(job.relation_name.clone());
+                    Done {
+                        result: r,
+                        executed_sql: None,
+                    }
+                }
+            }
+        }
+        Work::Test(config) => {
+            let name = &job.name;
+            say(&justified(&format!("{prefix} START test {name}"), "RUN"));
+            let audit = config.store_failures.then_some(&job.relation);
+            let ran = match sql {
+                Some(sql) => run_test(adapter, sql, config, audit),
+                None => Err("no compiled SQL".to_string()),
+            };
+            match ran {
+                Ok(outcome) => {
+                    let (status, info) = match outcome.status {
+                        TestStatus::Pass => (Status::Pass, "PASS".to_string()),
+                        TestStatus::Warn => (Status::Warn, format!("WARN {}", outcome.failures)),
+                        TestStatus::Fail => (Status::Fail, format!("FAIL {}", outcome.failures)),
+                    };
+                    say(&justified(
+                        &format!("{prefix} {info} {name}"),
+                        &format!("{info} in {:.2}s", secs()),
+                    ));
+                    let mut r = result(status, outcome.message.clone(), json!({"_message": "OK"}));
+                    r.failures = Some(outcome.failures);
+                    if config.store_failures {
+                        r.relation_name = Some(job.relation_name.clone());
+                    }
+                    Done {
+                        result: r,
+                        executed_sql: Some(outcome.executed_sql),
+                    }
+                }
+                Err(e) => {
+                    say(&justified(
+                        &format!("{prefix} ERROR {name}"),
+                        &format!("ERROR in {:.2}s", secs()),
+                    ));
+                    let r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
+                    Done {
+                        result: r,
+                        executed_sql: None,
+                    }
+                }
+            }
+        }
+        Work::Snapshot => unreachable!("snapshots are skipped above"),
+    }
+}
+
+/// dbt's message for a node that failed in the database.
+fn runtime_error(job: &Job, e: &str) -> String {
+    let indented = e.lines().collect::<Vec<_>>().join("\n  ");
+    format!(
+        "Runtime Error in {} {} ({})\n  {indented}",
+        job.resource(),
+        job.name,
+        job.original_file_path
+    )
+}

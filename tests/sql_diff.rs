@@ -228,7 +228,7 @@ fn differential_against_duckdb() {
     }
     head.push_str(&format!(
         "  recall {}/{} DuckDB bind errors flagged; false positives {}/{} valid; names {}/{} \
-         valid with a dbtc schema ({} valid without); types {}/{} columns exact, {} UNKNOWN\n",
+         valid with a dbtc schema ({} valid without); types {}/{} columns exact, {} UNKNOWN, {} past the end of dbtc's columns\n",
         t.errors_flagged,
         t.errors,
         t.valid_flagged,
@@ -239,6 +239,12 @@ fn differential_against_duckdb() {
         t.types_exact,
         t.columns,
         t.types_unknown,
+        t.types_unpaired,
+    ));
+    head.push_str(&format!(
+        "  diagnostic codes (informational): {}/{} flagged DuckDB errors with a mappable cause \
+         carry the matching code\n",
+        t.codes_equal, t.codes_expected
     ));
     head.push_str(&format!(
         "  hand-written queries alone: recall {}/{}, false positives {}/{}; mutations alone: \

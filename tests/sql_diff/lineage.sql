@@ -255,3 +255,94 @@ from orders select order_id, amount + 1 as a where quantity > 1
 -- expect:
 order_id: orders.order_id copy, orders.quantity filter
 a: orders.amount transform, orders.quantity filter
+
+-- name: alias_reused_in_where
+select amount * quantity as gross from orders where gross > 100
+-- expect:
+gross: orders.amount transform, orders.quantity transform, orders.amount filter, orders.quantity filter
+
+-- name: group_by_alias
+select date_trunc('month', order_date) as m, count(*) as n from orders group by m
+-- expect:
+m: orders.order_date transform, orders.order_date filter
+n: orders.order_date filter
+
+-- name: group_by_all
+select customer_id, status, max(amount) as top from orders group by all
+-- expect:
+customer_id: orders.customer_id copy, orders.customer_id filter, orders.status filter
+status: orders.status copy, orders.customer_id filter, orders.status filter
+top: orders.amount transform, orders.customer_id filter, orders.status filter
+
+-- name: exists_in_select
+select c.customer_id, exists (select 1 from orders o where o.customer_id = c.customer_id) as has_orders
+from customers c
+-- expect:
+customer_id: customers.customer_id copy
+has_orders: orders.customer_id filter, customers.customer_id filter
+
+-- name: struct_pack_and_list
+select {'id': order_id, 'st': status} as s, [amount, discount] as l from orders
+-- expect:
+s: orders.order_id transform, orders.status transform
+l: orders.amount transform, orders.discount transform
+
+-- name: cte_self_join
+with o as (select order_id, customer_id, order_date from orders)
+select a.order_id, b.order_id as next_order_id
+from o a
+join o b on a.customer_id = b.customer_id and b.order_date > a.order_date
+-- expect:
+order_id: orders.order_id copy, orders.customer_id filter, orders.order_date filter
+next_order_id: orders.order_id copy, orders.customer_id filter, orders.order_date filter
+
+-- name: unnest_table_function
+select o.order_id, t.tag from orders o, unnest(o.tags) t(tag)
+-- expect:
+order_id: orders.order_id copy
+tag: orders.tags transform
+
+-- name: qualify_alias
+select order_id, row_number() over (partition by customer_id order by order_date) as rn
+from orders
+qualify rn = 1
+-- expect:
+order_id: orders.order_id copy, orders.customer_id filter, orders.order_date filter
+rn: orders.customer_id transform, orders.order_date transform, orders.customer_id filter, orders.order_date filter
+
+-- name: join_values_lookup
+select o.order_id, l.label
+from orders o
+join (values ('placed', 1), ('shipped', 2)) l(status, label) on o.status = l.status
+-- expect:
+order_id: orders.order_id copy, orders.status filter
+label: orders.status filter
+
+-- name: named_window
+select order_id, sum(amount) over w as running from orders window w as (partition by customer_id order by order_date)
+-- expect:
+order_id: orders.order_id copy
+running: orders.amount transform, orders.customer_id transform, orders.order_date transform
+
+-- name: count_distinct_and_coalesce_aggregate
+select customer_id, count(distinct status) as n_statuses, coalesce(sum(discount), 0) as total_discount
+from orders
+group by customer_id
+-- expect:
+customer_id: orders.customer_id copy, orders.customer_id filter
+n_statuses: orders.status transform, orders.customer_id filter
+total_discount: orders.discount transform, orders.customer_id filter
+
+-- name: union_by_name_with_where
+select order_id, status from orders where amount > 0
+union all by name
+select order_id, payment_method as status from payments where not is_refund
+-- expect:
+order_id: orders.order_id copy, orders.amount filter, payments.order_id copy, payments.is_refund filter
+status: orders.status copy, orders.amount filter, payments.payment_method copy, payments.is_refund filter
+
+-- name: mixed_case_unquoted_reference
+select customerid, amount from mixed_case where firstname is not null
+-- expect:
+customerid: mixed_case.customerid copy, mixed_case.firstname filter
+amount: mixed_case.amount copy, mixed_case.firstname filter

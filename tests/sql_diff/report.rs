@@ -39,6 +39,12 @@ pub struct Tally {
     pub columns: usize,
     pub types_exact: usize,
     pub types_unknown: usize,
+    /// DuckDB columns past the end of dbtc's (shorter) column list.
+    pub types_unpaired: usize,
+    /// Flagged DuckDB errors whose cause maps to one dbtc code, and those where dbtc
+    /// reported that code (informational: not part of the ratchet).
+    pub codes_expected: usize,
+    pub codes_equal: usize,
 }
 
 impl Tally {
@@ -56,6 +62,9 @@ impl Tally {
         self.columns += o.columns;
         self.types_exact += o.types_exact;
         self.types_unknown += o.types_unknown;
+        self.types_unpaired += o.types_unpaired;
+        self.codes_expected += o.codes_expected;
+        self.codes_equal += o.codes_equal;
     }
     pub fn recall(&self) -> f64 {
         ratio(self.errors_flagged, self.errors)
@@ -112,6 +121,19 @@ pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
                 out.push((format!("missed error: {}", error_class(msg)), msg.clone()));
             } else {
                 t.errors_flagged += 1;
+                if let Some(code) = expected_code(msg) {
+                    t.codes_expected += 1;
+                    if a.diagnostics.iter().any(|d| d.code == code) {
+                        t.codes_equal += 1;
+                    } else {
+                        let got: std::collections::BTreeSet<&str> =
+                            a.diagnostics.iter().map(|d| d.code).collect();
+                        out.push((
+                            format!("code differs: DuckDB's cause is {code}, dbtc {got:?}"),
+                            format!("{msg}\n      dbtc: {}", errors.join(" | ")),
+                        ));
+                    }
+                }
             }
         }
         Verdict::Valid(cols) => {
@@ -139,6 +161,7 @@ pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
             t.columns += cols.len();
             for (i, (name, ty)) in cols.iter().enumerate() {
                 let Some(c) = schema.columns.get(i) else {
+                    t.types_unpaired += cols.len() - i;
                     break;
                 };
                 let got = c.ty.to_string();
@@ -157,6 +180,36 @@ pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
         Verdict::SyntaxError(_) => unreachable!(),
     }
     out
+}
+
+/// The dbtc code for the cause of a DuckDB bind error, where there is one.
+pub fn expected_code(msg: &str) -> Option<&'static str> {
+    use dbtc::diagnostics::codes;
+    let has = |s: &str| msg.contains(s);
+    Some(if has("Ambiguous reference") {
+        codes::AMBIGUOUS_COLUMN
+    } else if (has("Referenced column") && has("not found"))
+        || has("does not have a column named")
+        || has("Could not find key")
+    {
+        codes::UNKNOWN_COLUMN
+    } else if has("Referenced table") || (has("Table with name") && has("does not exist")) {
+        codes::UNKNOWN_RELATION
+    } else if has("Function with name") && has("does not exist") {
+        codes::UNKNOWN_FUNCTION
+    } else if has("No function matches") || has("takes exactly") {
+        codes::NO_OVERLOAD
+    } else if has("Cannot compare values") || has("Cannot mix values") {
+        codes::TYPE_MISMATCH
+    } else if has("must appear in the GROUP BY clause") {
+        codes::NOT_GROUPED
+    } else if has("Set operations can only apply") {
+        codes::SET_OP_ARITY
+    } else if has("cannot be nested") || has("cannot contain aggregates") {
+        codes::AGGREGATE_MISUSE
+    } else {
+        return None;
+    })
 }
 
 /// A DuckDB error message with names and values blanked, so equal causes group together.

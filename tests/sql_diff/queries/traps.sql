@@ -207,3 +207,81 @@ select * from orders o where o.status in (o.order_id, o.customer_id)
 
 -- name: join_on_varchar_eq_boolean
 select o.order_id from orders o join customers c on o.status = c.is_active
+
+-- name: cte_referenced_twice
+with o as (select order_id, customer_id from orders) select a.order_id, b.order_id as other from o a join o b using (customer_id)
+
+-- name: cte_shadowed_in_subquery
+with x as (select 1 as v) select (with x as (select 2 as w) select w from x) as inner_w, v from x
+
+-- name: subquery_sees_outer_cte
+with vip as (select customer_id from orders group by 1 having count(*) > 10) select email from customers c where c.customer_id in (select customer_id from vip)
+
+-- name: implicit_lateral_subquery
+select o.order_id, x.twice from orders o, (select o.amount * 2 as twice) x
+
+-- name: qualify_without_window_in_select
+select order_id from orders qualify sum(amount) over (partition by customer_id) > 100
+
+-- name: group_by_expression_selected_with_different_case
+select UPPER(status) as s, count(*) as n from orders group by upper(status)
+
+-- name: aggregate_over_distinct_subquery
+select count(*) as n from (select distinct customer_id from orders)
+
+-- name: order_by_expression_on_grouped
+select customer_id, sum(amount) as total from orders group by customer_id order by customer_id + 1
+
+-- name: having_references_select_alias_of_aggregate
+select customer_id, count(*) as n from orders group by customer_id having n > 1 order by n
+
+-- name: where_in_values_list_strings
+select * from orders where order_date in ('2024-01-01', '2024-01-02')
+
+-- name: timestamp_eq_date
+select * from orders where created_at = order_date
+
+-- name: int_compared_to_decimal
+select * from orders where customer_id > amount
+
+-- name: float_compared_to_hugeint
+select * from events where score < sequence_number
+
+-- name: ubigint_compared_to_int
+select * from inventory_snapshots where row_hash > on_hand
+
+-- name: string_literal_to_list
+select * from orders where tags = ['a', 'b']
+
+-- name: null_compared_to_struct
+select * from events where context is not null and items <> []
+
+-- name: struct_literal_comparison
+select * from events where context.device = {'os': 'ios', 'version': 17}
+
+-- name: map_key_access_with_column
+select attributes[event_type] as v from events
+
+-- name: json_arrow_on_varchar
+select event_type->>'$.a' as v from events
+
+-- name: mixed_case_alias_qualifier
+select M."CustomerID", m.firstname from "Mixed_Case" m
+
+-- name: column_same_name_as_table
+select orders from (select 1 as orders) orders
+
+-- name: using_then_star_exclude_using_column
+select * exclude (customer_id) from orders join customers using (customer_id)
+
+-- name: accepted_distinct_order_by_not_selected
+select distinct customer_id from orders order by order_date
+
+-- name: accepted_boolean_and_integer
+select is_active and customer_id as x from customers
+
+-- name: accepted_in_list_incompatible
+select * from orders where order_date in (1, 2)
+
+-- name: accepted_mixed_case_quoted_wrong
+select "customerid" from "mixed_case" where "FIRSTNAME" = 'x'

@@ -232,7 +232,11 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally)
     let mut short = String::new();
     let mut shown = 0;
     let mut gaps = String::new();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for s in scored {
+        if let Verdict::BindError(e) = &s.verdict {
+            *kinds.entry(e.split(':').next().unwrap_or("")).or_default() += 1;
+        }
         if let Verdict::SyntaxError(e) = &s.verdict {
             let _ = writeln!(gaps, "  DuckDB syntax error: {} ({e})", s.entry.name);
         } else if s.parse_gap && !s.entry.category.starts_with("mutation:") {
@@ -296,6 +300,7 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally)
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let mut head = String::new();
     let _ = writeln!(head, "{table}");
+    let _ = writeln!(head, "DuckDB bind errors by kind: {kinds:?}\n");
     let _ = writeln!(head, "most common disagreement classes:");
     for (c, n) in top.iter().take(40) {
         let _ = writeln!(head, "  {n:>5}  {c}");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the dbt-core `dbt build` and `dbt test` goldens of the fixtures, each on a
 # fresh temp copy (source tables loaded first from expected/run/_sources.sql when present):
-#   fixtures/<name>/expected/build/results.json   `dbt build`: status and failures per node
+#   fixtures/<name>/expected/build/results.json   `dbt build`: per node its status, failures,
+#                                                 compiled, relation_name and a test's message
 #   fixtures/<name>/expected/build/<schema>.<identifier>.json
 #                                                 every relation in the database afterwards
 #                                                 (the dump of scripts/run_goldens.sh)
@@ -49,9 +50,15 @@ reduce() {
 import json, sys
 results, out, prefixes = sys.argv[1], sys.argv[2], tuple(sys.argv[3].split(","))
 doc = json.load(open(results))
+def row(r):
+    out = {"unique_id": r["unique_id"], "status": r["status"], "failures": r["failures"],
+           "compiled": r["compiled"], "relation_name": r["relation_name"]}
+    # Test verdicts are dbt's own words; error messages carry the database's.
+    if r["status"] in ("pass", "warn", "fail"):
+        out["message"] = r["message"]
+    return out
 rows = sorted(
-    ({"unique_id": r["unique_id"], "status": r["status"], "failures": r["failures"]}
-     for r in doc["results"] if r["unique_id"].startswith(prefixes)),
+    (row(r) for r in doc["results"] if r["unique_id"].startswith(prefixes)),
     key=lambda r: r["unique_id"])
 reduced = {
     "keys": sorted(doc),

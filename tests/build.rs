@@ -75,18 +75,23 @@ fn sorted_keys(v: &Value) -> Value {
     json!(keys)
 }
 
-/// run_results.json reduced as scripts/build_goldens.sh reduces dbt's: keys, then status
-/// and failures per unique_id (only ids starting with one of `prefixes`).
+/// run_results.json reduced as scripts/build_goldens.sh reduces dbt's: keys, then status,
+/// failures, compiled, relation_name (and a test verdict's message) per unique_id (only
+/// ids starting with one of `prefixes`).
 fn reduce(doc: &Value, prefixes: &[&str]) -> Value {
     let results = doc["results"].as_array().unwrap();
     let mut rows: BTreeMap<String, Value> = BTreeMap::new();
     for r in results {
         let uid = r["unique_id"].as_str().unwrap();
         if prefixes.iter().any(|p| uid.starts_with(p)) {
-            rows.insert(
-                uid.to_string(),
-                json!({"unique_id": uid, "status": r["status"], "failures": r["failures"]}),
-            );
+            let mut row = json!({
+                "unique_id": uid, "status": r["status"], "failures": r["failures"],
+                "compiled": r["compiled"], "relation_name": r["relation_name"],
+            });
+            if ["pass", "warn", "fail"].iter().any(|s| r["status"] == *s) {
+                row["message"] = r["message"].clone();
+            }
+            rows.insert(uid.to_string(), row);
         }
     }
     json!({
@@ -359,4 +364,59 @@ fn run_results_for_every_command() {
         dir.join("target/run/shop/models/staging/stg_teas.sql")
             .is_file()
     );
+}
+
+/// `--store-failures` saves every selected test's failing rows (a table per test in the
+/// audit schema, replaced on the next run); `store_failures_as: view` makes a view.
+#[test]
+fn store_failures_flag() {
+    let (_tmp, dir) = prepared("shop");
+    common::dbtc_cli("build", &dir, &[]);
+    let (code, out) = common::dbtc_cli("test", &dir, &["-s", "stg_customers", "--store-failures"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("See test failures:"), "{out}");
+    let doc = read_json(&dir.join("target/run_results.json"));
+    for r in doc["results"].as_array().unwrap() {
+        let rel = r["relation_name"].as_str().unwrap_or_default();
+        assert!(rel.starts_with("\"dev\".\"main_dbt_test__audit\"."), "{r}");
+    }
+    let count = |dir: &Path| {
+        common::open_duckdb(dir)
+            .query("select count(*) from information_schema.tables where table_schema = 'main_dbt_test__audit'")
+            .unwrap()
+            .rows[0][0]
+            .clone()
+    };
+    // Four tests on stg_customers (and the one stored by config on tea_popularity).
+    assert_eq!(count(&dir), json!(5));
+    let mut adapter = common::open_duckdb(&dir);
+    let rows = adapter
+        .query("select * from main_dbt_test__audit.relationships_stg_customers_6b229771d7fe504be3fff70d96a35599")
+        .unwrap()
+        .rows;
+    assert_eq!(rows, vec![vec![json!("XX")]]);
+    drop(adapter);
+    let (code, out) = common::dbtc_cli("test", &dir, &["-s", "stg_customers", "--store-failures"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(count(&dir), json!(5));
+    // As a view.
+    let yml = dir.join("models/staging/_staging.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace(
+            "severity: warn\n",
+            "severity: warn\n                store_failures_as: view\n",
+        ),
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("test", &dir, &["-s", "stg_customers", "--store-failures"]);
+    assert_eq!(code, 0, "{out}");
+    let kind = common::open_duckdb(&dir)
+        .relation_kind(&common::relation(
+            "main_dbt_test__audit",
+            "relationships_stg_customers_6b229771d7fe504be3fff70d96a35599",
+        ))
+        .unwrap();
+    assert_eq!(kind.as_deref(), Some("view"));
 }

@@ -48,8 +48,10 @@ pub struct NodeResult {
     pub message: Option<String>,
     /// Tests only: the number of failing rows dbt reports.
     pub failures: Option<i64>,
-    /// None for seeds (dbt writes `compiled: null`, `compiled_code: ""`).
-    pub compiled_code: Option<String>,
+    /// dbt's `compiled`: null for seeds, false for skipped nodes, true otherwise.
+    pub compiled: Option<bool>,
+    /// Empty when not compiled.
+    pub compiled_code: String,
     pub relation_name: Option<String>,
 }
 
@@ -82,8 +84,8 @@ impl NodeResult {
             "message": self.message,
             "failures": self.failures,
             "unique_id": self.unique_id,
-            "compiled": self.compiled_code.as_ref().map(|_| true),
-            "compiled_code": self.compiled_code.clone().unwrap_or_default(),
+            "compiled": self.compiled,
+            "compiled_code": self.compiled_code,
             "relation_name": self.relation_name,
             "batch_results": null,
         })

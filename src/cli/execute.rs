@@ -269,8 +269,9 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         })
         .collect();
     say(&format!(
-        "Finished running {} in {elapsed:.2}s.",
-        parts.join(", ")
+        "Finished running {}{} ({elapsed:.2}s).",
+        parts.join(", "),
+        humanized(elapsed)
     ));
     let mut artifact_errors = Vec::new();
     for files in [compiled_files, run_files] {
@@ -374,6 +375,16 @@ fn summary(
         done.len()
     ));
     i32::from(errors > 0)
+}
+
+/// dbt's `humanize_execution_time`: ` in 0 hours 0 minutes and 0.35 seconds`.
+fn humanized(secs: f64) -> String {
+    let minutes = (secs / 60.0).floor();
+    let (hours, minutes) = ((minutes / 60.0).floor(), minutes % 60.0);
+    format!(
+        " in {hours} hours {minutes} minutes and {:.2} seconds",
+        secs - (secs / 60.0).floor() * 60.0
+    )
 }
 
 /// The `args` of run_results.json: the flags of this invocation.

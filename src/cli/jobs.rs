@@ -95,7 +95,8 @@ pub fn run_job(
         adapter_response: response,
         message,
         failures: None,
-        compiled_code: sql.map(str::to_string),
+        compiled: Some(true),
+        compiled_code: sql.unwrap_or_default().to_string(),
         relation_name: None,
     };
     let skip_line = |reason: Option<&str>| {
@@ -129,8 +130,13 @@ pub fn run_job(
     };
     if upstream_bad || unsupported.is_some() {
         skip_line(if upstream_bad { None } else { unsupported });
+        // As dbt: not compiled; models and snapshots still name their relation.
         let mut r = result(Status::Skipped, None, json!({}));
-        r.compiled_code = None;
+        r.compiled = Some(false);
+        r.compiled_code.clear();
+        if matches!(job.work, Work::Model { .. } | Work::Snapshot) {
+            r.relation_name = Some(job.relation_name.clone());
+        }
         return Done {
             result: r,
             executed_sql: None,
@@ -154,7 +160,7 @@ pub fn run_job(
                     let response =
                         json!({"_message": message, "code": "INSERT", "rows_affected": rows});
                     let mut r = result(Status::Success, Some(message), response);
-                    r.compiled_code = None;
+                    (r.compiled, r.compiled_code) = (None, String::new());
                     Done {
                         result: r,
                         executed_sql: None,
@@ -166,7 +172,7 @@ pub fn run_job(
                         &format!("ERROR in {:.2}s", secs()),
                     ));
                     let mut r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
-                    r.compiled_code = None;
+                    (r.compiled, r.compiled_code) = (None, String::new());
                     Done {
                         result: r,
                         executed_sql: None,

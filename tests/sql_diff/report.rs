@@ -231,6 +231,7 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally)
     let mut details = String::new();
     let mut short = String::new();
     let mut shown = 0;
+    let mut later: Vec<String> = Vec::new();
     let mut gaps = String::new();
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for s in scored {
@@ -255,15 +256,25 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally)
         if let Verdict::BindError(e) = &s.verdict {
             let _ = writeln!(block, "  duckdb: {e}");
         }
+        // Only a differing diagnostic code is informational: such queries are listed on
+        // the console only when nothing else is left to show.
+        let informational = diffs.iter().all(|(c, _)| c.starts_with("code differs"));
         for (class, detail) in diffs {
             *classes.entry(class.clone()).or_default() += 1;
             let _ = writeln!(block, "  => {class}\n      {detail}");
         }
         details.push_str(&block);
-        if shown < limit {
+        if informational {
+            if later.len() < limit {
+                later.push(block);
+            }
+        } else if shown < limit {
             short.push_str(&block);
             shown += 1;
         }
+    }
+    for block in later.into_iter().take(limit - shown) {
+        short.push_str(&block);
     }
     let mut total = Tally::default();
     let mut mutations = Tally::default();

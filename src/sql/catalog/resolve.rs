@@ -29,7 +29,9 @@ fn param_name(t: &SqlType) -> String {
 /// implicitly or the count is wrong. Unknown arguments cost nothing.
 /// Aggregates are costed without the casts extensions register (JSON's): DuckDB binds
 /// `max(json)` to `max(ANY)`, not to `max(VARCHAR)`.
-fn call_cost(o: &Overload, args: &[Typed], aggregate: bool) -> Option<u64> {
+/// Window functions cast their arguments explicitly (`ntile(2.5)` binds), so only their
+/// template parameters constrain the call.
+fn call_cost(o: &Overload, args: &[Typed], aggregate: bool, window: bool) -> Option<u64> {
     if o.varargs.is_none() && o.params.len() != args.len() {
         return None;
     }
@@ -43,6 +45,9 @@ fn call_cost(o: &Overload, args: &[Typed], aggregate: bool) -> Option<u64> {
             continue;
         }
         if a.literal == Literal::No && a.ty == *p {
+            continue;
+        }
+        if window && template_name(p).is_none() {
             continue;
         }
         let c = if aggregate {
@@ -63,7 +68,7 @@ pub(crate) fn choose<'a>(
     overloads: &'a [Overload],
     args: &[Typed],
 ) -> Result<Option<&'a Overload>, CallError> {
-    let best = cheapest(name, overloads.iter(), args, false)?;
+    let best = cheapest(name, overloads.iter(), args, false, false)?;
     match best.len() {
         1 => Ok(Some(best[0])),
         _ if args.iter().any(|a| a.ty.contains_unknown()) => Ok(None),
@@ -79,11 +84,12 @@ fn cheapest<'a>(
     overloads: impl Iterator<Item = &'a Overload> + Clone,
     args: &[Typed],
     aggregate: bool,
+    window: bool,
 ) -> Result<Vec<&'a Overload>, CallError> {
     let mut best: Vec<&Overload> = Vec::new();
     let mut best_cost = u64::MAX;
     for o in overloads.clone() {
-        let Some(c) = call_cost(o, args, aggregate) else {
+        let Some(c) = call_cost(o, args, aggregate, window) else {
             continue;
         };
         if c < best_cost {
@@ -228,6 +234,18 @@ fn result_of(name: &str, chosen: &Overload, args: &[Typed]) -> Result<SqlType, C
             });
         }
     }
+    // DuckDB: "has a template parameter type 'T' that could not be resolved".
+    let unbound = chosen
+        .params
+        .iter()
+        .chain(chosen.varargs.iter())
+        .flat_map(templates_in)
+        .any(|t| !bindings.iter().any(|(n, _)| *n == t));
+    if unbound {
+        return Err(CallError::NoOverload {
+            candidates: vec![signature(name, chosen)],
+        });
+    }
     let ret = substitute(ret, &bindings);
     if ret.contains_unknown() || is_pseudo(&ret) {
         return Ok(SqlType::Unknown);
@@ -255,12 +273,26 @@ const SPECIAL_NULL_HANDLING: &[&str] = &[
     "constant_or_null",
     "error",
     "md5_number",
+    "greatest",
+    "least",
+    "map_extract",
+    "map_extract_value",
+    "element_at",
+    "map_keys",
+    "map_values",
+    "map_entries",
+    "list_intersect",
+    "array_intersect",
+    "list_resize",
+    "array_resize",
 ];
 
 /// DuckDB's shortcut for scalar calls with a NULL literal argument: the call becomes a NULL
 /// constant of the declared return type, or of type NULL when that is not a concrete type.
 fn null_result(e: &Entry, chosen: &Overload, args: &[Typed]) -> Option<SqlType> {
+    // The list overload of `+` (list concatenation) handles NULL itself.
     if e.scalar.is_empty()
+        || chosen.varargs.is_some()
         || !args.iter().any(|a| a.ty == SqlType::Null)
         || SPECIAL_NULL_HANDLING.contains(&e.name.as_str())
     {
@@ -302,12 +334,9 @@ pub(crate) fn bind(e: &Entry, args: &[Typed]) -> Result<SqlType, CallError> {
         &e.aggregate[..]
     };
     let aggregate = e.scalar.is_empty();
-    let best = match cheapest(
-        &e.name,
-        e.scalar.iter().chain(aggregates.iter()),
-        args,
-        aggregate,
-    ) {
+    let window = super::WINDOW_ONLY.contains(&e.name.as_str());
+    let overloads = e.scalar.iter().chain(aggregates.iter());
+    let best = match cheapest(&e.name, overloads, args, aggregate, window) {
         Ok(best) => best,
         Err(_) if e.macros.contains(&args.len()) => {
             return Ok(special::macro_result(&e.name, args));

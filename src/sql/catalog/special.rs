@@ -22,12 +22,12 @@ fn max_of(form: &str, args: &[Typed]) -> Result<SqlType, CallError> {
 
 /// Special forms typed from their arguments: None when `name` is not one.
 pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<SqlType, CallError>> {
-    let lower = name.to_ascii_lowercase();
-    Some(match (lower.as_str(), args) {
-        ("coalesce", [_, ..]) => max_of("coalesce", args),
-        ("ifnull", [_, _]) => max_of("ifnull", args),
-        ("if", [_, a, b]) => max_of("if", &[a.clone(), b.clone()]),
-        ("nullif", [a, b]) => match compare_type(CompareOp::Equality, a, b) {
+    let is = |form: &str| name.eq_ignore_ascii_case(form);
+    Some(match args {
+        [_, ..] if is("coalesce") => max_of("coalesce", args),
+        [_, _] if is("ifnull") => max_of("ifnull", args),
+        [_, a, b] if is("if") => max_of("if", &[a.clone(), b.clone()]),
+        [a, b] if is("nullif") => match compare_type(CompareOp::Equality, a, b) {
             Some(_) => Ok(a.ty.clone()),
             None => Err(mix_error("nullif", args)),
         },
@@ -37,13 +37,31 @@ pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<Sql
 
 /// The result of a scalar macro call: DuckDB expands macros, so only the few whose result
 /// type follows from their definition are typed; the others are Unknown.
-pub(super) fn macro_result(name: &str, _args: &[Typed]) -> SqlType {
+pub(super) fn macro_result(name: &str, args: &[Typed]) -> SqlType {
     match name {
+        // `date + "interval"`
+        "date_add" => super::duckdb()
+            .bind_call("+", args)
+            .unwrap_or(SqlType::Unknown),
+        // `list_concat(l, list_value(e))`
+        "list_append" | "array_append" | "array_push_back" => match args {
+            [l, e] => {
+                let elem = match &l.ty {
+                    SqlType::List(t) | SqlType::Array(t, _) => Typed::new((**t).clone()),
+                    SqlType::Null => Typed::null(),
+                    _ => return SqlType::Unknown,
+                };
+                // `list_value(e)` types its element without literal casts.
+                max_type_of([&elem, &Typed::new(e.ty.clone())])
+                    .map(|t| SqlType::List(Box::new(t.ty)))
+                    .unwrap_or(SqlType::Unknown)
+            }
+            _ => SqlType::Unknown,
+        },
         "split_part" | "array_to_string" | "current_user" | "session_user" | "current_role"
         | "user" | "pg_typeof" | "current_schema" | "current_database" | "current_catalog" => {
             SqlType::Varchar
         }
-        "date_add" => SqlType::Unknown,
         _ => SqlType::Unknown,
     }
 }
@@ -123,6 +141,30 @@ pub(super) fn result(
 }
 
 fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlType, CallError>> {
+    let needs = match name {
+        "enum_range" | "enum_first" | "enum_last" | "enum_range_boundary" | "enum_code" => {
+            Some("ENUM")
+        }
+        "struct_keys" => Some("STRUCT"),
+        _ => None,
+    };
+    if let (Some(kind), Some(a)) = (needs, args.first()) {
+        let ok = match kind {
+            "ENUM" => matches!(a.ty, SqlType::Enum(_) | SqlType::Null | SqlType::Unknown),
+            _ => matches!(a.ty, SqlType::Struct(_) | SqlType::Unknown),
+        };
+        if !ok {
+            return Some(Err(mix_error(name, args)));
+        }
+    }
+    if name.contains("quantile") || name == "mad" {
+        // The result depends on the quantile values (one or a list), which are not types.
+        return Some(Ok(SqlType::Unknown));
+    }
+    if name == "sum_no_overflow" {
+        // DuckDB: "sum_no_overflow is for internal use only!"
+        return Some(Err(CallError::NoOverload { candidates: vec![] }));
+    }
     if name == "cardinality"
         && let Some(a) = args.first()
         && !matches!(a.ty, SqlType::Map(..) | SqlType::Null | SqlType::Unknown)
@@ -166,7 +208,9 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
         return Some(Ok(t.unwrap_or(SqlType::Unknown)));
     }
     let ret = o.ret.as_ref()?;
-    let any_ret = is_any(ret) || matches!(ret, SqlType::List(e) if is_any(e));
+    let any_ret = is_any(ret)
+        || matches!(ret, SqlType::List(e) if is_any(e))
+        || matches!(ret, SqlType::Other(n) if n == "ARRAY");
     if !any_ret {
         return None;
     }
@@ -195,8 +239,26 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
                 SqlType::Varchar
             }
         }
+        "median" => match first {
+            t if t.is_integral() || *t == SqlType::Null => SqlType::Double,
+            SqlType::Date => SqlType::Timestamp,
+            t => t.clone(),
+        },
+        "array_value" => {
+            let plain: Vec<Typed> = args.iter().map(|a| Typed::new(a.ty.clone())).collect();
+            match max_type_of(&plain) {
+                Some(t) => SqlType::Array(Box::new(t.ty), args.len() as u32),
+                None => return Some(Err(mix_error(name, args))),
+            }
+        }
         "concat" => {
             if args.iter().any(|a| list_of(&a.ty).is_some()) {
+                if !args
+                    .iter()
+                    .all(|a| list_of(&a.ty).is_some() || a.ty == SqlType::Null)
+                {
+                    return Some(Err(mix_error(name, args)));
+                }
                 max_type_of(args)
                     .and_then(|t| list_of(&t.ty))
                     .unwrap_or(SqlType::Unknown)
@@ -220,5 +282,5 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
 }
 
 fn is_placeholder(t: &SqlType) -> bool {
-    matches!(t, SqlType::Other(n) if n == "ANY" || n == "DECIMAL")
+    matches!(t, SqlType::Other(n) if n == "ANY" || n == "DECIMAL" || n == "ARRAY")
 }

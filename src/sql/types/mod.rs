@@ -3,15 +3,15 @@
 //! Spelling follows DuckDB's `DESCRIBE` output (the oracle of the differential tests in
 //! `tests/sql_types.rs`), so `SqlType::to_string()` is what `DESCRIBE` prints for the same
 //! column. Implicit casts, the max type of two values and comparison types follow DuckDB 1.5
-//! (`cast.rs`); parsing of type names (`parse.rs`) accepts every spelling DuckDB does.
+//! (`cast.rs`, `max.rs`); parsing of type names (`parse.rs`) accepts every spelling DuckDB does.
 
 pub(crate) mod cast;
 mod display;
+mod max;
 mod parse;
 
-pub use cast::{
-    CompareOp, compare_type, comparison_type, implicit_cast_cost, max_type, max_type_of,
-};
+pub use cast::implicit_cast_cost;
+pub use max::{CompareOp, compare_type, comparison_type, max_type, max_type_of};
 
 /// A DuckDB logical type. `Unknown` is the type of anything the binder cannot see into
 /// (opaque relations, unknown functions): it is compatible with everything, so it never

@@ -285,3 +285,15 @@ select * from orders where order_date in (1, 2)
 
 -- name: accepted_mixed_case_quoted_wrong
 select "customerid" from "mixed_case" where "FIRSTNAME" = 'x'
+
+-- name: derived_table_dedups_duplicate_names
+select * from (select o.order_id, p.order_id from orders o join payments p using (order_id))
+
+-- name: cte_dedups_join_star_names
+with x as (select * from orders o join customers c on o.customer_id = c.customer_id) select * from x
+
+-- name: cte_deduped_name_referenced
+with x as (select * from orders o join customers c on o.customer_id = c.customer_id) select customer_id_1, created_at_1 from x
+
+-- name: top_level_keeps_duplicate_names
+select o.*, o.* from orders o

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use dbtc::sql::catalog::{self, CallError, FunctionKind};
-use dbtc::sql::types::{CompareOp, SqlType, Typed, compare_type, max_type};
+use dbtc::sql::types::{CompareOp, SqlType, Typed, compare_type, implicit_cast_cost, max_type};
 use duckdb::Connection;
 
 /// Column types of the battery's table, as `c0, c1, ...`.
@@ -199,60 +199,60 @@ const BINARY: &str = "+ - * / // % ** || ~~ & << round coalesce greatest least c
      array_value ifnull nullif list_concat date_diff date_trunc substr strftime list_extract \
      arg_max date_part date_add list_append contains regexp_matches";
 
-fn binary_arguments(all: &[(String, Typed)]) -> Vec<(String, Typed)> {
-    let keep = "BOOLEAN;TINYINT;INTEGER;BIGINT;UBIGINT;DOUBLE;DECIMAL(10,2);DECIMAL(38,10);VARCHAR; \
-                DATE;TIMESTAMP;TIMESTAMP WITH TIME ZONE;INTERVAL;INTEGER[];JSON;FLOAT;HUGEINT;UTINYINT";
+/// The arguments named by their SQL text.
+fn pick(all: &[(String, Typed)], names: &str) -> Vec<(String, Typed)> {
+    let names: Vec<&str> = names.split(' ').collect();
     all.iter()
-        .filter(|(sql, t)| {
-            !sql.starts_with('c')
-                || keep
-                    .split(';')
-                    .any(|k| k.trim() == column_types()[sql[1..].parse::<usize>().unwrap()])
-                    && !t.ty.is_unknown()
-        })
+        .filter(|(sql, _)| names.contains(&sql.as_str()))
         .cloned()
         .collect()
 }
 
-fn infix(op: &str) -> bool {
-    !op.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+/// Calls `f` with each argument list and records ours against DESCRIBE's type.
+fn battery(con: &Connection, tally: &mut Tally, f: &str, calls: &[Vec<&(String, Typed)>]) {
+    let over = match f {
+        "fill" => " OVER (ORDER BY c3)",
+        f if catalog::WINDOW_ONLY.contains(&f) => " OVER ()",
+        _ => "",
+    };
+    let infix = !f.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    for call in calls {
+        let sql: Vec<String> = call.iter().map(|(s, _)| format!("({s})")).collect();
+        let types: Vec<Typed> = call.iter().map(|(_, t)| t.clone()).collect();
+        let expr = match sql.as_slice() {
+            [a, b] if infix => format!("{a} {f} {b}"),
+            _ => format!("{f}({}){over}", sql.join(", ")),
+        };
+        let ours = catalog::duckdb().bind_call(f, &types).map_err(call_error);
+        tally.record(&expr, ours, describe(con, &expr));
+    }
+}
+
+fn singles(args: &[(String, Typed)]) -> Vec<Vec<&(String, Typed)>> {
+    args.iter().map(|a| vec![a]).collect()
+}
+
+fn pairs(args: &[(String, Typed)]) -> Vec<Vec<&(String, Typed)>> {
+    args.iter()
+        .flat_map(|a| args.iter().map(move |b| vec![a, b]))
+        .collect()
 }
 
 #[test]
 fn function_battery_agrees_with_duckdb() {
     let con = connection();
-    let cat = catalog::duckdb();
     let args = arguments();
+    let small = pick(
+        &args,
+        "c0 c1 c3 c4 c5 c6 c9 c10 c11 c13 c15 c16 c18 c20 c21 c23 c25 c26 \
+         1 300 5000000000 -2 'abc' NULL 1.5 2.5e0",
+    );
     let mut tally = Tally::default();
     for f in UNARY.split_whitespace() {
-        for (sql, t) in &args {
-            let over = if catalog::WINDOW_ONLY.contains(&f) {
-                " OVER ()"
-            } else {
-                ""
-            };
-            let expr = format!("{f}({sql}){over}");
-            let ours = cat
-                .bind_call(f, std::slice::from_ref(t))
-                .map_err(call_error);
-            tally.record(&expr, ours, describe(&con, &expr));
-        }
+        battery(&con, &mut tally, f, &singles(&args));
     }
-    let pair_args = binary_arguments(&args);
     for f in BINARY.split_whitespace() {
-        for (sa, ta) in &pair_args {
-            for (sb, tb) in &pair_args {
-                let expr = if infix(f) {
-                    format!("({sa}) {f} ({sb})")
-                } else {
-                    format!("{f}({sa}, {sb})")
-                };
-                let ours = cat
-                    .bind_call(f, &[ta.clone(), tb.clone()])
-                    .map_err(call_error);
-                tally.record(&expr, ours, describe(&con, &expr));
-            }
-        }
+        battery(&con, &mut tally, f, &pairs(&small));
     }
     tally.print("function battery");
     assert!(tally.total() > 5000, "the battery shrank");
@@ -297,12 +297,35 @@ fn max_type_and_comparisons_agree_with_duckdb() {
     }
 }
 
+/// `implicit_cast_cost` between plain (non-literal) types agrees with DuckDB's
+/// `can_cast_implicitly`, which includes the casts extensions register (JSON's).
+#[test]
+fn implicit_casts_agree_with_can_cast_implicitly() {
+    let con = connection();
+    let mut failures = Vec::new();
+    let columns = column_types();
+    for from in &columns {
+        for to in &columns {
+            let sql =
+                format!("SELECT can_cast_implicitly(CAST(NULL AS {from}), CAST(NULL AS {to}))");
+            let theirs: bool = con.query_row(&sql, [], |r| r.get(0)).unwrap();
+            let ours = implicit_cast_cost(
+                &Typed::new(SqlType::parse(from).unwrap()),
+                &SqlType::parse(to).unwrap(),
+            );
+            if ours.is_some() != theirs {
+                failures.push(format!("{from} -> {to}: ours {ours:?}, duckdb {theirs}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Every function DuckDB lists with a fixed arity of one or two, called with columns and
 /// literals of many types.
 #[test]
 fn whole_catalog_battery_agrees_with_duckdb() {
     let con = connection();
-    let cat = catalog::duckdb();
     let mut stmt = con
         .prepare(
             "SELECT DISTINCT function_name, len(parameters) FROM duckdb_functions() \
@@ -319,34 +342,15 @@ fn whole_catalog_battery_agrees_with_duckdb() {
         .map(Result::unwrap)
         .collect();
     let args = arguments();
-    let small: Vec<(String, Typed)> = [
-        "c1", "c3", "c11", "c13", "c16", "c18", "c20", "c26", "1", "'abc'", "NULL",
-    ]
-    .iter()
-    .map(|n| args.iter().find(|(s, _)| s == n).unwrap().clone())
-    .collect();
+    let small = pick(&args, "c1 c3 c11 c13 c16 c18 c20 c26 1 'abc' NULL");
     let mut tally = Tally::default();
     for (f, arity) in &fns {
-        let over = match f.as_str() {
-            "fill" => " OVER (ORDER BY c3)",
-            f if catalog::WINDOW_ONLY.contains(&f) => " OVER ()",
-            _ => "",
-        };
-        let calls: Vec<Vec<&(String, Typed)>> = if *arity == 1 {
-            args.iter().map(|a| vec![a]).collect()
+        let calls = if *arity == 1 {
+            singles(&args)
         } else {
-            small
-                .iter()
-                .flat_map(|a| small.iter().map(move |b| vec![a, b]))
-                .collect()
+            pairs(&small)
         };
-        for call in calls {
-            let sql: Vec<&str> = call.iter().map(|(s, _)| s.as_str()).collect();
-            let types: Vec<Typed> = call.iter().map(|(_, t)| t.clone()).collect();
-            let expr = format!("{f}({}){over}", sql.join(", "));
-            let ours = cat.bind_call(f, &types).map_err(call_error);
-            tally.record(&expr, ours, describe(&con, &expr));
-        }
+        battery(&con, &mut tally, f, &calls);
     }
     tally.print("whole catalog battery");
     assert!(tally.total() > 20000, "the battery shrank");

@@ -85,12 +85,15 @@ fn analyze(sql: &str, up: &provider::Upstream) -> Outcome {
 fn run(conn: &duckdb::Connection, up: &provider::Upstream, entry: Entry) -> Scored {
     let verdict = oracle::verdict(conn, &entry.sql);
     let parse_gap = !parses(&entry.sql);
+    let started = std::time::Instant::now();
     let outcome = analyze(&entry.sql, up);
+    let analysis_time = started.elapsed();
     Scored {
         entry,
         verdict,
         outcome,
         parse_gap,
+        analysis_time,
     }
 }
 
@@ -257,6 +260,23 @@ fn differential_against_duckdb() {
         m.errors,
         m.valid_flagged,
         m.valid,
+    ));
+    let mut slowest: Vec<&Scored> = scored.iter().collect();
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.analysis_time));
+    let total_analysis: std::time::Duration = scored.iter().map(|s| s.analysis_time).sum();
+    head.push_str(&format!(
+        "  analyze_query: {:.0} ms in all; slowest {}\n",
+        total_analysis.as_secs_f64() * 1000.0,
+        slowest
+            .iter()
+            .take(3)
+            .map(|s| format!(
+                "{} ({:.1} ms)",
+                s.entry.name,
+                s.analysis_time.as_secs_f64() * 1000.0
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     head.push_str(&format!(
         "  lineage: {}/{} cases exact, {}/{} columns exact, edges recall {}/{} precision {}/{}\n",

@@ -22,6 +22,8 @@ pub struct Scored {
     pub outcome: Outcome,
     /// sqlparser 0.64 (DuckDB dialect) does not parse it as one statement.
     pub parse_gap: bool,
+    /// Wall time of analyze_query (debug build, shared machine: a hint, never asserted).
+    pub analysis_time: std::time::Duration,
 }
 
 #[derive(Default, Clone, Copy)]

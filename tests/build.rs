@@ -352,6 +352,11 @@ fn run_results_for_every_command() {
     assert_eq!(first["unique_id"], "seed.shop.country_codes");
     assert_eq!(first["adapter_response"]["rows_affected"], 4);
     assert_eq!(first["message"], "INSERT 4");
+    // As dbt-duckdb: the seed's statements under target/run, named like the CSV.
+    let seed_sql =
+        std::fs::read_to_string(dir.join("target/run/shop/seeds/country_codes.csv")).unwrap();
+    assert!(seed_sql.contains("CREATE TABLE"), "{seed_sql}");
+    assert!(seed_sql.contains("COPY"), "{seed_sql}");
     let (code, out) = common::dbtc_cli("run", &dir, &["-s", "stg_teas"]);
     assert_eq!(code, 0, "{out}");
     let doc = read_json(&dir.join("target/run_results.json"));

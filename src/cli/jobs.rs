@@ -10,7 +10,7 @@ use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
 use crate::exec::run::{BuildOutcome, Materialization, build_model};
-use crate::exec::seed::{SeedSpec, load_seed};
+use crate::exec::seed::{Loaded, SeedSpec, load_seed};
 use crate::exec::test::{TestConfig, TestStatus, run_test};
 use crate::exec::{Adapter, Relation};
 
@@ -151,7 +151,7 @@ pub fn run_job(
                 "RUN",
             ));
             match load_seed(adapter, spec, flags.full_refresh) {
-                Ok(rows) => {
+                Ok(Loaded { rows, sql }) => {
                     say(&justified(
                         &format!("{prefix} OK loaded seed file {display}"),
                         &format!("INSERT {rows} in {:.2}s", secs()),
@@ -163,7 +163,7 @@ pub fn run_job(
                     (r.compiled, r.compiled_code) = (None, String::new());
                     Done {
                         result: r,
-                        executed_sql: None,
+                        executed_sql: Some(sql),
                     }
                 }
                 Err(e) => {

@@ -167,12 +167,20 @@ pub fn seed_columns(
         .collect())
 }
 
-/// Loads one seed; returns the number of rows loaded. The old table survives any failure.
+/// A loaded seed: its row count and the statements that created and filled its table
+/// (written to target/run, as dbt does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub rows: usize,
+    pub sql: String,
+}
+
+/// Loads one seed. The old table survives any failure.
 pub fn load_seed(
     adapter: &mut dyn Adapter,
     spec: &SeedSpec,
     full_refresh: bool,
-) -> Result<usize, String> {
+) -> Result<Loaded, String> {
     if !spec.csv.is_file() {
         return Err(format!("seed file {} not found", spec.csv.display()));
     }
@@ -207,13 +215,14 @@ pub fn load_seed(
             .collect();
         format!("CREATE TABLE {tmp_sql} ({})", cols.join(", "))
     };
+    let copy = format!(
+        "COPY {tmp_sql} FROM {} (FORMAT CSV, HEADER TRUE, {})",
+        sql_string(&spec.csv.to_string_lossy()),
+        csv_options(spec)
+    );
     let loaded = (|| -> Result<usize, String> {
         adapter.execute(&create)?;
-        adapter.execute(&format!(
-            "COPY {tmp_sql} FROM {} (FORMAT CSV, HEADER TRUE, {})",
-            sql_string(&spec.csv.to_string_lossy()),
-            csv_options(spec)
-        ))?;
+        adapter.execute(&copy)?;
         let count = adapter.query(&format!("SELECT count(*) FROM {tmp_sql}"))?;
         Ok(count
             .rows
@@ -250,7 +259,10 @@ pub fn load_seed(
             return Err(e);
         }
     }
-    Ok(rows)
+    Ok(Loaded {
+        rows,
+        sql: format!("{create};\n{copy};\n"),
+    })
 }
 
 /// The spec of a seed node from its config and relation.

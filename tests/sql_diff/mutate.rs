@@ -78,115 +78,38 @@ fn lex(sql: &str) -> Vec<Token> {
     out
 }
 
+/// Words a `(` may follow that are keywords or type names, not function calls.
+#[rustfmt::skip]
 const NOT_FUNCTIONS: &[&str] = &[
-    "in",
-    "exists",
-    "over",
-    "as",
-    "values",
-    "cast",
-    "try_cast",
-    "using",
-    "filter",
-    "within",
-    "any",
-    "all",
-    "some",
-    "on",
-    "and",
-    "or",
-    "not",
-    "from",
-    "join",
-    "struct",
-    "map",
-    "interval",
-    "decimal",
-    "numeric",
-    "varchar",
-    "row",
-    "window",
-    "pivot",
-    "unpivot",
-    "columns",
-    "exclude",
-    "replace",
-    "recursive",
-    "lateral",
-    "select",
-    "where",
-    "by",
-    "having",
-    "qualify",
-    "with",
-    "then",
-    "else",
-    "when",
-    "case",
-    "union",
-    "is",
-    "like",
-    "between",
-    "rename",
-    "group",
+    "in", "exists", "over", "as", "values", "cast", "try_cast", "using", "filter", "within",
+    "any", "all", "some", "on", "and", "or", "not", "from", "join", "struct", "map", "interval",
+    "decimal", "numeric", "varchar", "row", "window", "pivot", "unpivot", "columns", "exclude",
+    "replace", "recursive", "lateral", "select", "where", "by", "having", "qualify", "with",
+    "then", "else", "when", "case", "union", "is", "like", "between", "rename", "group",
     "order",
 ];
 
 /// Calls worth an arity mutation (fixed or bounded arity in DuckDB).
+#[rustfmt::skip]
 const ARITY_FUNCTIONS: &[&str] = &[
-    "upper",
-    "lower",
-    "length",
-    "abs",
-    "date_trunc",
-    "date_diff",
-    "datediff",
-    "round",
-    "sum",
-    "avg",
-    "count",
-    "left",
-    "right",
-    "substr",
-    "substring",
-    "replace",
-    "split_part",
-    "nullif",
-    "strftime",
-    "year",
-    "month",
-    "md5",
-    "trim",
-    "lpad",
-    "list_transform",
-    "list_filter",
-    "greatest",
-    "row_number",
-    "lag",
-    "date_part",
-    "string_agg",
-    "to_json",
-    "coalesce",
-    "concat",
+    "upper", "lower", "length", "abs", "date_trunc", "date_diff", "datediff", "round", "sum",
+    "avg", "count", "left", "right", "substr", "substring", "replace", "split_part", "nullif",
+    "strftime", "year", "month", "md5", "trim", "lpad", "list_transform", "list_filter",
+    "greatest", "row_number", "lag", "date_part", "string_agg", "to_json", "coalesce", "concat",
 ];
 
+/// Keywords that end a GROUP BY list.
+#[rustfmt::skip]
 const CLAUSE_END: &[&str] = &[
-    "having",
-    "order",
-    "limit",
-    "qualify",
-    "window",
-    "union",
-    "intersect",
-    "except",
-    "offset",
+    "having", "order", "limit", "qualify", "window", "union", "intersect", "except", "offset",
 ];
 
 /// One candidate: (mutation class, SQL).
 pub type Mutation = (&'static str, String);
 
-/// All mutation candidates of `sql` (a query DuckDB accepts). `n_cols`/`types` are its
-/// output as DESCRIBE printed it, used by the wrapping mutations (only when `wrap`).
+/// All mutation candidates of `sql` (a query DuckDB accepts). `out` is its output as
+/// DESCRIBE printed it (name, type), used by the mutations that wrap the query as a
+/// derived table (only when `wrap`).
 pub fn mutations(sql: &str, up: &Upstream, out: &[(String, String)], wrap: bool) -> Vec<Mutation> {
     let sql = sql.trim().trim_end_matches(';').trim_end();
     let toks = lex(sql);

@@ -33,9 +33,16 @@ impl TestConfig {
     /// Reads a test node's config; `store_failures_flag` is `--store-failures` (used when
     /// the config does not say).
     pub fn from_config(config: &Map<String, Value>, store_failures_flag: bool) -> TestConfig {
-        let store_failures = match config.get("store_failures") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        // As dbt-core's TestConfig: `store_failures_as` wins over `store_failures`
+        // (`ephemeral` turns storing off); with neither, `--store-failures` decides.
+        let store_failures_as = match config.get("store_failures_as") {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let store_failures = match (&store_failures_as, config.get("store_failures")) {
+            (Some(as_), _) => as_ != "ephemeral",
+            (None, Some(Value::Bool(b))) => *b,
+            (None, Some(Value::String(s))) => s.eq_ignore_ascii_case("true"),
             _ => store_failures_flag,
         };
         let limit = match config.get("limit") {
@@ -50,7 +57,7 @@ impl TestConfig {
             fail_calc: text(config, "fail_calc", "count(*)"),
             limit,
             store_failures,
-            store_failures_as: text(config, "store_failures_as", "table"),
+            store_failures_as: store_failures_as.unwrap_or_else(|| "table".into()),
         }
     }
 }
@@ -185,7 +192,7 @@ pub fn run_test(
     config: &TestConfig,
     audit: Option<&Relation>,
 ) -> Result<TestOutcome, String> {
-    if !matches!(config.store_failures_as.as_str(), "table" | "view") {
+    if config.store_failures && !matches!(config.store_failures_as.as_str(), "table" | "view") {
         return Err(format!(
             "'{}' is not a valid value for `store_failures_as`. Accepted values are: ['ephemeral', 'table', 'view']",
             config.store_failures_as
@@ -245,6 +252,27 @@ mod tests {
         let t = config(json!({"error_if": ">5", "warn_if": ">1"}));
         assert_eq!(judge(&t, 3, true, false).0, TestStatus::Warn);
         assert_eq!(judge(&t, 1, false, false), (TestStatus::Pass, 0, None));
+    }
+
+    #[test]
+    fn store_failures_as_wins() {
+        let c = |v: Value, flag| TestConfig::from_config(v.as_object().unwrap(), flag);
+        assert!(!c(json!({}), false).store_failures);
+        assert!(c(json!({}), true).store_failures);
+        assert!(!c(json!({"store_failures": false}), true).store_failures);
+        let v = c(
+            json!({"store_failures": false, "store_failures_as": "view"}),
+            false,
+        );
+        assert!(v.store_failures);
+        assert_eq!(v.store_failures_as, "view");
+        assert!(
+            !c(
+                json!({"store_failures": true, "store_failures_as": "ephemeral"}),
+                true
+            )
+            .store_failures
+        );
     }
 
     #[test]

@@ -285,6 +285,7 @@ const SPECIAL_NULL_HANDLING: &[&str] = &[
     "array_intersect",
     "list_resize",
     "array_resize",
+    "cast_to_type",
 ];
 
 /// DuckDB's shortcut for scalar calls with a NULL literal argument: the call becomes a NULL
@@ -308,7 +309,7 @@ fn null_result(e: &Entry, chosen: &Overload, args: &[Typed]) -> Option<SqlType> 
 pub(crate) fn bind(e: &Entry, args: &[Typed]) -> Result<SqlType, CallError> {
     if e.scalar.is_empty() && e.aggregate.is_empty() {
         if e.macros.contains(&args.len()) {
-            return Ok(special::macro_result(&e.name, args));
+            return special::macro_result(&e.name, args);
         }
         return Err(CallError::NoOverload {
             candidates: e
@@ -339,7 +340,7 @@ pub(crate) fn bind(e: &Entry, args: &[Typed]) -> Result<SqlType, CallError> {
     let best = match cheapest(&e.name, overloads, args, aggregate, window) {
         Ok(best) => best,
         Err(_) if e.macros.contains(&args.len()) => {
-            return Ok(special::macro_result(&e.name, args));
+            return special::macro_result(&e.name, args);
         }
         Err(err) => return Err(err),
     };

@@ -37,24 +37,24 @@ pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<Sql
 
 /// The result of a scalar macro call: DuckDB expands macros, so only the few whose result
 /// type follows from their definition are typed; the others are Unknown.
-pub(super) fn macro_result(name: &str, args: &[Typed]) -> SqlType {
-    match name {
+pub(super) fn macro_result(name: &str, args: &[Typed]) -> Result<SqlType, CallError> {
+    Ok(match name {
         // `date + "interval"`
-        "date_add" => super::duckdb()
-            .bind_call("+", args)
-            .unwrap_or(SqlType::Unknown),
+        "date_add" => return super::duckdb().bind_call("+", args),
         // `list_concat(l, list_value(e))`
         "list_append" | "array_append" | "array_push_back" => match args {
             [l, e] => {
                 let elem = match &l.ty {
                     SqlType::List(t) | SqlType::Array(t, _) => Typed::new((**t).clone()),
                     SqlType::Null => Typed::null(),
-                    _ => return SqlType::Unknown,
+                    SqlType::Unknown => return Ok(SqlType::Unknown),
+                    _ => return Err(mix_error(name, args)),
                 };
                 // `list_value(e)` types its element without literal casts.
-                max_type_of([&elem, &Typed::new(e.ty.clone())])
-                    .map(|t| SqlType::List(Box::new(t.ty)))
-                    .unwrap_or(SqlType::Unknown)
+                match max_type_of([&elem, &Typed::new(e.ty.clone())]) {
+                    Some(t) => SqlType::List(Box::new(t.ty)),
+                    None => return Err(mix_error(name, args)),
+                }
             }
             _ => SqlType::Unknown,
         },
@@ -63,7 +63,7 @@ pub(super) fn macro_result(name: &str, args: &[Typed]) -> SqlType {
             SqlType::Varchar
         }
         _ => SqlType::Unknown,
-    }
+    })
 }
 
 fn decimal_args(args: &[Typed]) -> Option<Vec<(u8, u8)>> {
@@ -223,7 +223,10 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
             first.clone()
         }
         "greatest" | "least" | "list_concat" | "list_cat" | "array_concat" | "array_cat" => {
-            max_type_of(args).map(|t| t.ty).unwrap_or(SqlType::Unknown)
+            match max_type_of(args) {
+                Some(t) => t.ty,
+                None => return Some(Err(mix_error(name, args))),
+            }
         }
         "||" => {
             if args.iter().any(|a| list_of(&a.ty).is_some()) {
@@ -239,6 +242,10 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
                 SqlType::Varchar
             }
         }
+        "cast_to_type" => match args {
+            [_, target] if target.ty != SqlType::Null => target.ty.clone(),
+            _ => SqlType::Unknown,
+        },
         "median" => match first {
             t if t.is_integral() || *t == SqlType::Null => SqlType::Double,
             SqlType::Date => SqlType::Timestamp,
@@ -266,7 +273,11 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
                 SqlType::Varchar
             }
         }
-        "array_agg" | "list" => SqlType::List(Box::new(first.clone())),
+        "array_agg" | "list" | "approx_top_k" => SqlType::List(Box::new(first.clone())),
+        "histogram" | "histogram_exact" => {
+            SqlType::Map(Box::new(first.clone()), Box::new(SqlType::UBigInt))
+        }
+        "list_grade_up" | "array_grade_up" | "grade_up" => SqlType::List(Box::new(SqlType::BigInt)),
         "flatten" => match first {
             SqlType::List(inner) => list_of(inner).unwrap_or(SqlType::Unknown),
             _ => SqlType::Unknown,

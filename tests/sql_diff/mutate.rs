@@ -109,7 +109,8 @@ pub type Mutation = (&'static str, String);
 
 /// All mutation candidates of `sql` (a query DuckDB accepts). `out` is its output as
 /// DESCRIBE printed it (name, type), used by the mutations that wrap the query as a
-/// derived table (only when `wrap`).
+/// derived table. Without `wrap` (the expression matrix) only in-place mutations of
+/// columns, qualifiers, calls and clauses are made.
 pub fn mutations(sql: &str, up: &Upstream, out: &[(String, String)], wrap: bool) -> Vec<Mutation> {
     let sql = sql.trim().trim_end_matches(';').trim_end();
     let toks = lex(sql);
@@ -219,6 +220,39 @@ pub fn mutations(sql: &str, up: &Upstream, out: &[(String, String)], wrap: bool)
         if let Some(&last) = commas.last() {
             found.push(("wrong_arity_missing", replace(toks[last].start, at, "")));
         }
+    }
+
+    // A relation misspelled where it is used: the last table or CTE named after FROM/JOIN
+    // (not in the expression matrix, where it would be the same `from orderz` 300 times).
+    let ctes: BTreeSet<String> = (0..toks.len().saturating_sub(2))
+        .filter(|&i| {
+            toks[i].kind == Tok::Word
+                && lower(&toks[i + 1]) == "as"
+                && (text(&toks[i + 2]) == "(" || lower(&toks[i + 2]) == "materialized")
+        })
+        .map(|i| lower(&toks[i]))
+        .collect();
+    if let Some(i) = (1..toks.len()).rev().filter(|_| wrap).find(|&i| {
+        toks[i].kind == Tok::Word
+            && matches!(lower(&toks[i - 1]).as_str(), "from" | "join")
+            && (ctes.contains(&lower(&toks[i])) || up.tables.contains_key(&lower(&toks[i])))
+            && !is_call(i)
+    }) {
+        let w = text(&toks[i]);
+        let typo = format!("{}{}", &w[..w.len() - 1], "z");
+        found.push((
+            "unknown_relation",
+            replace(toks[i].start, toks[i].end, &typo),
+        ));
+    }
+    // A window condition moved from QUALIFY to WHERE (only without a WHERE of its own).
+    if !toks.iter().any(|t| lower(t) == "where")
+        && let Some(q) = toks.iter().position(|t| lower(t) == "qualify")
+    {
+        found.push((
+            "window_in_where",
+            replace(toks[q].start, toks[q].end, "where"),
+        ));
     }
 
     // GROUP BY: drop its last item (or the whole clause when it has one item).

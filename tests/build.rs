@@ -425,3 +425,20 @@ fn store_failures_flag() {
         .unwrap();
     assert_eq!(kind.as_deref(), Some("view"));
 }
+
+/// A test whose rendering needs the database is not run on SQL rendered without it.
+#[test]
+fn introspective_tests_are_skipped() {
+    let (_tmp, dir) = prepared("shop");
+    std::fs::write(
+        dir.join("tests/assert_introspective.sql"),
+        "{% set ids = run_query('select 1') %}\nselect 1 as id from {{ ref('stg_teas') }} where false\n",
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("build", &dir, &["-s", "+stg_teas"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("SKIP test assert_introspective (introspective test"),
+        "{out}"
+    );
+}

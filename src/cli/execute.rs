@@ -163,7 +163,6 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 }
                 Work::Model {
                     materialization: Materialization::parse(&materialized).ok_or(materialized),
-                    introspective: compiled_sql(db, project, key).introspective,
                 }
             }
             ResourceType::Test => Work::Test(TestConfig::from_config(config, flags.store_failures)),
@@ -179,6 +178,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 original_file_path: node.original_file_path.clone(),
                 relation_name: rel.render(),
                 relation,
+                introspective: compiled_sql(db, project, key).introspective,
                 work,
             },
         );

@@ -19,7 +19,6 @@ pub enum Work {
     Seed(SeedSpec),
     Model {
         materialization: Result<Materialization, String>,
-        introspective: bool,
     },
     Test(TestConfig),
     Snapshot,
@@ -33,6 +32,9 @@ pub struct Job {
     pub relation: Relation,
     /// `"db"."schema"."identifier"`, as in run_results.json.
     pub relation_name: String,
+    /// Its rendering needs the database (run_query, introspective macros): the SQL
+    /// compiled ahead of time may be wrong, so it is not run.
+    pub introspective: bool,
     pub work: Work,
 }
 
@@ -112,10 +114,12 @@ pub fn run_job(
     };
     let unsupported = match &job.work {
         Work::Snapshot => Some("snapshots not supported yet"),
-        Work::Model {
-            introspective: true,
-            ..
-        } => Some("introspective model (rendering it needs the database): not supported yet"),
+        Work::Model { .. } if job.introspective => {
+            Some("introspective model (rendering it needs the database): not supported yet")
+        }
+        Work::Test(_) if job.introspective => {
+            Some("introspective test (rendering it needs the database): not supported yet")
+        }
         Work::Model {
             materialization: Err(_),
             ..

@@ -139,9 +139,7 @@ fn differential_against_duckdb() {
         let Verdict::Valid(out) = &s.verdict else {
             continue;
         };
-        for (class, sql) in
-            mutate::mutations(&s.entry.sql, &up, out, s.entry.category != "expressions")
-        {
+        for (class, sql) in mutate::mutations(&s.entry.sql, &up, out, !s.entry.matrix) {
             if !seen.insert(sql.clone()) {
                 continue;
             }
@@ -152,6 +150,7 @@ fn differential_against_duckdb() {
                     category: format!("mutation:{class}"),
                     name: format!("{} ({class})", s.entry.name),
                     sql,
+                    matrix: false,
                 },
             );
             if matches!(m.verdict, Verdict::SyntaxError(_)) {

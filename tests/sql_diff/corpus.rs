@@ -10,6 +10,8 @@ pub struct Entry {
     pub category: String,
     pub name: String,
     pub sql: String,
+    /// From an expression matrix (`*.txt`): one expression over one relation.
+    pub matrix: bool,
 }
 
 pub fn load(dir: &Path) -> Vec<Entry> {
@@ -41,6 +43,7 @@ pub fn named_entries(category: &str, text: &str) -> Vec<Entry> {
                 category: category.to_string(),
                 name: name.trim().to_string(),
                 sql: String::new(),
+                matrix: false,
             });
         } else if let Some(e) = out.last_mut() {
             e.sql.push_str(line);
@@ -75,6 +78,7 @@ fn expression_entries(category: &str, text: &str) -> Vec<Entry> {
                 category: category.to_string(),
                 name: format!("{category}:{}", n + 1),
                 sql: format!("select {sel} from {from}"),
+                matrix: true,
             });
         }
     }

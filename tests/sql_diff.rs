@@ -269,12 +269,16 @@ fn differential_against_duckdb() {
         t.codes_equal, t.codes_expected
     ));
     head.push_str(&format!(
-        "  hand-written queries alone: recall {}/{}, false positives {}/{}; mutations alone: \
-         recall {}/{}, false positives {}/{} (mutations DuckDB accepts)\n",
+        "  corpus alone (no mutations): recall {}/{}, false positives {}/{}, names {}/{}, types \
+         {}/{}; mutations alone: recall {}/{}, false positives {}/{} (mutations DuckDB accepts)\n",
         t.errors_flagged - m.errors_flagged,
         t.errors - m.errors,
         t.valid_flagged - m.valid_flagged,
         t.valid - m.valid,
+        t.names_equal - m.names_equal,
+        t.valid_with_schema - m.valid_with_schema,
+        t.types_exact - m.types_exact,
+        t.columns - m.columns,
         m.errors_flagged,
         m.errors,
         m.valid_flagged,

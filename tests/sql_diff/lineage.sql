@@ -346,3 +346,33 @@ select customerid, amount from mixed_case where firstname is not null
 -- expect:
 customerid: mixed_case.customerid copy, mixed_case.firstname filter
 amount: mixed_case.amount copy, mixed_case.firstname filter
+
+-- name: lateral_derived_column
+select o.order_id, l.doubled from orders o, lateral (select o.amount * 2 as doubled) l
+-- expect:
+order_id: orders.order_id copy
+doubled: orders.amount transform
+
+-- name: correlated_scalar_in_where
+select order_id
+from orders o
+where amount > (select avg(i.amount) from orders i where i.customer_id = o.customer_id)
+-- expect:
+order_id: orders.order_id copy, orders.amount filter, orders.customer_id filter
+
+-- name: union_in_cte_then_aggregated
+with u as (
+    select customer_id, amount from orders
+    union all
+    select customer_id, lifetime_value from customers
+)
+select customer_id, sum(amount) as total from u group by 1
+-- expect:
+customer_id: orders.customer_id copy, customers.customer_id copy, orders.customer_id filter, customers.customer_id filter
+total: orders.amount transform, customers.lifetime_value transform, orders.customer_id filter, customers.customer_id filter
+
+-- name: nested_struct_field_concat
+select event_id, context.device.os || '-' || event_type as os_event from events
+-- expect:
+event_id: events.event_id copy
+os_event: events.context transform, events.event_type transform

@@ -234,7 +234,7 @@ fn node_entry(
             // A test has one only when it stores its failures (in the audit schema).
             let has_relation = match node.resource_type {
                 ResourceType::Analysis => false,
-                ResourceType::Test => cfg.get("store_failures") == Some(&Value::Bool(true)),
+                ResourceType::Test => crate::exec::test::stores_failures(cfg, false),
                 _ => cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral"),
             };
             n["relation_name"] = if has_relation {

@@ -33,18 +33,11 @@ impl TestConfig {
     /// Reads a test node's config; `store_failures_flag` is `--store-failures` (used when
     /// the config does not say).
     pub fn from_config(config: &Map<String, Value>, store_failures_flag: bool) -> TestConfig {
-        // As dbt-core's TestConfig: `store_failures_as` wins over `store_failures`
-        // (`ephemeral` turns storing off); with neither, `--store-failures` decides.
         let store_failures_as = match config.get("store_failures_as") {
             Some(Value::String(s)) => Some(s.clone()),
             _ => None,
         };
-        let store_failures = match (&store_failures_as, config.get("store_failures")) {
-            (Some(as_), _) => as_ != "ephemeral",
-            (None, Some(Value::Bool(b))) => *b,
-            (None, Some(Value::String(s))) => s.eq_ignore_ascii_case("true"),
-            _ => store_failures_flag,
-        };
+        let store_failures = stores_failures(config, store_failures_flag);
         let limit = match config.get("limit") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -59,6 +52,21 @@ impl TestConfig {
             store_failures,
             store_failures_as: store_failures_as.unwrap_or_else(|| "table".into()),
         }
+    }
+}
+
+/// Whether a test stores its failures, as dbt-core's TestConfig decides: `store_failures_as`
+/// wins over `store_failures` (`ephemeral` turns storing off); with neither,
+/// `--store-failures` (`flag`) decides.
+pub fn stores_failures(config: &Map<String, Value>, flag: bool) -> bool {
+    match (
+        config.get("store_failures_as"),
+        config.get("store_failures"),
+    ) {
+        (Some(Value::String(as_)), _) => as_ != "ephemeral",
+        (_, Some(Value::Bool(b))) => *b,
+        (_, Some(Value::String(s))) => s.eq_ignore_ascii_case("true"),
+        _ => flag,
     }
 }
 

@@ -323,7 +323,7 @@ fn implicit_casts_agree_with_can_cast_implicitly() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Every function DuckDB lists with a fixed arity of one or two, called with columns and
+/// Every function DuckDB lists with a fixed arity of one to three, called with columns and
 /// literals of many types.
 #[test]
 fn whole_catalog_battery_agrees_with_duckdb() {
@@ -332,7 +332,7 @@ fn whole_catalog_battery_agrees_with_duckdb() {
         .prepare(
             "SELECT DISTINCT function_name, len(parameters) FROM duckdb_functions() \
              WHERE function_type IN ('scalar', 'aggregate') AND varargs IS NULL \
-             AND len(parameters) IN (1, 2) AND regexp_full_match(function_name, '[a-z_][a-z0-9_]*') \
+             AND len(parameters) IN (1, 2, 3) AND regexp_full_match(function_name, '[a-z_][a-z0-9_]*') \
              AND function_name NOT IN ('sum_no_overflow', 'setseed', 'nextval', 'currval', 'position') \
              AND NOT starts_with(function_name, '__internal') \
              ORDER BY ALL",
@@ -345,12 +345,17 @@ fn whole_catalog_battery_agrees_with_duckdb() {
         .collect();
     let args = arguments();
     let small = pick(&args, "c1 c3 c11 c13 c16 c18 c20 c26 1 'abc' NULL");
+    let tiny = pick(&args, "c3 c13 c16 c20 c26 1 'abc' NULL");
+    let triples: Vec<Vec<&(String, Typed)>> = pairs(&tiny)
+        .into_iter()
+        .flat_map(|p| tiny.iter().map(move |c| [p.clone(), vec![c]].concat()))
+        .collect();
     let mut tally = Tally::default();
     for (f, arity) in &fns {
-        let calls = if *arity == 1 {
-            singles(&args)
-        } else {
-            pairs(&small)
+        let calls = match arity {
+            1 => singles(&args),
+            2 => pairs(&small),
+            _ => triples.clone(),
         };
         battery(&con, &mut tally, f, &calls);
     }

@@ -29,8 +29,8 @@ fn param_name(t: &SqlType) -> String {
 /// implicitly or the count is wrong. Unknown arguments cost nothing.
 /// Aggregates are costed without the casts extensions register (JSON's): DuckDB binds
 /// `max(json)` to `max(ANY)`, not to `max(VARCHAR)`.
-/// Window functions cast their arguments explicitly (`ntile(2.5)` binds), so only their
-/// template parameters constrain the call.
+/// Window functions cast their arguments explicitly (`ntile(2.5)`, `lag(int, 1, 'x')`
+/// bind), so their parameters only fix the argument count.
 fn call_cost(o: &Overload, args: &[Typed], aggregate: bool, window: bool) -> Option<u64> {
     if o.varargs.is_none() && o.params.len() != args.len() {
         return None;
@@ -47,7 +47,7 @@ fn call_cost(o: &Overload, args: &[Typed], aggregate: bool, window: bool) -> Opt
         if a.literal == Literal::No && a.ty == *p {
             continue;
         }
-        if window && template_name(p).is_none() {
+        if window {
             continue;
         }
         let c = if aggregate {
@@ -224,7 +224,13 @@ fn result_of(name: &str, chosen: &Overload, args: &[Typed]) -> Result<SqlType, C
         return Ok(SqlType::Unknown);
     };
     let mut bindings: Bindings = Vec::new();
-    for (i, a) in args.iter().enumerate() {
+    // A window function's result follows its first argument; the others are cast to it.
+    let inferred = if super::WINDOW_ONLY.contains(&name) {
+        &args[..args.len().min(1)]
+    } else {
+        args
+    };
+    for (i, a) in inferred.iter().enumerate() {
         let Some(p) = chosen.params.get(i).or(chosen.varargs.as_ref()) else {
             break;
         };
@@ -286,6 +292,8 @@ const SPECIAL_NULL_HANDLING: &[&str] = &[
     "list_resize",
     "array_resize",
     "cast_to_type",
+    "list_slice",
+    "array_slice",
 ];
 
 /// DuckDB's shortcut for scalar calls with a NULL literal argument: the call becomes a NULL

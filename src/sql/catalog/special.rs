@@ -210,13 +210,37 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
     let ret = o.ret.as_ref()?;
     let any_ret = is_any(ret)
         || matches!(ret, SqlType::List(e) if is_any(e))
-        || matches!(ret, SqlType::Other(n) if n == "ARRAY");
+        || matches!(ret, SqlType::Other(n) if matches!(n.as_str(), "ARRAY" | "MAP" | "LIST"));
     if !any_ret {
         return None;
     }
     let first = first?;
     Some(Ok(match name {
         "min" | "max" if args.len() == 2 => SqlType::List(Box::new(first.clone())),
+        "arg_min" | "arg_max" | "argmin" | "argmax" | "min_by" | "max_by" | "arg_min_null"
+        | "arg_max_null" | "arg_min_nulls_last" | "arg_max_nulls_last"
+            if args.len() == 3 =>
+        {
+            SqlType::List(Box::new(first.clone()))
+        }
+        "list_slice" | "array_slice"
+            if args[1..].iter().any(|b| {
+                matches!(
+                    b.ty,
+                    SqlType::List(_) | SqlType::Array(..) | SqlType::Struct(_) | SqlType::Map(..)
+                )
+            }) =>
+        {
+            return Some(Err(mix_error(name, args)));
+        }
+        "list_slice" | "array_slice" => match first {
+            SqlType::Varchar => SqlType::Varchar,
+            SqlType::Null => SqlType::Null,
+            t => match list_of(t) {
+                Some(l) => l,
+                None => return Some(Err(mix_error(name, args))),
+            },
+        },
         "min" | "max" | "first" | "last" | "any_value" | "arbitrary" | "mode" | "arg_min"
         | "arg_max" | "argmin" | "argmax" | "min_by" | "max_by" | "arg_min_null"
         | "arg_max_null" | "arg_min_nulls_last" | "arg_max_nulls_last" | "constant_or_null" => {
@@ -283,11 +307,12 @@ fn result_inner(name: &str, o: &Overload, args: &[Typed]) -> Option<Result<SqlTy
             _ => SqlType::Unknown,
         },
         "list_distinct" | "array_distinct" | "list_sort" | "array_sort" | "list_reverse_sort"
-        | "array_reverse_sort" | "list_slice" | "array_slice" | "list_resize" | "array_resize"
-        | "list_intersect" | "array_intersect" | "list_filter" | "array_filter" | "filter"
-        | "list_where" | "array_where" | "list_select" | "array_select" => {
-            list_of(first).unwrap_or(SqlType::Unknown)
-        }
+        | "array_reverse_sort" | "list_resize" | "array_resize" | "list_intersect"
+        | "array_intersect" | "list_filter" | "array_filter" | "filter" | "list_where"
+        | "array_where" | "list_select" | "array_select" => match first {
+            SqlType::Null => SqlType::Null,
+            t => list_of(t).unwrap_or(SqlType::Unknown),
+        },
         _ => SqlType::Unknown,
     }))
 }

@@ -395,6 +395,18 @@ impl SqlType {
                     .map(|f| (f.field_name.value.clone(), SqlType::from_ast(&f.field_type)))
                     .collect(),
             ),
+            // sqlparser reads DuckDB's `ROW(a INT, b TEXT)` as a custom type whose modifiers
+            // are the flattened words `a, INT, b, TEXT`.
+            D::Custom(name, mods)
+                if name.to_string().eq_ignore_ascii_case("row")
+                    && !mods.is_empty()
+                    && mods.len() % 2 == 0 =>
+            {
+                let words: Vec<String> = mods.iter().map(|m| m.to_string()).collect();
+                let fields: Vec<String> = words.chunks(2).map(|p| p.join(" ")).collect();
+                SqlType::parse(&format!("STRUCT({})", fields.join(", ")))
+                    .unwrap_or(SqlType::Unknown)
+            }
             other => SqlType::parse(&other.to_string()).unwrap_or(SqlType::Unknown),
         }
     }

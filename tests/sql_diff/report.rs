@@ -171,6 +171,10 @@ pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
                     t.types_exact += 1;
                 } else if c.ty.is_unknown() {
                     t.types_unknown += 1;
+                    out.push((
+                        format!("type UNKNOWN where DuckDB has {}", coarse(ty)),
+                        format!("column {i} `{name}`: duckdb {ty}, dbtc UNKNOWN"),
+                    ));
                 } else {
                     out.push((
                         format!("type {ty} vs dbtc {got}"),
@@ -180,6 +184,22 @@ pub fn score(s: &Scored, t: &mut Tally) -> Vec<(String, String)> {
             }
         }
         Verdict::SyntaxError(_) => unreachable!(),
+    }
+    out
+}
+
+/// A type name without its parameters (`DECIMAL(18,2)[]` -> `DECIMAL[]`), so UNKNOWN
+/// columns group by kind.
+fn coarse(ty: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for ch in ty.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => out.push(ch),
+            _ => {}
+        }
     }
     out
 }

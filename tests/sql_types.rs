@@ -509,6 +509,8 @@ fn catalog_kinds_errors_and_tables() {
     assert_eq!(cat.kind("row_number"), Some(FunctionKind::Window));
     assert_eq!(cat.kind("read_csv"), Some(FunctionKind::Table));
     assert_eq!(cat.kind("no_such_fn"), None);
+    assert_eq!(cat.kind("coalesce"), Some(FunctionKind::Scalar));
+    assert_eq!(cat.kind("nullif"), Some(FunctionKind::Scalar));
     match cat.bind_call("uper", &[Typed::new(SqlType::Varchar)]) {
         Err(CallError::Unknown { suggestions }) => {
             assert!(

@@ -185,8 +185,15 @@ impl Catalog {
     }
 
     /// The kind of the function `name` (case-insensitive), or None if there is none.
-    /// Scalar wins over table for names that are both (`range`, `generate_series`).
+    /// Scalar wins over table for names that are both (`range`, `generate_series`); the
+    /// special forms `coalesce`, `ifnull` and `if` are scalar.
     pub fn kind(&self, name: &str) -> Option<FunctionKind> {
+        if special::SPECIAL_FORMS
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name))
+        {
+            return Some(FunctionKind::Scalar);
+        }
         let e = self.entry(name)?;
         if WINDOW_ONLY.contains(&e.name.as_str()) {
             return Some(FunctionKind::Window);

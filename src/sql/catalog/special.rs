@@ -20,6 +20,9 @@ fn max_of(form: &str, args: &[Typed]) -> Result<SqlType, CallError> {
         .ok_or_else(|| mix_error(form, args))
 }
 
+/// Calls DuckDB binds as special forms, not through `duckdb_functions()`.
+pub(super) const SPECIAL_FORMS: &[&str] = &["coalesce", "ifnull", "if"];
+
 /// Special forms typed from their arguments: None when `name` is not one.
 pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<SqlType, CallError>> {
     let is = |form: &str| name.eq_ignore_ascii_case(form);

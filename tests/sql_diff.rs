@@ -6,8 +6,8 @@
 //! Data: `tests/sql_diff/schemas.sql` (upstream tables), `tests/sql_diff/queries/*.sql`
 //! (named queries, category = file stem), `tests/sql_diff/queries/*.txt` (expression
 //! matrices), `tests/sql_diff/lineage.sql` (expected lineage). The full report goes to
-//! `target/sql_diff_report.txt`. Run: `cargo test --test sql_diff -- --nocapture`
-//! (or `scripts/sql_diff_report.sh`).
+//! `target/sql_diff_report.txt`, one line per query to `target/sql_diff_outcomes.tsv`.
+//! Run: `cargo test --test sql_diff -- --nocapture` (or `scripts/sql_diff_report.sh`).
 //!
 //! While fixing one thing: `SQL_DIFF_ONLY=<text>` keeps the corpus entries whose category
 //! or name contains it (and their mutations; the ratchet is then not asserted), and
@@ -139,7 +139,8 @@ fn differential_against_duckdb() {
         let Verdict::Valid(out) = &s.verdict else {
             continue;
         };
-        for (class, sql) in mutate::mutations(&s.entry.sql, &up, out, !s.entry.matrix) {
+        let candidates = mutate::mutations(&s.entry.sql, &up, out, !s.entry.matrix);
+        for (k, (class, sql)) in candidates.into_iter().enumerate() {
             if !seen.insert(sql.clone()) {
                 continue;
             }
@@ -148,7 +149,7 @@ fn differential_against_duckdb() {
                 &up,
                 Entry {
                     category: format!("mutation:{class}"),
-                    name: format!("{} ({class})", s.entry.name),
+                    name: format!("{} ({class} #{k})", s.entry.name),
                     sql,
                     matrix: false,
                 },
@@ -327,10 +328,14 @@ fn differential_against_duckdb() {
         format!("{head}{full}\nlineage disagreements:\n{}", lin.detail),
     )
     .unwrap();
+    let outcomes_path = path.with_file_name("sql_diff_outcomes.tsv");
+    std::fs::write(&outcomes_path, report::outcomes(&scored)).unwrap();
     println!(
-        "{head}{short}\nlineage disagreements (first cases):\n{}\nfull report: {}",
+        "{head}{short}\nlineage disagreements (first cases):\n{}\nfull report: {}\n\
+         per-query outcomes (diff two runs): {}",
         lin.detail.chars().take(3000).collect::<String>(),
-        path.display()
+        path.display(),
+        outcomes_path.display()
     );
 
     let mut failed = Vec::new();

@@ -349,3 +349,34 @@ pub fn render(scored: &[Scored], limit: usize) -> (String, String, Tally, Tally)
         mutations,
     )
 }
+
+/// One line per query, `category<TAB>name<TAB>DuckDB's verdict<TAB>disagreement classes or
+/// ok`, sorted: diff two runs to see what a binder change fixed and what it broke.
+pub fn outcomes(scored: &[Scored]) -> String {
+    let mut lines: Vec<String> = scored
+        .iter()
+        .map(|s| {
+            let verdict = match (&s.verdict, s.parse_gap) {
+                (Verdict::SyntaxError(_), _) => "duckdb-syntax-error",
+                (_, true) => "parse-gap",
+                (Verdict::Valid(_), _) => "valid",
+                (Verdict::BindError(_), _) => "bind-error",
+            };
+            let classes: Vec<String> = score(s, &mut Tally::default())
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            let result = if classes.is_empty() {
+                "ok".to_string()
+            } else {
+                classes.join("; ")
+            };
+            format!(
+                "{}\t{}\t{verdict}\t{result}",
+                s.entry.category, s.entry.name
+            )
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n") + "\n"
+}

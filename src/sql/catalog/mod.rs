@@ -6,13 +6,27 @@
 //! [`generate`]) and `tests/sql_types.rs` fails while it is stale. It is parsed once into
 //! hash maps keyed by lowercase name.
 //!
-//! Operators are functions named by their symbol: the binder calls `bind_call("+", ..)` for
-//! `+ - * / // % ** ^ || & | << >> ~ @ !~~ ~~ ~~* ^@ <-> <=> <#> ->> ->`, and unary minus is
-//! `bind_call("-", &[x])`. `coalesce`, `ifnull`, `if`, `greatest`/`least` and `nullif` are
-//! typed here too although DuckDB binds some of them as special forms. Window-only functions
-//! are listed by DuckDB as aggregates; [`WINDOW_ONLY`] is the hand list that makes
-//! [`Catalog::kind`] say `Window` for them. `unnest` as a table function is left to the
-//! binder (its columns are the list's element type).
+//! What the binder passes and gets:
+//! - Operators are functions named by their symbol, as DuckDB lists them: `+ - * / // % **
+//!   ^ || & | << >> ~ @ && <@ @> <-> <=> ^@ ->>` and the pattern operators `~~` (LIKE),
+//!   `!~~` (NOT LIKE), `~~*` (ILIKE), `!~~*`, `~~~` (GLOB). Unary minus is
+//!   `bind_call("-", &[x])`, `!__postfix` is factorial. Comparisons are not functions: use
+//!   `types::compare_type` / `types::comparison_type`.
+//! - `coalesce`, `ifnull`, `if` and `nullif` are typed here although DuckDB binds them as
+//!   special forms; `greatest`/`least`, `concat`, `||`, list functions and DECIMAL
+//!   arithmetic get the result DuckDB's bind callbacks compute (`special.rs`).
+//! - Lambda arguments (`x -> x + 1`) must be passed as `Typed::unknown()`: only Unknown fits
+//!   a `LAMBDA` parameter.
+//! - A NULL literal argument (`Typed::null()`) makes most scalar calls a NULL constant of the
+//!   declared return type, as in DuckDB; the result may then be `SqlType::Null`.
+//! - `Unknown` results mean "cannot tell" (macros DuckDB expands, results that depend on
+//!   values such as struct field names or quantile lists); they never mean an error.
+//! - Window-only functions are listed by DuckDB as aggregates; [`WINDOW_ONLY`] is the hand
+//!   list that makes [`Catalog::kind`] say `Window` for them, and their arguments are cast
+//!   explicitly (only the count matters, the result follows the first argument).
+//! - `unnest` as a table function is left to the binder (its columns are the list's
+//!   element type); [`Catalog::bind_table`] gives `range`/`generate_series` their column and
+//!   every other table function (`read_csv`, `read_parquet`, ...) as opaque (`Ok(None)`).
 
 pub mod generate;
 mod resolve;

@@ -84,7 +84,8 @@ pub fn node_output(
         });
     }
     let compiled = compiled_sql(db, project, key);
-    for d in &compiled.diagnostics {
+    let analysis = crate::sql::analysis::node_analysis(db, project, key);
+    for d in compiled.diagnostics.iter().chain(&analysis.diagnostics) {
         if !diagnostics.contains(d) {
             diagnostics.push(d.clone());
         }
@@ -191,6 +192,10 @@ pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
     // Phase 2: compile-time renders.
     run_chunks(db, &keys, chunk, |db, key| {
         compiled_sql(db, project, key);
+    });
+    // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread).
+    run_chunks(db, &keys, chunk, |db, key| {
+        crate::sql::analysis::node_analysis(db, project, key);
     });
 }
 

@@ -21,6 +21,7 @@ use crate::jinja::context::RefCall;
 use crate::jinja::nodes::{node_config, node_info, parsed_node};
 use crate::project::load::Changes;
 use crate::project::nodes::ResourceType;
+use crate::sql::analysis::model_schema;
 
 /// What of a parse-time render decides the graph, the configs and the relations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub struct Recompiler {
     /// targeted path changes no refs, so neither changes).
     children: indexmap::IndexMap<String, Vec<String>>,
     broken: BTreeSet<String>,
+    /// Every node's schema as of the last update: a targeted edit that changes one
+    /// re-analyzes the children (and so on while schemas keep changing).
+    schemas: HashMap<String, Option<std::sync::Arc<crate::sql::schema::RelationSchema>>>,
     pub last_path: Path,
     /// The nodes the last targeted update asked for (empty after a full compile).
     pub last_touched: Vec<String>,
@@ -85,6 +89,7 @@ impl Recompiler {
             ephemeral: BTreeSet::new(),
             children: indexmap::IndexMap::new(),
             broken: BTreeSet::new(),
+            schemas: HashMap::new(),
             last_path: Path::Full,
             last_touched: Vec::new(),
         };
@@ -131,6 +136,8 @@ impl Recompiler {
             }
             self.parse_keys
                 .insert(uid.clone(), parse_key(db, project, uid));
+            self.schemas
+                .insert(uid.clone(), model_schema(db, project, key).clone());
         }
         self.children = dag(db, project).children();
         self.broken = crate::compile::broken_nodes(db, project);
@@ -212,13 +219,26 @@ impl Recompiler {
                 }
             }
         }
+        // Recompute the reached nodes; a node whose schema changed reaches its children.
         let broken = &self.broken;
-        for uid in &reach {
-            if !self.outputs.contains_key(uid) {
+        let mut queue: Vec<String> = reach.iter().cloned().collect();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        while let Some(uid) = queue.pop() {
+            if !done.insert(uid.clone()) {
                 continue;
             }
-            if let Some(out) = node_output(db, project, uid, broken) {
+            if self.outputs.contains_key(&uid)
+                && let Some(out) = node_output(db, project, &uid, broken)
+            {
                 self.outputs.insert(uid.clone(), out);
+            }
+            let schema = model_schema(db, project, NodeKey::new(db, uid.clone())).clone();
+            if self.schemas.get(&uid) != Some(&schema) {
+                self.schemas.insert(uid.clone(), schema);
+                for c in self.children.get(&uid).into_iter().flatten() {
+                    reach.insert(c.clone());
+                    queue.push(c.clone());
+                }
             }
         }
         // Graph diagnostics point into the edited text (e.g. an unknown ref's position).

@@ -182,9 +182,15 @@ fn compare_relations(name: &str, dir: &Path) {
     }
 }
 
+/// Some fixture models are rejected by DuckDB on purpose (`initcap` does not exist, an
+/// unterminated string), to compare how failures propagate with dbt. Static analysis
+/// would stop the whole run before anything executes (tested below), so the comparison
+/// with dbt runs with findings as warnings.
+const AS_DBT: &[&str] = &["--static-analysis", "baseline"];
+
 fn build_matches_dbt(name: &str) {
     let (_tmp, dir) = prepared(name);
-    let (code, out) = common::dbtc_cli("build", &dir, &[]);
+    let (code, out) = common::dbtc_cli("build", &dir, AS_DBT);
     let want = read_json(&expected(name, "build/results.json"));
     let failed = want["results"]
         .as_array()
@@ -201,9 +207,9 @@ fn build_matches_dbt(name: &str) {
 fn test_matches_dbt(name: &str) {
     let (_tmp, dir) = prepared(name);
     for verb in ["seed", "run"] {
-        common::dbtc_cli(verb, &dir, &[]);
+        common::dbtc_cli(verb, &dir, AS_DBT);
     }
-    let (code, out) = common::dbtc_cli("test", &dir, &[]);
+    let (code, out) = common::dbtc_cli("test", &dir, AS_DBT);
     let want = read_json(&expected(name, "test/results.json"));
     let failed = want["results"]
         .as_array()
@@ -424,6 +430,15 @@ fn store_failures_flag() {
         ))
         .unwrap();
     assert_eq!(kind.as_deref(), Some("view"));
+}
+
+#[test]
+fn analysis_errors_stop_a_build_before_anything_runs() {
+    let (_tmp, dir) = prepared("configs");
+    let (code, out) = common::dbtc_cli("build", &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("E4005") && out.contains("initcap"), "{out}");
+    assert!(!dir.join("target/run_results.json").exists(), "{out}");
 }
 
 /// A test whose rendering needs the database is not run on SQL rendered without it.

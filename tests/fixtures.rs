@@ -68,7 +68,9 @@ fn check_fixture(name: &str) -> (usize, Vec<String>) {
     let errors: Vec<String> = out
         .diagnostics
         .iter()
-        .filter(|d| d.is_error())
+        // Analysis findings (E4xxx) are checked in tests/analysis.rs: some fixture models
+        // are invalid SQL on purpose (dbt compiles them all the same).
+        .filter(|d| d.is_error() && !d.code.starts_with("E4"))
         .map(|d| d.message.clone())
         .collect();
     if !errors.is_empty() {

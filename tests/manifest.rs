@@ -68,6 +68,8 @@ fn compare(ours: &Value, golden: &Value, check_macros: bool) -> Vec<String> {
                     }
                     continue;
                 }
+                // dbtc fills `columns` with inferred columns where none are declared.
+                "columns" if expected.as_object().is_some_and(|m| m.is_empty()) => continue,
                 "columns" => {
                     let ours: serde_json::Map<String, Value> = node
                         .get("columns")

@@ -138,7 +138,13 @@ fn failing_model_keeps_its_table_and_skips_children() {
         sql.replace("sum(lines.quantity)", "sum(lines.no_such_column)"),
     )
     .unwrap();
-    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "tea_popularity"]);
+    // Static analysis would reject the model before running it; the point here is a
+    // failure at run time.
+    let (code, out) = common::dbtc_cli(
+        "run",
+        &dir,
+        &["-s", "tea_popularity", "--static-analysis", "off"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("1 of 1 ERROR creating sql table model main.tea_rankings"),
@@ -155,7 +161,11 @@ fn failing_model_keeps_its_table_and_skips_children() {
     let view = dir.join("models/staging/stg_teas.sql");
     let sql = std::fs::read_to_string(&view).unwrap();
     std::fs::write(&view, sql.replace("caffeine_mg > 0", "no_such_column > 0")).unwrap();
-    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "stg_teas+"]);
+    let (code, out) = common::dbtc_cli(
+        "run",
+        &dir,
+        &["-s", "stg_teas+", "--static-analysis", "off"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("ERROR creating sql view model main.stg_teas"),

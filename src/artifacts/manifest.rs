@@ -221,7 +221,7 @@ fn node_entry(
                         "data_type": c.get("data_type").cloned().unwrap_or(Value::Null),
                     })))
                 }).collect::<Map<String, Value>>()
-            }).unwrap_or_default(),
+            }).filter(|m| !m.is_empty()).unwrap_or_else(|| inferred_columns(db, project, key)),
         });
         if let Some(rel) = rel {
             n["database"] = rel.database.clone().into();
@@ -432,4 +432,22 @@ fn docs_section(db: &dyn Db, project: Project) -> Value {
             })
             .collect(),
     )
+}
+
+/// Columns dbtc inferred, for a node that declares none (dbt-core leaves these empty).
+fn inferred_columns(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, Value> {
+    let Some(schema) = crate::sql::analysis::model_schema(db, project, key) else {
+        return Map::new();
+    };
+    schema
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = (!c.ty.is_unknown()).then(|| c.ty.to_string());
+            (
+                c.name.clone(),
+                json!({"name": c.name, "description": "", "data_type": ty}),
+            )
+        })
+        .collect()
 }

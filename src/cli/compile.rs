@@ -53,6 +53,14 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         return 2;
     }
     tracing::info!(elapsed = ?start.elapsed(), "manifest written");
+    if write_compiled {
+        let lineage = crate::artifacts::lineage::lineage_json(db, project);
+        let bytes = serde_json::to_vec(&lineage).unwrap_or_default();
+        if let Err(e) = write_bytes(&target_dir.join("lineage.json"), &bytes) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
     session.report(&output.diagnostics);
     let errors = output.error_count();
     let warnings = output.diagnostics.len() - errors;

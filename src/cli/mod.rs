@@ -5,6 +5,7 @@ mod compile;
 mod console;
 mod execute;
 mod jobs;
+mod lineage;
 mod ls;
 mod watch;
 
@@ -62,6 +63,10 @@ pub struct Common {
     pub log_format: LogFormat,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Static analysis for every node: on (alias strict), unsafe, baseline (findings are
+    /// warnings) or off; overrides `static_analysis` configs.
+    #[arg(long, value_parser = ["on", "strict", "unsafe", "baseline", "off"])]
+    pub static_analysis: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +75,22 @@ pub enum Command {
     Parse(Common),
     /// Render every model, test and analysis to target/compiled, and write the manifest.
     Compile(Common),
+    /// Column lineage of a model or one of its columns, across the DAG.
+    Lineage {
+        #[command(flatten)]
+        common: Common,
+        /// MODEL or MODEL.COLUMN (a name or a unique_id).
+        #[arg(value_name = "MODEL[.COLUMN]")]
+        node: String,
+        /// Only what it derives from.
+        #[arg(long)]
+        upstream: bool,
+        /// Only what derives from it.
+        #[arg(long)]
+        downstream: bool,
+        #[arg(long, value_enum, default_value_t = lineage::Format::Text)]
+        format: lineage::Format,
+    },
     /// List the selected nodes.
     #[command(alias = "list")]
     Ls {
@@ -176,7 +197,7 @@ impl Session {
                 cli_vars,
                 env,
                 target_path: common.target_path.clone(),
-                static_analysis: None,
+                static_analysis: common.static_analysis.clone(),
             },
         };
         let project = load_project(&db, &OsSystem, &opts);
@@ -218,6 +239,13 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Parse(common) => compile::run(&common, false),
         Command::Compile(common) => compile::run(&common, true),
+        Command::Lineage {
+            common,
+            node,
+            upstream,
+            downstream,
+            format,
+        } => lineage::run(&common, &node, upstream, downstream, format),
         Command::Ls {
             common,
             resource_type,

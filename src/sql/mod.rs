@@ -5,6 +5,7 @@
 //! [`schema::RelationProvider`] that answers "what columns does this relation have".
 //! `analysis` wires it into the salsa pipeline.
 
+pub mod analysis;
 pub mod bind;
 pub mod catalog;
 pub mod schema;

@@ -66,6 +66,12 @@ pub enum RelationLookup {
         node: Option<Arc<str>>,
         schema: Arc<RelationSchema>,
     },
+    /// These columns are known, but the relation may have more (a source documenting some
+    /// of its columns): unknown names are UNKNOWN, not errors, and `*` is opaque.
+    Partial {
+        node: Option<Arc<str>>,
+        schema: Arc<RelationSchema>,
+    },
     /// It exists (or may exist) but its columns are not known: anything selected from it
     /// has type UNKNOWN and is never an error.
     Opaque,

@@ -1,0 +1,144 @@
+//! Column lineage across the DAG: `target/lineage.json` and the graph walks behind
+//! `dbtc lineage`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde_json::{Value, json};
+
+use crate::db::{Db, NodeKey, Project};
+use crate::sql::analysis::model_schema;
+use crate::sql::schema::LineageKind;
+
+/// One column of one node.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnRef {
+    pub node: String,
+    pub column: String,
+}
+
+/// `upstream` column feeds `downstream` column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub upstream: ColumnRef,
+    pub downstream: ColumnRef,
+    pub kind: LineageKind,
+}
+
+/// Every node with a known schema, in DAG order.
+fn schema_nodes(db: &dyn Db, project: Project) -> Vec<String> {
+    crate::graph::dag(db, project)
+        .parents
+        .keys()
+        .filter(|uid| model_schema(db, project, NodeKey::new(db, (*uid).clone())).is_some())
+        .cloned()
+        .collect()
+}
+
+/// `target/lineage.json`: per node, its columns in output order with their direct lineage.
+pub fn lineage_json(db: &dyn Db, project: Project) -> Value {
+    let mut nodes = serde_json::Map::new();
+    for uid in schema_nodes(db, project) {
+        let Some(schema) = model_schema(db, project, NodeKey::new(db, uid.clone())) else {
+            continue;
+        };
+        let columns: Vec<Value> = schema
+            .columns
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "data_type": (!c.ty.is_unknown()).then(|| c.ty.to_string()),
+                    "lineage": c.lineage.iter().map(|e| json!({
+                        "node": &*e.node,
+                        "column": &*e.column,
+                        "kind": e.kind.as_str(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        nodes.insert(uid, json!({ "columns": columns }));
+    }
+    json!({ "nodes": nodes })
+}
+
+/// Every direct edge of the project.
+fn all_edges(db: &dyn Db, project: Project) -> Vec<Edge> {
+    let mut edges = Vec::new();
+    for uid in schema_nodes(db, project) {
+        let Some(schema) = model_schema(db, project, NodeKey::new(db, uid.clone())) else {
+            continue;
+        };
+        for c in &schema.columns {
+            for e in &c.lineage {
+                edges.push(Edge {
+                    upstream: ColumnRef {
+                        node: e.node.to_string(),
+                        column: e.column.to_string(),
+                    },
+                    downstream: ColumnRef {
+                        node: uid.clone(),
+                        column: c.name.clone(),
+                    },
+                    kind: e.kind,
+                });
+            }
+        }
+    }
+    edges
+}
+
+/// The edges reachable from `start` (columns of one node), walking up and/or down.
+pub fn walk(
+    db: &dyn Db,
+    project: Project,
+    start: &[ColumnRef],
+    upstream: bool,
+    downstream: bool,
+) -> Vec<Edge> {
+    let edges = all_edges(db, project);
+    let mut by_down: BTreeMap<&ColumnRef, Vec<&Edge>> = BTreeMap::new();
+    let mut by_up: BTreeMap<&ColumnRef, Vec<&Edge>> = BTreeMap::new();
+    for e in &edges {
+        by_down.entry(&e.downstream).or_default().push(e);
+        by_up.entry(&e.upstream).or_default().push(e);
+    }
+    let mut out: BTreeSet<Edge> = BTreeSet::new();
+    for (enabled, index, up) in [(upstream, &by_down, true), (downstream, &by_up, false)] {
+        if !enabled {
+            continue;
+        }
+        let mut seen: BTreeSet<ColumnRef> = start.iter().cloned().collect();
+        let mut queue: VecDeque<ColumnRef> = start.iter().cloned().collect();
+        while let Some(col) = queue.pop_front() {
+            for e in index.get(&col).into_iter().flatten() {
+                out.insert((*e).clone());
+                let next = if up { &e.upstream } else { &e.downstream };
+                if seen.insert(next.clone()) {
+                    queue.push_back(next.clone());
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The columns of a node (all of them when `column` is None); None if the node has no
+/// known schema or no such column.
+pub fn start_columns(
+    db: &dyn Db,
+    project: Project,
+    uid: &str,
+    column: Option<&str>,
+) -> Option<Vec<ColumnRef>> {
+    let schema = model_schema(db, project, NodeKey::new(db, uid.to_string())).as_ref()?;
+    let cols: Vec<ColumnRef> = schema
+        .columns
+        .iter()
+        .filter(|c| column.is_none_or(|n| c.name.eq_ignore_ascii_case(n)))
+        .map(|c| ColumnRef {
+            node: uid.to_string(),
+            column: c.name.clone(),
+        })
+        .collect();
+    (!cols.is_empty()).then_some(cols)
+}

@@ -1,0 +1,277 @@
+//! Static analysis in the salsa pipeline: every eligible node's compiled SQL is bound
+//! against its parents' schemas.
+//!
+//! - `node_analysis(node)`: the binder's result for one node, with diagnostics mapped to
+//!   the template's file:line:col. Reads `upstream_columns(parent)` for each ref/source.
+//! - `model_schema(node)`: output columns, types and lineage (for lineage.json, manifest).
+//! - `upstream_columns(node)`: names and types only, the firewall children read: an edit
+//!   that keeps a node's columns and types leaves its children's analyses untouched.
+//! - `analysis_mode(node)`: `static_analysis` from `--static-analysis`, else the node's
+//!   config (default `on`), weakened to the weakest mode among its parents.
+
+mod provider;
+pub mod sourcemap;
+pub mod upstream;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::db::{Db, NodeKey, Project};
+use crate::diagnostics::{Diagnostic, Span};
+use crate::jinja::nodes::{
+    active_target, node_config, node_info, raw_code, rendered_node, resolved_parents,
+};
+use crate::project::nodes::ResourceType;
+use crate::sql::schema::{Column, RelationSchema};
+use crate::sql::{Dialect, analyze_query};
+
+/// `static_analysis`, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    Off,
+    Baseline,
+    Unsafe,
+    On,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text.to_ascii_lowercase().as_str() {
+            "on" | "strict" => Some(Mode::On),
+            "unsafe" => Some(Mode::Unsafe),
+            "baseline" => Some(Mode::Baseline),
+            "off" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Baseline => "baseline",
+            Mode::Unsafe => "unsafe",
+            Mode::On => "on",
+        }
+    }
+}
+
+/// Why a node has no analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Status {
+    Analyzed,
+    /// Not analyzed ahead of time; the reason is shown by `dbtc compile -v`-like output.
+    Skipped(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeAnalysis {
+    pub status: Option<Status>,
+    pub schema: Option<Arc<RelationSchema>>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Part of the schema is UNKNOWN (an opaque parent or an unmodelled construct).
+    pub opaque: bool,
+}
+
+impl NodeAnalysis {
+    fn skipped(reason: &'static str) -> NodeAnalysis {
+        NodeAnalysis {
+            status: Some(Status::Skipped(reason)),
+            ..NodeAnalysis::default()
+        }
+    }
+}
+
+/// Nodes whose graph is broken (cycles, unknown refs): not analyzed, and never recursed
+/// through (a cycle of schema reads would be a salsa cycle).
+#[salsa::tracked(returns(ref))]
+pub fn broken_nodes(db: &dyn Db, project: Project) -> BTreeSet<String> {
+    crate::compile::broken_nodes(db, project)
+}
+
+fn analyzable(rt: ResourceType) -> bool {
+    matches!(
+        rt,
+        ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis
+    )
+}
+
+#[salsa::tracked(returns(copy))]
+pub fn analysis_mode(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
+    let Some(node) = node_info(db, project, key) else {
+        return Mode::Off;
+    };
+    if node.resource_type == ResourceType::Source || node.resource_type == ResourceType::Seed {
+        return Mode::On;
+    }
+    let own = project
+        .settings(db)
+        .static_analysis
+        .as_deref()
+        .and_then(Mode::parse)
+        .or_else(|| {
+            node_config(db, project, key)
+                .get("static_analysis")
+                .and_then(|v| v.as_str())
+                .and_then(Mode::parse)
+        })
+        .unwrap_or(Mode::On);
+    if broken_nodes(db, project).contains(&node.unique_id) {
+        return own;
+    }
+    let mut mode = own;
+    for (_, target) in &resolved_parents(db, project, key).refs {
+        if let Some((uid, _)) = target {
+            mode = mode.min(analysis_mode(db, project, NodeKey::new(db, uid.clone())));
+        }
+    }
+    mode
+}
+
+/// The binder's result for one node.
+#[salsa::tracked(returns(ref))]
+pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysis {
+    let Some(node) = node_info(db, project, key) else {
+        return NodeAnalysis::default();
+    };
+    if !analyzable(node.resource_type) {
+        return NodeAnalysis::skipped("not a SQL node");
+    }
+    let _span = tracing::debug_span!("analyze", node = %node.unique_id).entered();
+    let mode = analysis_mode(db, project, key);
+    if mode == Mode::Off {
+        return NodeAnalysis::skipped("static_analysis is off");
+    }
+    if broken_nodes(db, project).contains(&node.unique_id) {
+        return NodeAnalysis::skipped("its refs are broken");
+    }
+    let rendered = rendered_node(db, project, key);
+    let Some(sql) = rendered.sql.clone() else {
+        return NodeAnalysis::skipped("it does not render");
+    };
+    if rendered.introspective {
+        return NodeAnalysis::skipped("introspective: rendered and analyzed just in time");
+    }
+    let Some(dialect) = Dialect::for_adapter(&active_target(db, project).adapter_type) else {
+        return NodeAnalysis::skipped("no SQL dialect for this adapter");
+    };
+    let provider = provider::NodeProvider::new(db, project, key);
+    let analysis = analyze_query(&sql, dialect, &provider);
+    let mut schema = analysis.schema.map(Arc::new);
+    if node.resource_type == ResourceType::Snapshot
+        && let Some(s) = &schema
+    {
+        schema = Some(Arc::new(snapshot_schema(s)));
+    }
+    let severity_error = mode >= Mode::Unsafe;
+    let template = raw_code(db, node);
+    let diagnostics = analysis
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let compiled = Span::from_range(&sql, d.start, d.end);
+            let message = format!(
+                "{} (compiled SQL {}:{})",
+                d.message, compiled.line, compiled.column
+            );
+            let mut diag = if severity_error {
+                Diagnostic::error(d.code, message)
+            } else {
+                Diagnostic::warning(d.code, message)
+            }
+            .for_node(node.unique_id.clone());
+            if let Some((text, origin)) = &template {
+                let span = sourcemap::template_span(text, &sql, d.start, d.end)
+                    .unwrap_or_else(|| Span::from_range(text, 0, 0));
+                let span = Span {
+                    line: span.line + origin.line_offset - 1,
+                    ..span
+                };
+                diag = diag.at(origin.file.clone(), Some(span));
+            }
+            if let Some(h) = &d.hint {
+                diag = diag.with_hint(h.clone());
+            }
+            diag
+        })
+        .collect();
+    NodeAnalysis {
+        status: Some(Status::Analyzed),
+        schema,
+        diagnostics,
+        opaque: analysis.opaque,
+    }
+}
+
+/// A snapshot's table: the query's columns plus dbt's snapshot meta columns.
+fn snapshot_schema(s: &RelationSchema) -> RelationSchema {
+    let mut columns = s.columns.clone();
+    for name in [
+        "dbt_scd_id",
+        "dbt_updated_at",
+        "dbt_valid_from",
+        "dbt_valid_to",
+    ] {
+        columns.push(Column {
+            name: name.to_string(),
+            ty: if name == "dbt_scd_id" {
+                crate::sql::types::SqlType::Varchar
+            } else {
+                crate::sql::types::SqlType::Unknown
+            },
+            lineage: Vec::new(),
+        });
+    }
+    RelationSchema { columns }
+}
+
+/// A node's output schema with lineage: inferred for analyzed nodes, from the CSV for
+/// seeds, declared (`columns:` with `data_type`) for sources and unanalyzed nodes.
+#[salsa::tracked(returns(ref))]
+pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<RelationSchema>> {
+    let node = node_info(db, project, key).as_ref()?;
+    match node.resource_type {
+        ResourceType::Seed => {
+            let text = node.file?.contents(db)?;
+            upstream::seed_schema(&text, node_config(db, project, key)).map(Arc::new)
+        }
+        ResourceType::Source => upstream::declared_schema(&node.patch.columns),
+        _ => node_analysis(db, project, key)
+            .schema
+            .clone()
+            .or_else(|| upstream::declared_schema(&node.patch.columns)),
+    }
+}
+
+/// What children bind against: names and types only, and whether the list is complete.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UpstreamColumns {
+    pub schema: Arc<RelationSchema>,
+    /// False for declared columns: the relation may have more.
+    pub complete: bool,
+}
+
+/// Names and types only: what children bind against.
+#[salsa::tracked(returns(ref))]
+pub fn upstream_columns(db: &dyn Db, project: Project, key: NodeKey) -> Option<UpstreamColumns> {
+    let schema = model_schema(db, project, key).as_ref()?;
+    let node = node_info(db, project, key).as_ref()?;
+    let complete = match node.resource_type {
+        ResourceType::Seed => true,
+        ResourceType::Source => false,
+        _ => node_analysis(db, project, key).schema.is_some(),
+    };
+    Some(UpstreamColumns {
+        schema: Arc::new(RelationSchema {
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                    lineage: Vec::new(),
+                })
+                .collect(),
+        }),
+        complete,
+    })
+}

@@ -1,0 +1,277 @@
+//! Function calls: scalar, aggregate (with DISTINCT / FILTER / ORDER BY), window (OVER),
+//! lambdas over lists, and `count(*)`.
+
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgOperator, FunctionArguments,
+    WindowType,
+};
+
+use super::Binder;
+use super::expr::{BExpr, ExprCtx};
+use crate::diagnostics::codes;
+use crate::sql::catalog::{CallError, FunctionKind};
+use crate::sql::types::{SqlType, Typed};
+
+impl Binder<'_> {
+    pub(crate) fn function(&mut self, f: &Function, at: &Expr, ctx: &ExprCtx<'_, '_>) -> BExpr {
+        let name = f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map_or(String::new(), |i| i.value.to_ascii_lowercase());
+        if matches!(f.args, FunctionArguments::None)
+            && let Some(ty) = keyword_function(&name)
+        {
+            return BExpr::of(ty);
+        }
+        let kind = self.catalog.kind(&name);
+        let windowed = f.over.is_some();
+        let aggregate = kind == Some(FunctionKind::Aggregate) && !windowed;
+        if aggregate {
+            if ctx.in_agg {
+                self.error_at(
+                    codes::AGGREGATE_MISUSE,
+                    at,
+                    format!("aggregate function calls cannot be nested ({name})"),
+                    Some("compute the inner aggregate in a CTE or subquery first".into()),
+                );
+            } else if !ctx.allow_agg {
+                self.error_at(
+                    codes::AGGREGATE_MISUSE,
+                    at,
+                    format!("aggregate function \"{name}\" is not allowed here"),
+                    Some(
+                        "aggregates belong in the SELECT list, HAVING, QUALIFY or ORDER BY".into(),
+                    ),
+                );
+            }
+        }
+        if windowed && !ctx.allow_window {
+            self.error_at(
+                codes::AGGREGATE_MISUSE,
+                at,
+                format!("window function \"{name}\" is not allowed here"),
+                Some("window functions belong in the SELECT list, QUALIFY or ORDER BY".into()),
+            );
+        }
+        if kind == Some(FunctionKind::Window) && !windowed {
+            self.error_at(
+                codes::AGGREGATE_MISUSE,
+                at,
+                format!("window function \"{name}\" requires an OVER clause"),
+                None,
+            );
+        }
+        let arg_ctx = ExprCtx {
+            in_agg: ctx.in_agg || aggregate,
+            allow_agg: ctx.allow_agg && !aggregate,
+            allow_window: false,
+            ..ctx.clone()
+        };
+        let args: Vec<&FunctionArg> = match &f.args {
+            FunctionArguments::List(list) => list.args.iter().collect(),
+            _ => Vec::new(),
+        };
+        if let FunctionArguments::Subquery(q) = &f.args {
+            let bound = self.query(q, Some(ctx.scope));
+            self.opaque |= bound.opaque;
+            return BExpr::of(SqlType::Unknown);
+        }
+        let mut parts = Vec::new();
+        let mut types = Vec::new();
+        let mut star = false;
+        let mut lambda_result = None;
+        for arg in &args {
+            let e = match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e,
+                // `f(a = 1)` is a comparison in DuckDB; sqlparser reads a named argument.
+                FunctionArg::Named {
+                    name: n,
+                    arg: FunctionArgExpr::Expr(e),
+                    operator: FunctionArgOperator::Equals,
+                } => {
+                    let eq = Expr::BinaryOp {
+                        left: Box::new(Expr::Identifier(n.clone())),
+                        op: sqlparser::ast::BinaryOperator::Eq,
+                        right: Box::new(e.clone()),
+                    };
+                    let b = self.expr(&eq, &arg_ctx);
+                    types.push(b.typed.clone());
+                    parts.push(b);
+                    continue;
+                }
+                FunctionArg::ExprNamed {
+                    name: n,
+                    arg: FunctionArgExpr::Expr(e),
+                    operator: FunctionArgOperator::Equals,
+                } => {
+                    let eq = Expr::BinaryOp {
+                        left: Box::new(n.clone()),
+                        op: sqlparser::ast::BinaryOperator::Eq,
+                        right: Box::new(e.clone()),
+                    };
+                    let b = self.expr(&eq, &arg_ctx);
+                    types.push(b.typed.clone());
+                    parts.push(b);
+                    continue;
+                }
+                FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                }
+                | FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                } => {
+                    let b = self.expr(e, &arg_ctx);
+                    parts.push(b);
+                    continue;
+                }
+                _ => {
+                    star = true;
+                    continue;
+                }
+            };
+            if let Expr::Lambda(lambda) = e {
+                let elem = types.first().map_or(SqlType::Unknown, |t: &Typed| {
+                    super::from::element_type(&t.ty)
+                });
+                let mut lctx = arg_ctx.clone();
+                for p in lambda.params.iter() {
+                    lctx.lambdas.push((p.name.value.clone(), elem.clone()));
+                }
+                let body = self.expr(&lambda.body, &lctx);
+                lambda_result = Some(body.typed.ty.clone());
+                parts.push(body);
+                continue;
+            }
+            let b = self.expr(e, &arg_ctx);
+            types.push(b.typed.clone());
+            parts.push(b);
+        }
+        if let Some(filter) = &f.filter {
+            parts.push(self.expr(filter, &arg_ctx));
+        }
+        if let FunctionArguments::List(list) = &f.args {
+            for clause in &list.clauses {
+                if let sqlparser::ast::FunctionArgumentClause::OrderBy(obs) = clause {
+                    for ob in obs {
+                        parts.push(self.expr(&ob.expr, &arg_ctx));
+                    }
+                }
+            }
+        }
+        for ob in &f.within_group {
+            parts.push(self.expr(&ob.expr, &arg_ctx));
+        }
+        if let Some(WindowType::WindowSpec(spec)) = &f.over {
+            let wctx = ExprCtx {
+                allow_window: false,
+                allow_agg: ctx.allow_agg,
+                ..ctx.clone()
+            };
+            for e in &spec.partition_by {
+                parts.push(self.expr(e, &wctx));
+            }
+            for ob in &spec.order_by {
+                parts.push(self.expr(&ob.expr, &wctx));
+            }
+        }
+        let ty = if let Some(body) = lambda_result {
+            if self.catalog.kind(&name).is_none() {
+                self.resolve_call(&name, f, &types);
+            }
+            lambda_type(&name, &types, body)
+        } else if name == "unnest" {
+            if args.len() > 1 {
+                self.opaque = true;
+                Typed::unknown()
+            } else {
+                Typed::new(super::from::element_type(
+                    &types.first().map_or(SqlType::Unknown, |t| t.ty.clone()),
+                ))
+            }
+        } else if name == "columns" {
+            self.opaque = true;
+            Typed::unknown()
+        } else if !f.within_group.is_empty()
+            && let Some(inner) = ordered_set_function(&name)
+        {
+            let mut inner_types = Vec::new();
+            if let Some(ob) = f.within_group.first() {
+                inner_types.push(self.expr(&ob.expr, &arg_ctx).typed);
+            }
+            if name != "mode" {
+                inner_types.extend(types.iter().cloned());
+            }
+            self.resolve_call(inner, f, &inner_types)
+        } else if star && name == "count" && types.is_empty() {
+            Typed::new(SqlType::BigInt)
+        } else {
+            self.resolve_call(&name, f, &types)
+        };
+        let mut out = BExpr::computed(ty, &parts);
+        out.agg = aggregate || (out.agg && !windowed);
+        out.window = windowed || out.window;
+        out
+    }
+
+    fn resolve_call(&mut self, name: &str, f: &Function, types: &[Typed]) -> Typed {
+        if types.iter().any(|t| t.ty.is_unknown()) {
+            return match self.catalog.bind_call(name, types) {
+                Ok(ty) => Typed::new(ty),
+                Err(CallError::Unknown { suggestions }) => {
+                    self.call_error(CallError::Unknown { suggestions }, name, types, &f.name);
+                    Typed::unknown()
+                }
+                Err(_) => Typed::unknown(),
+            };
+        }
+        match self.catalog.bind_call(name, types) {
+            Ok(ty) => Typed::new(ty),
+            Err(e) => {
+                self.call_error(e, name, types, &f.name);
+                Typed::unknown()
+            }
+        }
+    }
+}
+
+/// The result of a list function taking a lambda.
+fn lambda_type(name: &str, args: &[Typed], body: SqlType) -> Typed {
+    let list = args
+        .first()
+        .map(|t| t.ty.clone())
+        .unwrap_or(SqlType::Unknown);
+    let ty = match name {
+        "list_transform" | "array_transform" | "apply" | "list_apply" | "array_apply" => {
+            SqlType::List(Box::new(body))
+        }
+        "list_filter" | "array_filter" | "filter" => list,
+        "list_reduce" | "array_reduce" | "reduce" => super::from::element_type(&list),
+        _ => SqlType::Unknown,
+    };
+    Typed::new(ty)
+}
+
+/// SQL keywords that are values: `current_date`, `current_timestamp`, ...
+pub(crate) fn keyword_function(name: &str) -> Option<SqlType> {
+    Some(match name {
+        "current_date" => SqlType::Date,
+        "current_time" | "localtime" => SqlType::TimeTz,
+        "localtimestamp" => SqlType::Timestamp,
+        "current_timestamp" => SqlType::TimestampTz,
+        _ => return None,
+    })
+}
+
+/// `percentile_cont(0.5) WITHIN GROUP (ORDER BY x)` is DuckDB's `quantile_cont(x, 0.5)`.
+fn ordered_set_function(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "percentile_cont" => "quantile_cont",
+        "percentile_disc" => "quantile_disc",
+        "mode" => "mode",
+        _ => return None,
+    })
+}

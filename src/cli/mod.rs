@@ -3,6 +3,7 @@
 mod bench;
 mod compile;
 mod console;
+mod debug;
 mod execute;
 mod jobs;
 mod lineage;
@@ -130,6 +131,8 @@ pub enum Command {
         #[arg(long)]
         store_failures: bool,
     },
+    /// Check the profile and the connection to the target's database.
+    Debug(Common),
     /// Compile, then recompile on every change to the project's files.
     Watch {
         #[command(flatten)]
@@ -262,6 +265,7 @@ pub fn run(cli: Cli) -> i32 {
             },
         ),
         Command::Run(common) => execute::execute(&common, Verb::Run, Flags::default()),
+        Command::Debug(common) => debug::run(&common),
         Command::Test {
             common,
             store_failures,

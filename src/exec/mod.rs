@@ -2,10 +2,12 @@
 //! that run SQL (`seed`, `run`, `test`) and the order `build` runs them in.
 
 pub mod duckdb;
+pub mod postgres;
 pub mod run;
 pub mod schedule;
 pub mod seed;
 pub mod test;
+pub mod transactional;
 
 use serde_json::Value;
 
@@ -70,12 +72,28 @@ pub trait Adapter {
     fn rollback(&mut self) -> Result<(), String> {
         self.execute("ROLLBACK")
     }
+    /// Whether DDL is transactional (Postgres): then a build creates, swaps and drops in
+    /// one transaction (`transactional`), as dbt-postgres does.
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+    /// What `DROP` needs to also drop dependent views (`" CASCADE"` on Postgres, as
+    /// dbt-postgres drops).
+    fn drop_cascade(&self) -> &'static str {
+        ""
+    }
+    /// The column type of a seed column whose values were inferred as `inferred` (DuckDB's
+    /// type names: INTEGER, DOUBLE, DATE, TIMESTAMP, BOOLEAN, VARCHAR).
+    fn seed_type(&self, inferred: &str) -> String {
+        inferred.to_string()
+    }
 }
 
 /// Opens the adapter for a target; `project_dir` anchors relative paths.
 pub fn connect(target: &Target, project_dir: &std::path::Path) -> Result<Box<dyn Adapter>, String> {
     match target.adapter_type.as_str() {
         "duckdb" => Ok(Box::new(duckdb::DuckDbAdapter::open(target, project_dir)?)),
+        "postgres" => Ok(Box::new(postgres::PostgresAdapter::open(target)?)),
         other => Err(format!(
             "adapter type `{other}` is not supported for execution yet"
         )),

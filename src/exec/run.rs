@@ -63,6 +63,15 @@ pub fn build_model(
             "incremental runs not supported yet".into(),
         ));
     }
+    if adapter.transactional_ddl() {
+        return super::transactional::build_model(
+            adapter,
+            relation,
+            existing.as_deref(),
+            materialization,
+            sql,
+        );
+    }
     let tmp = Relation {
         identifier: format!("{}__dbt_tmp", relation.identifier),
         ..relation.clone()

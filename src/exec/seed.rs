@@ -181,6 +181,9 @@ pub fn load_seed(
     spec: &SeedSpec,
     full_refresh: bool,
 ) -> Result<Loaded, String> {
+    if adapter.transactional_ddl() {
+        return super::transactional::load_seed(adapter, spec, full_refresh);
+    }
     if !spec.csv.is_file() {
         return Err(format!("seed file {} not found", spec.csv.display()));
     }

@@ -101,6 +101,10 @@ fn render_value(value: &Value, env: &BTreeMap<String, String>) -> Result<Value, 
                     }
                 },
             );
+            // dbt's native-type filters: the rendered text is typed below anyway.
+            for name in ["as_number", "as_text", "as_bool", "as_native"] {
+                jinja.add_filter(name, |v: minijinja::Value| v);
+            }
             let out = jinja.render_str(s, ()).map_err(|e| e.to_string())?;
             match out.trim() {
                 "True" | "true" => Value::Bool(true),

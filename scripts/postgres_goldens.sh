@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Regenerates the dbt-core + dbt-postgres goldens that tests/postgres.rs compares with:
+#   fixtures/<name>/expected/postgres/results.json        `dbt build`: per node its status,
+#       failures, compiled, relation_name and a test's message (as scripts/build_goldens.sh)
+#   fixtures/<name>/expected/postgres/<schema>.<table>.json   every relation afterwards:
+#       kind, columns (information_schema data_type, with length/precision) and the rows
+#       cast to text, sorted
+# on a throwaway server (scripts/pg_server.sh), in a fresh database per fixture, after
+# loading fixtures/<name>/expected/postgres/_sources.sql; the profile is
+# fixtures/<name>/expected/postgres/profiles.yml.
+# Usage: scripts/postgres_goldens.sh [fixture ...]   (default: shop)
+# Needs dbt-core 1.11 + dbt-postgres 1.x in $DBT_VENV (installed there when missing).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=$("$root/scripts/dbt_venv.sh")
+"$venv/bin/python" -c 'import dbt.adapters.postgres' 2>/dev/null \
+  || "$venv/bin/pip" install -q 'dbt-postgres~=1.9' >&2
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(shop)
+export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+
+pgdir=$(mktemp -d)
+trap '"$root/scripts/pg_server.sh" stop "$pgdir"' EXIT
+eval "$("$root/scripts/pg_server.sh" start "$pgdir")"
+
+for name in "${names[@]}"; do
+  golden="$root/fixtures/$name/expected/postgres"
+  [ -f "$golden/profiles.yml" ] || { echo "no $golden/profiles.yml" >&2; exit 1; }
+  echo "== $name"
+  work=$(mktemp -d)
+  mkdir -p "$work/project"
+  cp -r "$root/fixtures/$name/." "$work/project"
+  rm -rf "$work/project/expected" "$work/project/target" "$work/project"/*.duckdb
+  cp "$golden/profiles.yml" "$work/project/profiles.yml"
+  export DBTC_TEST_PG_DBNAME="golden_$name"
+  "$venv/bin/python" - "$golden/_sources.sql" <<'PY'
+import os, sys, psycopg2
+def connect(db):
+    return psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                            user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                            dbname=db)
+admin = connect("postgres")
+admin.autocommit = True
+db = os.environ["DBTC_TEST_PG_DBNAME"]
+admin.cursor().execute(f'drop database if exists "{db}"')
+admin.cursor().execute(f'create database "{db}"')
+con = connect(db)
+if os.path.exists(sys.argv[1]):
+    con.cursor().execute(open(sys.argv[1]).read())
+con.commit()
+PY
+  (cd "$work/project" && "$venv/bin/dbt" build --profiles-dir . --target-path "$work/target" \
+      --log-path "$work/logs" -q) || true
+  find "$golden" -name '*.json' -delete
+  "$venv/bin/python" - "$work/target/run_results.json" "$golden" <<'PY'
+import json, os, sys
+import psycopg2
+results, out = sys.argv[1:3]
+doc = json.load(open(results))
+def row(r):
+    o = {"unique_id": r["unique_id"], "status": r["status"], "failures": r["failures"],
+         "compiled": r["compiled"], "relation_name": r["relation_name"]}
+    if r["status"] in ("pass", "warn", "fail"):
+        o["message"] = r["message"]
+    return o
+reduced = {
+    "keys": sorted(doc),
+    "metadata_keys": sorted(doc["metadata"]),
+    "result_keys": sorted(doc["results"][0]) if doc["results"] else [],
+    "results": sorted((row(r) for r in doc["results"]), key=lambda r: r["unique_id"]),
+}
+with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(reduced, f, indent=2)
+    f.write("\n")
+print(f"  results.json: {len(reduced['results'])} results")
+con = psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                       user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                       dbname=os.environ["DBTC_TEST_PG_DBNAME"])
+cur = con.cursor()
+# The same query and formatting as tests/postgres.rs (and PostgresAdapter::columns).
+cur.execute("select table_schema, table_name, table_type from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2")
+for schema, table, kind in cur.fetchall():
+    cur.execute("select column_name::text, data_type::text, character_maximum_length::int, "
+                "numeric_precision::int, numeric_scale::int from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, table))
+    columns = []
+    for name, ty, length, precision, scale in cur.fetchall():
+        if ty in ("character varying", "character") and length is not None:
+            ty = f"{ty}({length})"
+        elif ty == "numeric" and precision is not None and scale is not None:
+            ty = f"numeric({precision},{scale})"
+        columns.append({"name": name, "type": ty})
+    casts = ", ".join('"%s"::text' % c["name"].replace('"', '""') for c in columns)
+    order = ", ".join(str(i + 1) for i in range(len(columns)))
+    cur.execute(f'select {casts} from "{schema}"."{table}" order by {order}')
+    rows = [list(r) for r in cur.fetchall()]
+    dump = {"relation": f"{schema}.{table}", "kind": "view" if kind == "VIEW" else "table",
+            "columns": columns, "rows": rows}
+    with open(os.path.join(out, f"{schema}.{table}.json"), "w") as f:
+        json.dump(dump, f, indent=2)
+        f.write("\n")
+    print(f"  {schema}.{table} ({dump['kind']}): {len(rows)} rows")
+PY
+  rm -rf "$work"
+done

@@ -13,7 +13,7 @@
 //! or name contains it (and their mutations; the ratchet is then not asserted), and
 //! `SQL_DIFF_SHOW=<n>` shows n disagreeing queries on the console instead of 40.
 //!
-//! The floors below are a ratchet: raise them when the binder improves, never lower them.
+//! The floors below are a ratchet: raise them when the binder improves.
 
 #[path = "sql_diff/corpus.rs"]
 mod corpus;
@@ -44,14 +44,15 @@ const TARGET_NAMES: f64 = 1.0;
 const TARGET_TYPES: f64 = 0.98;
 const TARGET_LINEAGE: f64 = 1.0;
 
-/// Ratchet floors (ceiling for false positives), measured when the suite was written:
-/// the binder then returned an empty analysis, so they start at 0 (and 100% for the
-/// ceiling, which an analysis without diagnostics trivially meets).
-const FLOOR_RECALL: f64 = 0.0;
-const CEILING_FALSE_POSITIVES: f64 = 1.0;
-const FLOOR_NAMES: f64 = 0.0;
-const FLOOR_TYPES: f64 = 0.0;
-const FLOOR_LINEAGE_COLUMNS: f64 = 0.0;
+/// Ratchet floors (a ceiling for false positives). Measured on the binder of 7c2ab1a:
+/// recall 98.59%, false positives 1.64%, names 98.00%, types 96.95%, lineage columns
+/// 96.15%; each floor sits at most half a point below, so a few new corpus entries do not
+/// break the build. Raise them as the binder improves; lowering one needs a reason.
+const FLOOR_RECALL: f64 = 0.98;
+const CEILING_FALSE_POSITIVES: f64 = 0.02;
+const FLOOR_NAMES: f64 = 0.975;
+const FLOOR_TYPES: f64 = 0.965;
+const FLOOR_LINEAGE_COLUMNS: f64 = 0.96;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).
 const SHOW: usize = 40;

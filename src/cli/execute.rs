@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::console::Say;
-use super::jobs::{Done, Job, Work, run_job};
+use super::jobs::{Done, Incremental, Job, Work, run_job};
 use super::{Common, Session};
 use crate::artifacts::run_results::{NodeResult, Status, run_results};
 use crate::artifacts::write::{write_bytes, write_files};
@@ -18,11 +18,14 @@ use crate::artifacts::{compiled_path, run_path};
 use crate::compile::compile_project;
 use crate::db::NodeKey;
 use crate::exec::Relation;
+use crate::exec::run::incremental::IncrementalConfig;
+use crate::exec::run::snapshot::SnapshotConfig;
 use crate::exec::run::{Materialization, dag_order};
 use crate::exec::schedule::with_test_edges;
 use crate::exec::seed::seed_spec;
 use crate::exec::test::TestConfig;
 use crate::graph::{dag, select};
+use crate::jinja::incremental::incremental_sql;
 use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation};
 use crate::project::nodes::ResourceType;
 use crate::project::profiles::target;
@@ -33,6 +36,7 @@ pub enum Verb {
     Seed,
     Run,
     Test,
+    Snapshot,
     Build,
 }
 
@@ -42,6 +46,7 @@ impl Verb {
             Verb::Seed => "seed",
             Verb::Run => "run",
             Verb::Test => "test",
+            Verb::Snapshot => "snapshot",
             Verb::Build => "build",
         }
     }
@@ -51,6 +56,7 @@ impl Verb {
             Verb::Seed => rt == ResourceType::Seed,
             Verb::Run => rt == ResourceType::Model,
             Verb::Test => rt == ResourceType::Test,
+            Verb::Snapshot => rt == ResourceType::Snapshot,
             Verb::Build => matches!(
                 rt,
                 ResourceType::Seed
@@ -161,12 +167,29 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 if materialized == "ephemeral" {
                     continue;
                 }
+                let materialization = Materialization::parse(&materialized).ok_or(materialized);
+                let incremental =
+                    (materialization == Ok(Materialization::Incremental)).then(|| {
+                        let rendered = incremental_sql(db, project, key);
+                        Incremental {
+                            config: IncrementalConfig::from_config(config),
+                            sql: rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
+                                rendered
+                                    .diagnostics
+                                    .first()
+                                    .map_or("the model did not render".into(), |d| {
+                                        d.message.clone()
+                                    })
+                            }),
+                        }
+                    });
                 Work::Model {
-                    materialization: Materialization::parse(&materialized).ok_or(materialized),
+                    materialization,
+                    incremental,
                 }
             }
             ResourceType::Test => Work::Test(TestConfig::from_config(config, flags.store_failures)),
-            ResourceType::Snapshot => Work::Snapshot,
+            ResourceType::Snapshot => Work::Snapshot(SnapshotConfig::from_config(config)),
             _ => continue,
         };
         job_order.push(uid.clone());
@@ -234,9 +257,6 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         index += 1;
         let prefix = format!("{index} of {total}");
         let sql = compiled.get(uid).map(String::as_str);
-        if let (Some(sql), Some(path)) = (sql, compiled_path(db, project, &target_dir, uid)) {
-            compiled_files.push((path, sql.to_string()));
-        }
         let outcome = run_job(
             adapter.as_mut(),
             &job,
@@ -250,6 +270,12 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             // `dbt test` and `dbt run` skip descendants of errors; in `build` a failing
             // test also skips what is built downstream of the data it tested.
             bad.insert(uid.clone());
+        }
+        if let (Some(sql), Some(path)) = (
+            outcome.compiled_sql.as_deref().or(sql),
+            compiled_path(db, project, &target_dir, uid),
+        ) {
+            compiled_files.push((path, sql.to_string()));
         }
         if let (Some(sql), Some(path)) = (
             &outcome.executed_sql,

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
+use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
+use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
 use crate::exec::run::{BuildOutcome, Materialization, build_model};
 use crate::exec::seed::{Loaded, SeedSpec, load_seed};
 use crate::exec::test::{TestConfig, TestStatus, run_test};
@@ -19,9 +21,19 @@ pub enum Work {
     Seed(SeedSpec),
     Model {
         materialization: Result<Materialization, String>,
+        /// For incremental models: their config and their SQL rendered with
+        /// `is_incremental()` true, used when the relation exists.
+        incremental: Option<Incremental>,
     },
     Test(TestConfig),
-    Snapshot,
+    Snapshot(Result<SnapshotConfig, String>),
+}
+
+/// What an incremental model needs beyond its compiled SQL.
+pub struct Incremental {
+    pub config: Result<IncrementalConfig, String>,
+    /// The model rendered with its relation existing (an error: the render's message).
+    pub sql: Result<String, String>,
 }
 
 /// One selected node to run.
@@ -55,7 +67,7 @@ impl Job {
                 Err(name) => format!("{name} model"),
             },
             Work::Test(_) => "test".into(),
-            Work::Snapshot => "snapshot".into(),
+            Work::Snapshot(_) => "snapshot".into(),
         }
     }
 
@@ -64,7 +76,7 @@ impl Job {
             Work::Seed(_) => "seed",
             Work::Model { .. } => "model",
             Work::Test(_) => "test",
-            Work::Snapshot => "snapshot",
+            Work::Snapshot(_) => "snapshot",
         }
     }
 }
@@ -74,6 +86,9 @@ pub struct Done {
     pub result: NodeResult,
     /// The SQL executed (target/run).
     pub executed_sql: Option<String>,
+    /// The compiled SQL when it is not the one compiled ahead of time (an incremental run
+    /// renders `is_incremental()` true): target/compiled gets this one.
+    pub compiled_sql: Option<String>,
 }
 
 /// Runs (or skips) one job and prints its console lines.
@@ -112,8 +127,16 @@ pub fn run_job(
         };
         say(&justified(&msg, "SKIP"));
     };
+    // Incremental runs and snapshots are written for DuckDB (DESCRIBE, MERGE ... BY NAME).
+    let duckdb = adapter.adapter_type() == "duckdb";
     let unsupported = match &job.work {
-        Work::Snapshot => Some("snapshots not supported yet"),
+        Work::Snapshot(_) if !duckdb => Some("snapshots not supported yet"),
+        Work::Model {
+            materialization: Ok(Materialization::Incremental),
+            ..
+        } if !duckdb && matches!(adapter.relation_exists(&job.relation), Ok(true)) => {
+            Some("incremental runs not supported yet")
+        }
         Work::Model { .. } if job.introspective => {
             Some("introspective model (rendering it needs the database): not supported yet")
         }
@@ -124,12 +147,6 @@ pub fn run_job(
             materialization: Err(_),
             ..
         } => Some("materialization not supported yet"),
-        Work::Model {
-            materialization: Ok(Materialization::Incremental),
-            ..
-        } if matches!(adapter.relation_exists(&job.relation), Ok(true)) => {
-            Some("incremental runs not supported yet")
-        }
         _ => None,
     };
     if upstream_bad || unsupported.is_some() {
@@ -138,12 +155,13 @@ pub fn run_job(
         let mut r = result(Status::Skipped, None, json!({}));
         r.compiled = Some(false);
         r.compiled_code.clear();
-        if matches!(job.work, Work::Model { .. } | Work::Snapshot) {
+        if matches!(job.work, Work::Model { .. } | Work::Snapshot(_)) {
             r.relation_name = Some(job.relation_name.clone());
         }
         return Done {
             result: r,
             executed_sql: None,
+            compiled_sql: None,
         };
     }
     let secs = || t.elapsed().as_secs_f64();
@@ -168,6 +186,7 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: Some(sql),
+                        compiled_sql: None,
                     }
                 }
                 Err(e) => {
@@ -180,21 +199,36 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: None,
+                        compiled_sql: None,
                     }
                 }
             }
         }
         Work::Model {
-            materialization, ..
+            materialization,
+            incremental,
         } => {
             let kind = job.kind();
             say(&justified(
                 &format!("{prefix} START sql {kind} {display}"),
                 "RUN",
             ));
+            let mut used_sql = sql.map(str::to_string);
             let built = match (sql, materialization) {
-                (Some(sql), Ok(m)) => build_model(adapter, &job.relation, *m, sql),
+                (Some(sql), Ok(m)) => match incremental_run(adapter, job, incremental, flags) {
+                    Ok(Some((config, inc_sql))) => {
+                        used_sql = Some(inc_sql.clone());
+                        build_incremental(adapter, &job.relation, &inc_sql, &config)
+                    }
+                    Ok(None) => build_model(adapter, &job.relation, *m, sql),
+                    Err(e) => Err(e),
+                },
                 _ => Err("no compiled SQL".to_string()),
+            };
+            let result = |status, message, response| {
+                let mut r = result(status, message, response);
+                r.compiled_code = used_sql.clone().unwrap_or_default();
+                r
             };
             match built {
                 Ok(BuildOutcome::Built {
@@ -214,6 +248,7 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: Some(executed),
+                        compiled_sql: used_sql,
                     }
                 }
                 Ok(BuildOutcome::Skipped(reason)) => {
@@ -221,6 +256,7 @@ pub fn run_job(
                     Done {
                         result: result(Status::Skipped, None, json!({})),
                         executed_sql: None,
+                        compiled_sql: None,
                     }
                 }
                 Err(e) => {
@@ -233,6 +269,7 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: None,
+                        compiled_sql: used_sql,
                     }
                 }
             }
@@ -264,6 +301,7 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: Some(outcome.executed_sql),
+                        compiled_sql: None,
                     }
                 }
                 Err(e) => {
@@ -275,12 +313,74 @@ pub fn run_job(
                     Done {
                         result: r,
                         executed_sql: None,
+                        compiled_sql: None,
                     }
                 }
             }
         }
-        Work::Snapshot => unreachable!("snapshots are skipped above"),
+        Work::Snapshot(config) => {
+            say(&justified(
+                &format!("{prefix} START snapshot {display}"),
+                "RUN",
+            ));
+            let built = match (sql, config) {
+                (Some(sql), Ok(config)) => build_snapshot(adapter, &job.relation, sql, config),
+                (None, _) => Err("no compiled SQL".to_string()),
+                (_, Err(e)) => Err(e.clone()),
+            };
+            let mut r = match &built {
+                Ok(_) => {
+                    say(&justified(
+                        &format!("{prefix} OK snapshotted {display}"),
+                        &format!("OK in {:.2}s", secs()),
+                    ));
+                    result(
+                        Status::Success,
+                        Some("OK".into()),
+                        json!({"_message": "OK"}),
+                    )
+                }
+                Err(e) => {
+                    say(&justified(
+                        &format!("{prefix} ERROR snapshotting {display}"),
+                        &format!("ERROR in {:.2}s", secs()),
+                    ));
+                    result(Status::Error, Some(runtime_error(job, e)), json!({}))
+                }
+            };
+            r.relation_name = Some(job.relation_name.clone());
+            Done {
+                result: r,
+                executed_sql: match built {
+                    Ok(BuildOutcome::Built { sql, .. }) => Some(sql),
+                    _ => None,
+                },
+                compiled_sql: None,
+            }
+        }
     }
+}
+
+/// For an incremental model whose table exists and that is not fully refreshed (its
+/// `full_refresh` config, else `--full-refresh`): its config and the SQL rendered with
+/// `is_incremental()` true. None: build it as a table (first run, full refresh, or the
+/// relation is a view).
+fn incremental_run(
+    adapter: &mut dyn Adapter,
+    job: &Job,
+    incremental: &Option<Incremental>,
+    flags: Flags,
+) -> Result<Option<(IncrementalConfig, String)>, String> {
+    let Some(inc) = incremental else {
+        return Ok(None);
+    };
+    let config = inc.config.clone()?;
+    if config.full_refresh.unwrap_or(flags.full_refresh)
+        || adapter.relation_kind(&job.relation)?.as_deref() != Some("table")
+    {
+        return Ok(None);
+    }
+    Ok(Some((config, inc.sql.clone()?)))
 }
 
 /// dbt's message for a node that failed in the database.

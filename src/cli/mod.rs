@@ -109,8 +109,14 @@ pub enum Command {
         #[arg(long)]
         full_refresh: bool,
     },
-    /// Build every selected model (view, table, first build of incremental) in DAG order.
-    Run(Common),
+    /// Build every selected model (view, table, incremental) in DAG order.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Rebuild incremental models from scratch.
+        #[arg(long)]
+        full_refresh: bool,
+    },
     /// Run the selected data tests (generic and singular).
     Test {
         #[command(flatten)]
@@ -118,6 +124,11 @@ pub enum Command {
         /// Store the failing rows of every test in a table of the audit schema.
         #[arg(long)]
         store_failures: bool,
+    },
+    /// Run the selected snapshots (type-2 history tables).
+    Snapshot {
+        #[command(flatten)]
+        common: Common,
     },
     /// Seed, run and test the selected nodes in DAG order, each test right after the
     /// nodes it tests; failures skip their descendants.
@@ -264,7 +275,17 @@ pub fn run(cli: Cli) -> i32 {
                 ..Flags::default()
             },
         ),
-        Command::Run(common) => execute::execute(&common, Verb::Run, Flags::default()),
+        Command::Run {
+            common,
+            full_refresh,
+        } => execute::execute(
+            &common,
+            Verb::Run,
+            Flags {
+                full_refresh,
+                ..Flags::default()
+            },
+        ),
         Command::Debug(common) => debug::run(&common),
         Command::Test {
             common,
@@ -277,6 +298,9 @@ pub fn run(cli: Cli) -> i32 {
                 ..Flags::default()
             },
         ),
+        Command::Snapshot { common } => {
+            execute::execute(&common, Verb::Snapshot, Flags { ..Flags::default() })
+        }
         Command::Build {
             common,
             full_refresh,

@@ -1,7 +1,11 @@
 //! Building models the way dbt-duckdb's materializations do: `view` and `table` (and an
-//! `incremental` model's first build, which is a table). Each build goes into a
+//! `incremental` model's first build or full refresh, which is a table; its other runs are
+//! in `incremental`). Each build goes into a
 //! `<alias>__dbt_tmp` relation that replaces the old one, inside a transaction, only when
 //! the build succeeded, so a failing model leaves its previous relation intact.
+
+pub mod incremental;
+pub mod snapshot;
 
 use super::{Adapter, Relation};
 
@@ -57,12 +61,9 @@ pub fn build_model(
     materialization: Materialization,
     sql: &str,
 ) -> Result<BuildOutcome, String> {
+    // An incremental model comes here for its first build or a full refresh (see
+    // `incremental` for the other runs): built as a table.
     let existing = adapter.relation_kind(relation)?;
-    if materialization == Materialization::Incremental && existing.is_some() {
-        return Ok(BuildOutcome::Skipped(
-            "incremental runs not supported yet".into(),
-        ));
-    }
     if adapter.transactional_ddl() {
         return super::transactional::build_model(
             adapter,

@@ -597,11 +597,18 @@ impl Object for Native {
                     .this
                     .as_ref()
                     .is_some_and(|t| input.existing_relations.contains(&t.render()));
+                // dbt: `not should_full_refresh()`, where the model's `full_refresh`
+                // config wins over the flag.
+                let full_refresh = input
+                    .config
+                    .get("full_refresh")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(input.full_refresh);
                 Ok(Value::from(
                     input.phase == Phase::Compile
                         && materialized == "incremental"
                         && exists
-                        && !input.full_refresh,
+                        && !full_refresh,
                 ))
             }
             "should_full_refresh" => {

@@ -8,6 +8,7 @@ pub mod builtin_files;
 pub mod compat;
 pub mod context;
 pub mod env;
+pub mod incremental;
 pub mod macros;
 pub mod model;
 pub mod nodes;

@@ -522,6 +522,17 @@ pub struct RenderedNode {
 /// node's template and config, and for each ref/source the parent's relation and config.
 #[salsa::tracked(returns(ref))]
 pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+    rendered_node_impl(db, project, key, false)
+}
+
+/// The compile-time render of a node; `this_exists`: its relation exists in the target
+/// (what `is_incremental()` asks, see `crate::jinja::incremental`).
+pub(crate) fn rendered_node_impl(
+    db: &dyn Db,
+    project: Project,
+    key: NodeKey,
+    this_exists: bool,
+) -> RenderedNode {
     let Some(node) = node_info(db, project, key) else {
         return RenderedNode::default();
     };
@@ -539,6 +550,9 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
     let config = node_config(db, project, key).clone();
     let mut input = base_input(db, project, node, Phase::Compile, config.clone());
     let this = node_relation(db, project, key).clone();
+    if this_exists && let Some(t) = &this {
+        input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
+    }
     input.model = super::model::model_value(node, &config, this.as_ref(), &source);
     input.this = this;
     if crate::jinja::render::template_mentions(db, project, &input.macros, &source, "graph") {
@@ -607,7 +621,15 @@ pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNod
 /// way dbt-core does it (dependencies first, after the model's own `with`).
 #[salsa::tracked(returns(ref))]
 pub fn compiled_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
-    let rendered = rendered_node(db, project, key).clone();
+    with_ephemerals(db, project, rendered_node(db, project, key).clone())
+}
+
+/// A render with its ephemeral models injected as `__dbt__cte__` CTEs.
+pub(crate) fn with_ephemerals(
+    db: &dyn Db,
+    project: Project,
+    rendered: RenderedNode,
+) -> RenderedNode {
     let Some(sql) = &rendered.sql else {
         return rendered;
     };

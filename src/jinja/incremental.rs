@@ -1,0 +1,17 @@
+//! The render of an incremental model for a run where its relation already exists:
+//! `is_incremental()` is true there, so the model's SQL differs from the one compiled
+//! ahead of time (where no relation exists yet). The runner asks for it just in time,
+//! after checking the relation in the database.
+
+use crate::db::{Db, NodeKey, Project};
+
+use super::nodes::{RenderedNode, rendered_node_impl, with_ephemerals};
+
+/// The compiled SQL of a node rendered with its own relation existing (`is_incremental()`
+/// true for an incremental model unless its `full_refresh` config is true), ephemeral CTEs
+/// injected. Reads what `rendered_node` reads; memoized so that a watch session or a
+/// second run in one process renders it once.
+#[salsa::tracked(returns(ref))]
+pub fn incremental_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+    with_ephemerals(db, project, rendered_node_impl(db, project, key, true))
+}

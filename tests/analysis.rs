@@ -216,3 +216,45 @@ fn lineage_json_and_the_lineage_command() {
         "{out}"
     );
 }
+
+#[test]
+fn columns_of_a_ref_are_answered_from_its_schema_ahead_of_time() {
+    let (mut db, fs, project) = setup();
+    let (_, diags) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/c.sql",
+        "select {% for col in adapter.get_columns_in_relation(ref('b')) %}{{ col.name }} /* {{ col.data_type }} */{{ ', ' if not loop.last }}{% endfor %} from {{ ref('b') }}",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let key = NodeKey::new(&db, "model.demo.c".to_string());
+    let rendered = dbtc::jinja::nodes::rendered_node(&db, project, key);
+    assert!(!rendered.introspective);
+    assert_eq!(
+        rendered.sql.as_deref(),
+        Some("select id /* INTEGER */, amount /* DOUBLE */ from \"dev\".\"main\".\"b\"")
+    );
+    // A change of b's columns re-renders c; a body edit that keeps them does not.
+    let (log, _) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/b.sql",
+        "select id, amount_cents / 100.0 as amount from {{ ref('a') }} where id > 0",
+    );
+    assert_eq!(count_executed(&log, "rendered_node"), 1, "{log:?}");
+    let (log, _) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/b.sql",
+        "select id, amount_cents / 100.0 as amount, 1 as one from {{ ref('a') }}",
+    );
+    assert_eq!(count_executed(&log, "rendered_node"), 2, "{log:?}");
+    let sql = dbtc::jinja::nodes::rendered_node(&db, project, key)
+        .sql
+        .clone()
+        .unwrap();
+    assert!(sql.contains("one /* INTEGER */"), "{sql}");
+}

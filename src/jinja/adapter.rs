@@ -96,6 +96,13 @@ impl Object for Adapter {
                 Ok(Value::from(()))
             }
             "get_columns_in_relation" => {
+                let relation = pos.first().cloned().or_else(|| kw("relation"));
+                if let Some(columns) = relation
+                    .as_ref()
+                    .and_then(|r| super::columns::lookup(&self.0.input.relation_columns, r))
+                {
+                    return Ok(columns);
+                }
                 self.0.collect().introspective = true;
                 Ok(Value::from(Vec::<Value>::new()))
             }

@@ -67,6 +67,8 @@ pub struct RenderInput {
     /// `graph` (nodes and sources as dbt's flat graph), at compile time for templates that
     /// mention it; empty otherwise, as during dbt's parsing.
     pub graph: Option<Value>,
+    /// Columns of parent relations known ahead of time (see `columns.rs`).
+    pub relation_columns: Arc<super::columns::RelationColumns>,
 }
 
 /// What a render collected.

@@ -4,6 +4,7 @@
 pub mod adapter;
 pub mod agate;
 pub mod blocks;
+pub mod columns;
 pub mod builtin_files;
 pub mod compat;
 pub mod context;

@@ -1,0 +1,112 @@
+//! `adapter.get_columns_in_relation` answered ahead of time from inferred or declared
+//! schemas (issue 3, schema-aware rendering): a model that lists a ref'd model's columns
+//! (`dbt_utils.star`, ...) is then not introspective. In salsa the render depends on the
+//! parents' columns, so only a change of their names or types re-renders it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::value::{Object, Value};
+use minijinja::{Error, State};
+
+/// Known relations of a render: `schema.identifier` (lowercase) -> columns (name, type).
+pub type RelationColumns = HashMap<String, Arc<Vec<(String, String)>>>;
+
+/// The key of a relation in [`RelationColumns`].
+pub fn relation_key(schema: Option<&str>, identifier: Option<&str>) -> String {
+    format!(
+        "{}.{}",
+        schema.unwrap_or_default().to_ascii_lowercase(),
+        identifier.unwrap_or_default().to_ascii_lowercase()
+    )
+}
+
+/// The columns of the relation value `relation`, when the render knows them.
+pub fn lookup(known: &RelationColumns, relation: &Value) -> Option<Value> {
+    let attr = |name: &str| {
+        relation
+            .get_attr(name)
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_none())
+            .map(|v| v.to_string())
+    };
+    let key = relation_key(attr("schema").as_deref(), attr("identifier").as_deref());
+    let columns = known.get(&key)?;
+    Some(Value::from(
+        columns
+            .iter()
+            .map(|(name, ty)| {
+                Value::from_object(DbtColumn {
+                    name: name.clone(),
+                    data_type: ty.clone(),
+                })
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// dbt's `Column`: `name`/`column`, `data_type`/`dtype`, `quoted`, and the type tests.
+#[derive(Debug)]
+struct DbtColumn {
+    name: String,
+    data_type: String,
+}
+
+impl DbtColumn {
+    fn base_type(&self) -> String {
+        let upper = self.data_type.to_ascii_uppercase();
+        upper.split('(').next().unwrap_or("").trim().to_string()
+    }
+}
+
+impl Object for DbtColumn {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "name" | "column" => Value::from(self.name.clone()),
+            "data_type" | "dtype" => Value::from(self.data_type.clone()),
+            "quoted" => Value::from(format!("\"{}\"", self.name.replace('"', "\"\""))),
+            _ => return None,
+        })
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        let base = self.base_type();
+        let integer = matches!(
+            base.as_str(),
+            "TINYINT"
+                | "SMALLINT"
+                | "INTEGER"
+                | "BIGINT"
+                | "HUGEINT"
+                | "UTINYINT"
+                | "USMALLINT"
+                | "UINTEGER"
+                | "UBIGINT"
+                | "UHUGEINT"
+        );
+        let float = matches!(base.as_str(), "FLOAT" | "DOUBLE" | "REAL");
+        Ok(Value::from(match method {
+            "is_string" => base == "VARCHAR",
+            "is_integer" => integer,
+            "is_float" => float,
+            "is_numeric" => base == "DECIMAL",
+            "is_number" => integer || float || base == "DECIMAL",
+            _ => {
+                return Err(Error::new(
+                    minijinja::ErrorKind::UnknownMethod,
+                    format!("Column has no method `{method}`"),
+                ));
+            }
+        }))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<Column {} ({})>", self.name, self.data_type)
+    }
+}

@@ -48,18 +48,20 @@ fn expected_statuses(verb: &str) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Seeds and runs the fixture copy in `dir` twice, as the golden script does.
-fn run_twice(dir: &Path) {
+/// Seeds and runs the fixture copy in `dir` twice, as the golden script does (`extra`:
+/// more flags for every command).
+fn run_twice(dir: &Path, extra: &[&str]) {
+    let phase2: Vec<&str> = PHASE2.iter().chain(extra).copied().collect();
     for verb in ["seed", "run", "snapshot"] {
-        let (code, out) = common::dbtc_cli(verb, dir, &[]);
+        let (code, out) = common::dbtc_cli(verb, dir, extra);
         assert_eq!(code, 0, "first {verb}:\n{out}");
     }
     for entry in std::fs::read_dir(dir.join("phase2")).unwrap().flatten() {
         std::fs::copy(entry.path(), dir.join("seeds").join(entry.file_name())).unwrap();
     }
-    let (code, out) = common::dbtc_cli("seed", dir, PHASE2);
+    let (code, out) = common::dbtc_cli("seed", dir, &phase2);
     assert_eq!(code, 0, "second seed:\n{out}");
-    let (code, out) = common::dbtc_cli("run", dir, PHASE2);
+    let (code, out) = common::dbtc_cli("run", dir, &phase2);
     // osc_fail fails (its columns changed), as in dbt.
     assert_eq!(code, 1, "second run:\n{out}");
     assert!(
@@ -71,7 +73,7 @@ fn run_twice(dir: &Path) {
         expected_statuses("run"),
         "second run statuses"
     );
-    let (code, out) = common::dbtc_cli("snapshot", dir, PHASE2);
+    let (code, out) = common::dbtc_cli("snapshot", dir, &phase2);
     assert_eq!(code, 0, "second snapshot:\n{out}");
     assert!(
         out.contains("OK snapshotted snapshots.snap_check "),
@@ -150,8 +152,18 @@ fn relations(adapter: &mut dbtc::exec::duckdb::DuckDbAdapter) -> Vec<String> {
 
 #[test]
 fn incremental_models_match_dbt_after_two_runs() {
+    matches_dbt_after_two_runs(&[]);
+}
+
+/// The same on four worker threads (each its own connection to the database file).
+#[test]
+fn four_threads_match_dbt_after_two_runs() {
+    matches_dbt_after_two_runs(&["--threads", "4"]);
+}
+
+fn matches_dbt_after_two_runs(extra: &[&str]) {
     let (_tmp, dir) = common::fixture_copy("incremental");
-    run_twice(&dir);
+    run_twice(&dir, extra);
     let mut adapter = common::open_duckdb(&dir);
     let got: Vec<String> = relations(&mut adapter);
     let mut want: Vec<String> = std::fs::read_dir(expected_dir())
@@ -189,7 +201,7 @@ fn incremental_models_match_dbt_after_two_runs() {
 #[test]
 fn full_refresh_rebuilds() {
     let (_tmp, dir) = common::fixture_copy("incremental");
-    run_twice(&dir);
+    run_twice(&dir, &[]);
     let (code, out) = common::dbtc_cli("run", &dir, &["--vars", "{phase: 2}", "--full-refresh"]);
     assert_eq!(code, 0, "{out}");
     let mut adapter = common::open_duckdb(&dir);

@@ -10,7 +10,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::console::Say;
-use super::jobs::{Done, Incremental, Job, Work, run_job};
+use super::jobs::{Done, Incremental, Job, Work};
+use super::workers::{Opener, run_jobs};
 use super::{Common, Session};
 use crate::artifacts::run_results::{NodeResult, Status, run_results};
 use crate::artifacts::write::{write_bytes, write_files};
@@ -18,6 +19,7 @@ use crate::artifacts::{compiled_path, run_path};
 use crate::compile::compile_project;
 use crate::db::NodeKey;
 use crate::exec::Relation;
+use crate::exec::duckdb::DuckDbAdapter;
 use crate::exec::run::incremental::IncrementalConfig;
 use crate::exec::run::snapshot::SnapshotConfig;
 use crate::exec::run::{Materialization, dag_order};
@@ -73,6 +75,8 @@ impl Verb {
 pub struct Flags {
     pub full_refresh: bool,
     pub store_failures: bool,
+    /// `--threads` (None: the profile's `threads`).
+    pub threads: Option<usize>,
 }
 
 pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
@@ -216,8 +220,12 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         return 0;
     }
     let root = project.root(db).clone();
-    let mut adapter = match crate::exec::connect(&target, &root) {
-        Ok(a) => a,
+    let threads = flags
+        .threads
+        .unwrap_or(usize::try_from(target.threads).unwrap_or(1))
+        .max(1);
+    let opener = match opener(&target, &root, &jobs) {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("error: cannot connect to target `{}`: {e}", target.name);
             return 2;
@@ -225,52 +233,38 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     };
     let started_at = Utc::now();
     let started = Instant::now();
-    let total = jobs.len();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for job in jobs.values() {
         *kinds.entry(job.kind()).or_default() += 1;
     }
     say(&format!(
-        "Concurrency: 1 threads (target='{}')",
+        "Concurrency: {threads} threads (target='{}')",
         target.name
     ));
     say("");
     let target_dir = session.target_dir();
-    // Nodes whose descendants are skipped: failures, and nodes dbtc could not build.
-    let mut bad: BTreeSet<String> = BTreeSet::new();
-    let mut done: Vec<(Job, Done)> = Vec::new();
+    let say_sync = |line: &str| printer.line(line);
+    let done = match run_jobs(
+        jobs,
+        &order,
+        &parents,
+        &compiled,
+        threads,
+        opener.as_ref(),
+        flags,
+        &say_sync,
+    ) {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: cannot connect to target `{}`: {e}", target.name);
+            return 2;
+        }
+    };
     let mut run_files: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut compiled_files: Vec<(std::path::PathBuf, String)> = Vec::new();
-    let mut index = 0usize;
-    for uid in &order {
-        let upstream_bad = parents
-            .get(uid)
-            .is_some_and(|ps| ps.iter().any(|p| bad.contains(p)));
-        let Some(job) = jobs.remove(uid) else {
-            // Not run here (ephemeral, unselected, another resource type): it only carries
-            // failures to its descendants.
-            if upstream_bad {
-                bad.insert(uid.clone());
-            }
-            continue;
-        };
-        index += 1;
-        let prefix = format!("{index} of {total}");
+    for (job, outcome) in &done {
+        let uid = &job.unique_id;
         let sql = compiled.get(uid).map(String::as_str);
-        let outcome = run_job(
-            adapter.as_mut(),
-            &job,
-            sql,
-            upstream_bad,
-            flags,
-            &prefix,
-            &say,
-        );
-        if outcome.result.status.is_error() || outcome.result.status == Status::Skipped {
-            // `dbt test` and `dbt run` skip descendants of errors; in `build` a failing
-            // test also skips what is built downstream of the data it tested.
-            bad.insert(uid.clone());
-        }
         if let (Some(sql), Some(path)) = (
             outcome.compiled_sql.as_deref().or(sql),
             compiled_path(db, project, &target_dir, uid),
@@ -283,7 +277,6 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         ) {
             run_files.push((path, sql.clone()));
         }
-        done.push((job, outcome));
     }
     let elapsed = started.elapsed().as_secs_f64();
     say("");
@@ -325,6 +318,45 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         .unwrap_or(target_dir.clone());
     let compiled_at = |uid: &str| compiled_path(db, project, &rel_target, uid);
     summary(&printer, &done, &compiled_at)
+}
+
+/// Opens the connections of the workers: DuckDB connections share one database instance
+/// (the file is locked per process); other adapters connect once per worker. Creates the
+/// schemas of the jobs first, as dbt does before a run, so that workers never race to
+/// create one.
+fn opener<'a>(
+    target: &'a crate::project::profiles::Target,
+    root: &'a std::path::Path,
+    jobs: &HashMap<String, Job>,
+) -> Result<Box<Opener<'a>>, String> {
+    let schemas: BTreeSet<&str> = jobs
+        .values()
+        .filter(|j| match &j.work {
+            Work::Test(config) => config.store_failures,
+            _ => true,
+        })
+        .map(|j| j.relation.schema.as_str())
+        .collect();
+    let create = |adapter: &mut dyn crate::exec::Adapter| -> Result<(), String> {
+        for schema in &schemas {
+            adapter.execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                adapter.quote(schema)
+            ))?;
+        }
+        Ok(())
+    };
+    if target.adapter_type == "duckdb" {
+        let mut base = DuckDbAdapter::open(target, root)?;
+        create(&mut base)?;
+        let base = std::sync::Mutex::new(base);
+        return Ok(Box::new(move || {
+            let conn = base.lock().unwrap_or_else(|e| e.into_inner()).try_clone()?;
+            Ok(Box::new(conn) as Box<dyn crate::exec::Adapter>)
+        }));
+    }
+    create(crate::exec::connect(target, root)?.as_mut())?;
+    Ok(Box::new(move || crate::exec::connect(target, root)))
 }
 
 /// The closing lines (`Completed ...`, each failure and warning, `Done. PASS=...`);

@@ -9,6 +9,7 @@ mod jobs;
 mod lineage;
 mod ls;
 mod watch;
+mod workers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -108,6 +109,9 @@ pub enum Command {
         /// Drop and recreate seed tables (new column types) instead of reloading them.
         #[arg(long)]
         full_refresh: bool,
+        /// Worker threads (default: the profile's `threads`, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Build every selected model (view, table, incremental) in DAG order.
     Run {
@@ -116,6 +120,9 @@ pub enum Command {
         /// Rebuild incremental models from scratch.
         #[arg(long)]
         full_refresh: bool,
+        /// Worker threads (default: the profile's `threads`, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Run the selected data tests (generic and singular).
     Test {
@@ -124,11 +131,17 @@ pub enum Command {
         /// Store the failing rows of every test in a table of the audit schema.
         #[arg(long)]
         store_failures: bool,
+        /// Worker threads (default: the profile's `threads`, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Run the selected snapshots (type-2 history tables).
     Snapshot {
         #[command(flatten)]
         common: Common,
+        /// Worker threads (default: the profile's `threads`, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Seed, run and test the selected nodes in DAG order, each test right after the
     /// nodes it tests; failures skip their descendants.
@@ -141,6 +154,9 @@ pub enum Command {
         /// Store the failing rows of every test in a table of the audit schema.
         #[arg(long)]
         store_failures: bool,
+        /// Worker threads (default: the profile's `threads`, else 1).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Check the profile and the connection to the target's database.
     Debug(Common),
@@ -267,10 +283,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Seed {
             common,
             full_refresh,
+            threads,
         } => execute::execute(
             &common,
             Verb::Seed,
             Flags {
+                threads,
                 full_refresh,
                 ..Flags::default()
             },
@@ -278,10 +296,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Run {
             common,
             full_refresh,
+            threads,
         } => execute::execute(
             &common,
             Verb::Run,
             Flags {
+                threads,
                 full_refresh,
                 ..Flags::default()
             },
@@ -290,25 +310,34 @@ pub fn run(cli: Cli) -> i32 {
         Command::Test {
             common,
             store_failures,
+            threads,
         } => execute::execute(
             &common,
             Verb::Test,
             Flags {
+                threads,
                 store_failures,
                 ..Flags::default()
             },
         ),
-        Command::Snapshot { common } => {
-            execute::execute(&common, Verb::Snapshot, Flags { ..Flags::default() })
-        }
+        Command::Snapshot { common, threads } => execute::execute(
+            &common,
+            Verb::Snapshot,
+            Flags {
+                threads,
+                ..Flags::default()
+            },
+        ),
         Command::Build {
             common,
             full_refresh,
             store_failures,
+            threads,
         } => execute::execute(
             &common,
             Verb::Build,
             Flags {
+                threads,
                 full_refresh,
                 store_failures,
             },

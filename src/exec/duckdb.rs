@@ -48,6 +48,15 @@ impl DuckDbAdapter {
         Ok(DuckDbAdapter { conn })
     }
 
+    /// Another connection to the same database (its own transactions and temporary
+    /// tables): one per worker thread. DuckDB locks a database file per process, so
+    /// workers share this database instance instead of opening the file again.
+    pub fn try_clone(&self) -> Result<DuckDbAdapter, String> {
+        Ok(DuckDbAdapter {
+            conn: self.conn.try_clone().map_err(err)?,
+        })
+    }
+
     pub fn in_memory() -> Result<DuckDbAdapter, String> {
         Ok(DuckDbAdapter {
             conn: Connection::open_in_memory().map_err(err)?,

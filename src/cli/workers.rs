@@ -1,0 +1,243 @@
+//! Runs the planned jobs on `--threads` workers, each with its own connection, in DAG
+//! order: a job starts once every job it depends on (through nodes that are not run,
+//! such as ephemeral or unselected models) has finished; the descendants of a failed or
+//! skipped job are skipped. Among the jobs that are ready, the first in the plan's order
+//! starts first, so one worker runs them exactly in that order. Console lines are
+//! numbered when a job starts, as dbt numbers them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use indexmap::IndexMap;
+
+use super::execute::Flags;
+use super::jobs::{Done, Job, run_job};
+use crate::artifacts::run_results::Status;
+use crate::exec::Adapter;
+
+/// Opens one connection per worker.
+pub type Opener<'a> = dyn Fn() -> Result<Box<dyn Adapter>, String> + Sync + 'a;
+
+struct State {
+    /// Ready jobs by their position in the plan.
+    ready: BTreeMap<usize, String>,
+    /// Unfinished job parents of each waiting job.
+    waiting: HashMap<String, usize>,
+    jobs: HashMap<String, Job>,
+    /// Jobs that failed or were skipped.
+    bad: BTreeSet<String>,
+    running: usize,
+    started: usize,
+    finished: Vec<(Job, Done)>,
+    /// A worker could not connect: nothing more starts.
+    error: Option<String>,
+}
+
+struct Shared<'a> {
+    state: Mutex<State>,
+    wake: Condvar,
+    position: HashMap<String, usize>,
+    job_parents: HashMap<String, BTreeSet<String>>,
+    job_children: HashMap<String, Vec<String>>,
+    compiled: &'a HashMap<String, String>,
+    total: usize,
+}
+
+impl Shared<'_> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// For each node in `order`, the nearest jobs it depends on (parents that are jobs, and
+/// the nearest jobs of parents that are not).
+fn nearest_jobs(
+    order: &[String],
+    parents: &IndexMap<String, Vec<String>>,
+    is_job: &dyn Fn(&str) -> bool,
+) -> HashMap<String, BTreeSet<String>> {
+    let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for uid in order {
+        let mut set = BTreeSet::new();
+        for p in parents.get(uid).into_iter().flatten() {
+            if p == uid {
+                continue;
+            }
+            if is_job(p) {
+                set.insert(p.clone());
+            } else if let Some(up) = out.get(p) {
+                set.extend(up.iter().cloned());
+            }
+        }
+        out.insert(uid.clone(), set);
+    }
+    out
+}
+
+/// Runs `jobs` (keyed by unique_id) in the order of `order` on `threads` workers; returns
+/// them with their results in the order they finished, or the error of a connection
+/// that could not be opened.
+#[expect(clippy::too_many_arguments, reason = "the plan and the run's settings")]
+pub fn run_jobs(
+    jobs: HashMap<String, Job>,
+    order: &[String],
+    parents: &IndexMap<String, Vec<String>>,
+    compiled: &HashMap<String, String>,
+    threads: usize,
+    open: &Opener<'_>,
+    flags: Flags,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<(Job, Done)>, String> {
+    let is_job = |id: &str| jobs.contains_key(id);
+    let nearest = nearest_jobs(order, parents, &is_job);
+    let position: HashMap<String, usize> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| is_job(id))
+        .map(|(i, id)| (id.clone(), i))
+        .collect();
+    let job_parents: HashMap<String, BTreeSet<String>> =
+        nearest.into_iter().filter(|(id, _)| is_job(id)).collect();
+    let mut job_children: HashMap<String, Vec<String>> = HashMap::new();
+    let mut waiting = HashMap::new();
+    let mut ready = BTreeMap::new();
+    for (id, ps) in &job_parents {
+        for p in ps {
+            job_children.entry(p.clone()).or_default().push(id.clone());
+        }
+        if ps.is_empty() {
+            ready.insert(position[id], id.clone());
+        } else {
+            waiting.insert(id.clone(), ps.len());
+        }
+    }
+    let total = jobs.len();
+    let shared = Shared {
+        state: Mutex::new(State {
+            ready,
+            waiting,
+            jobs,
+            bad: BTreeSet::new(),
+            running: 0,
+            started: 0,
+            finished: Vec::new(),
+            error: None,
+        }),
+        wake: Condvar::new(),
+        position,
+        job_parents,
+        job_children,
+        compiled,
+        total,
+    };
+    let workers = threads.clamp(1, total.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| worker(&shared, open, flags, say));
+        }
+    });
+    let state = shared.state.into_inner().unwrap_or_else(|e| e.into_inner());
+    match state.error {
+        Some(e) => Err(e),
+        None => Ok(state.finished),
+    }
+}
+
+/// The next job to start (None: all done, or the run stopped).
+fn next_job(shared: &Shared<'_>) -> Option<(Job, String, bool)> {
+    let mut st = shared.lock();
+    loop {
+        if st.error.is_some() {
+            return None;
+        }
+        if let Some((_, id)) = st.ready.pop_first() {
+            let job = st.jobs.remove(&id)?;
+            st.running += 1;
+            st.started += 1;
+            let upstream_bad = shared
+                .job_parents
+                .get(&id)
+                .is_some_and(|ps| ps.iter().any(|p| st.bad.contains(p)));
+            let prefix = format!("{} of {}", st.started, shared.total);
+            return Some((job, prefix, upstream_bad));
+        }
+        if st.running == 0 {
+            if st.jobs.is_empty() {
+                return None;
+            }
+            // Only a cycle leaves jobs waiting with nothing running: run them in order.
+            let stuck: Vec<String> = st.jobs.keys().cloned().collect();
+            for id in stuck {
+                st.ready.insert(shared.position[&id], id);
+            }
+            continue;
+        }
+        st = shared.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, say: &(dyn Fn(&str) + Sync)) {
+    let mut adapter = match open() {
+        Ok(a) => a,
+        Err(e) => {
+            shared.lock().error.get_or_insert(e);
+            shared.wake.notify_all();
+            return;
+        }
+    };
+    while let Some((job, prefix, upstream_bad)) = next_job(shared) {
+        let sql = shared.compiled.get(&job.unique_id).map(String::as_str);
+        let done = run_job(
+            adapter.as_mut(),
+            &job,
+            sql,
+            upstream_bad,
+            flags,
+            &prefix,
+            say,
+        );
+        let mut st = shared.lock();
+        st.running -= 1;
+        let id = job.unique_id.clone();
+        if done.result.status.is_error() || done.result.status == Status::Skipped {
+            // `dbt test` and `dbt run` skip descendants of errors; in `build` a failing
+            // test also skips what is built downstream of the data it tested.
+            st.bad.insert(id.clone());
+        }
+        for child in shared.job_children.get(&id).into_iter().flatten() {
+            if let Some(n) = st.waiting.get_mut(child) {
+                *n -= 1;
+                if *n == 0 {
+                    st.waiting.remove(child);
+                    st.ready.insert(shared.position[child], child.clone());
+                }
+            }
+        }
+        st.finished.push((job, done));
+        drop(st);
+        shared.wake.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_jobs_skip_nodes_that_do_not_run() {
+        // a (job) -> e (ephemeral) -> b (job); c (job) -> b.
+        let parents: IndexMap<String, Vec<String>> = [
+            ("a", vec![]),
+            ("e", vec!["a"]),
+            ("c", vec![]),
+            ("b", vec!["e", "c"]),
+        ]
+        .into_iter()
+        .map(|(k, ps)| (k.to_string(), ps.into_iter().map(String::from).collect()))
+        .collect();
+        let order: Vec<String> = parents.keys().cloned().collect();
+        let near = nearest_jobs(&order, &parents, &|id: &str| id != "e");
+        let b: Vec<&String> = near["b"].iter().collect();
+        assert_eq!(b, ["a", "c"]);
+    }
+}

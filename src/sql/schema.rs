@@ -57,6 +57,29 @@ impl RelationSchema {
     }
 }
 
+/// Renames repeated names as DuckDB does for a subquery, a CTE or a created relation: the
+/// second `id` becomes `id_1` (a top-level query's result keeps duplicates).
+pub fn dedup_names<'a>(names: impl IntoIterator<Item = &'a mut String>) {
+    let mut names: Vec<&mut String> = names.into_iter().collect();
+    let mut seen: std::collections::HashSet<String> =
+        std::collections::HashSet::with_capacity(names.len());
+    let taken: std::collections::HashSet<String> =
+        names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    for name in names.iter_mut() {
+        let lower = name.to_ascii_lowercase();
+        if seen.insert(lower.clone()) {
+            continue;
+        }
+        let mut n = 1;
+        while seen.contains(&format!("{lower}_{n}")) || taken.contains(&format!("{lower}_{n}")) {
+            n += 1;
+        }
+        let renamed = format!("{name}_{n}");
+        seen.insert(renamed.to_ascii_lowercase());
+        **name = renamed;
+    }
+}
+
 /// What the binder learns about a relation named in FROM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RelationLookup {

@@ -156,7 +156,11 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     };
     let provider = provider::NodeProvider::new(db, project, key);
     let analysis = analyze_query(&sql, dialect, &provider);
-    let mut schema = analysis.schema.map(Arc::new);
+    let mut schema = analysis.schema.map(|mut s| {
+        // The relation dbt creates renames repeated names (`id`, `id_1`).
+        crate::sql::schema::dedup_names(s.columns.iter_mut().map(|c| &mut c.name));
+        Arc::new(s)
+    });
     if node.resource_type == ResourceType::Snapshot
         && let Some(s) = &schema
     {

@@ -825,7 +825,7 @@ fn number_type(text: &str) -> Typed {
     }
     if let Some((int, frac)) = clean.split_once('.') {
         let int = int.trim_start_matches('0');
-        let width = (int.len() + frac.len()).max(1);
+        let width = int.len().max(1) + frac.len();
         if width > 38 {
             return Typed::new(SqlType::Double);
         }

@@ -296,7 +296,9 @@ impl Binder<'_> {
         if bound.opaque {
             return ScopeItem::opaque(name.clone(), name.into_iter().collect());
         }
-        ScopeItem::new(name.clone(), name.into_iter().collect(), bound.columns)
+        let mut columns = bound.columns;
+        crate::sql::schema::dedup_names(columns.iter_mut().map(|c| &mut c.name));
+        ScopeItem::new(name.clone(), name.into_iter().collect(), columns)
     }
 
     /// A relation by name: a CTE (single part) or whatever the provider knows.

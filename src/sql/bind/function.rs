@@ -25,6 +25,24 @@ impl Binder<'_> {
         {
             return BExpr::of(ty);
         }
+        if matches!(name.as_str(), "grouping" | "grouping_id") {
+            let FunctionArguments::List(list) = &f.args else {
+                return BExpr::of(SqlType::BigInt);
+            };
+            let plain = ExprCtx {
+                group: None,
+                ..ctx.clone()
+            };
+            let parts: Vec<BExpr> = list
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(self.expr(e, &plain)),
+                    _ => None,
+                })
+                .collect();
+            return BExpr::computed(Typed::new(SqlType::BigInt), &parts);
+        }
         let kind = self.catalog.kind(&name);
         let windowed = f.over.is_some();
         let aggregate = kind == Some(FunctionKind::Aggregate) && !windowed;
@@ -66,7 +84,7 @@ impl Binder<'_> {
         let arg_ctx = ExprCtx {
             in_agg: ctx.in_agg || aggregate,
             allow_agg: ctx.allow_agg && !aggregate,
-            allow_window: false,
+            allow_window: ctx.allow_window && !aggregate && !windowed,
             ..ctx.clone()
         };
         let args: Vec<&FunctionArg> = match &f.args {

@@ -39,6 +39,13 @@ impl Binder<'_> {
         };
         let (columns, aliases, opaque) = self.projection(select, &scope, keys);
 
+        if matches!(grouping, Grouping::All) {
+            for (_, b) in &aliases {
+                if !b.agg {
+                    filters.extend(as_filter(&b.lineage));
+                }
+            }
+        }
         let plain = ExprCtx {
             aliases: &aliases,
             ..ExprCtx::plain(&scope)

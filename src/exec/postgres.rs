@@ -256,10 +256,10 @@ impl Adapter for PostgresAdapter {
     }
 
     fn seed_type(&self, inferred: &str) -> String {
-        // dbt-postgres's agate type conversions.
+        // dbt's SQLAdapter type conversions, which dbt-postgres keeps.
         match inferred {
             "INTEGER" => "integer",
-            "DOUBLE" => "numeric",
+            "DOUBLE" => "float8",
             "DATE" => "date",
             "TIMESTAMP" => "timestamp without time zone",
             "BOOLEAN" => "boolean",

@@ -27,7 +27,7 @@ use crate::exec::schedule::with_test_edges;
 use crate::exec::seed::seed_spec;
 use crate::exec::test::TestConfig;
 use crate::graph::{dag, select};
-use crate::jinja::incremental::incremental_sql;
+use crate::jinja::incremental::{incremental_sql, live_sql};
 use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation};
 use crate::project::nodes::ResourceType;
 use crate::project::profiles::target;
@@ -244,11 +244,26 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     say("");
     let target_dir = session.target_dir();
     let say_sync = |line: &str| printer.line(line);
+    // Just-in-time renders share one clone of the database (renders are short; the
+    // clone is Send, not Sync).
+    let jit_db = std::sync::Mutex::new(db.clone());
+    let jit = |uid: &str, this_exists: bool, live: crate::jinja::live::Live| {
+        let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
+        let key = crate::db::NodeKey::new(&*db, uid.to_string());
+        let rendered = live_sql(&*db, project, key, this_exists, live);
+        rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
+            rendered
+                .diagnostics
+                .first()
+                .map_or("the model did not render".into(), |d| d.message.clone())
+        })
+    };
     let done = match run_jobs(
         jobs,
         &order,
         &parents,
         &compiled,
+        Some(&jit),
         threads,
         opener.as_ref(),
         flags,

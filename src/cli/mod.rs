@@ -5,6 +5,7 @@ mod compile;
 mod console;
 mod debug;
 mod execute;
+mod jit;
 mod jobs;
 mod lineage;
 mod ls;

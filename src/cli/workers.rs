@@ -11,6 +11,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use indexmap::IndexMap;
 
 use super::execute::Flags;
+use super::jit::{JitRender, prepare, render_error};
 use super::jobs::{Done, Job, run_job};
 use crate::artifacts::run_results::Status;
 use crate::exec::Adapter;
@@ -40,6 +41,8 @@ struct Shared<'a> {
     job_parents: HashMap<String, BTreeSet<String>>,
     job_children: HashMap<String, Vec<String>>,
     compiled: &'a HashMap<String, String>,
+    /// Renders introspective nodes just in time (None: they are skipped).
+    jit: Option<&'a JitRender<'a>>,
     total: usize,
 }
 
@@ -83,6 +86,7 @@ pub fn run_jobs(
     order: &[String],
     parents: &IndexMap<String, Vec<String>>,
     compiled: &HashMap<String, String>,
+    jit: Option<&JitRender<'_>>,
     threads: usize,
     open: &Opener<'_>,
     flags: Flags,
@@ -128,6 +132,7 @@ pub fn run_jobs(
         job_parents,
         job_children,
         compiled,
+        jit,
         total,
     };
     let workers = threads.clamp(1, total.max(1));
@@ -185,17 +190,34 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, say: &(dyn Fn(&s
             return;
         }
     };
-    while let Some((job, prefix, upstream_bad)) = next_job(shared) {
+    while let Some((mut job, prefix, upstream_bad)) = next_job(shared) {
         let sql = shared.compiled.get(&job.unique_id).map(String::as_str);
-        let done = run_job(
-            adapter.as_mut(),
-            &job,
-            sql,
-            upstream_bad,
-            flags,
-            &prefix,
-            say,
-        );
+        let jit = prepare(adapter.as_mut(), shared.jit, &mut job, upstream_bad, flags);
+        let done = match &jit {
+            Some(Err(e)) => render_error(&job, e, &prefix, say),
+            Some(Ok(sql)) => {
+                let mut done = run_job(
+                    adapter.as_mut(),
+                    &job,
+                    Some(sql),
+                    upstream_bad,
+                    flags,
+                    &prefix,
+                    say,
+                );
+                done.compiled_sql.get_or_insert_with(|| sql.clone());
+                done
+            }
+            None => run_job(
+                adapter.as_mut(),
+                &job,
+                sql,
+                upstream_bad,
+                flags,
+                &prefix,
+                say,
+            ),
+        };
         let mut st = shared.lock();
         st.running -= 1;
         let id = job.unique_id.clone();

@@ -55,6 +55,69 @@ impl Adapter {
     }
 }
 
+impl Adapter {
+    /// `get_relation(database, schema, identifier)` / `load_relation(relation)` answered by
+    /// the live database: the relation with its kind, or None.
+    fn live_relation(
+        &self,
+        method: &str,
+        pos: &[Value],
+        kw: &dyn Fn(&str) -> Option<Value>,
+    ) -> Result<Value, Error> {
+        let arg = |i: usize, name: &str| {
+            pos.get(i)
+                .cloned()
+                .or_else(|| kw(name))
+                .filter(|v| !v.is_none() && !v.is_undefined())
+                .map(|v| v.to_string())
+        };
+        let (database, schema, identifier) = if method == "load_relation" {
+            let Some(rel) = pos.first().cloned().or_else(|| kw("relation")) else {
+                return Ok(Value::from(()));
+            };
+            let Some((schema, identifier)) = live_parts(&rel) else {
+                return Ok(Value::from(()));
+            };
+            let database = rel
+                .get_attr("database")
+                .ok()
+                .filter(|v| !v.is_none() && !v.is_undefined());
+            (database.map(|d| d.to_string()), schema, identifier)
+        } else {
+            match (arg(1, "schema"), arg(2, "identifier")) {
+                (Some(s), Some(i)) => (arg(0, "database"), s, i),
+                _ => return Ok(Value::from(())),
+            }
+        };
+        let Some(live) = &self.0.input.live else {
+            return Ok(Value::from(()));
+        };
+        let kind = live
+            .relation_kind(&schema, &identifier)
+            .map_err(super::context::database_error)?;
+        Ok(match kind {
+            Some(kind) => {
+                let database = database.unwrap_or_else(|| {
+                    self.0
+                        .input
+                        .target
+                        .get_attr("database")
+                        .map(|v| v.to_string())
+                        .unwrap_or_default()
+                });
+                let mut data = super::relation::RelationData::new(&database, &schema, &identifier);
+                data.kind = Some(kind);
+                super::relation::Relation::for_adapter(data, &self.0.input.adapter_type)
+            }
+            None => Value::from(()),
+        })
+    }
+}
+
+fn live_parts(relation: &Value) -> Option<(String, String)> {
+    super::live::relation_parts(relation)
+}
+
 impl Object for Adapter {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
@@ -90,6 +153,47 @@ impl Object for Adapter {
                 Ok(Value::from(format!("\"{s}\"")))
             }
             "type" => Ok(Value::from(self.0.input.adapter_type.clone())),
+            "get_relation" | "load_relation" | "get_relation_or_none"
+                if self.0.input.live.is_some() =>
+            {
+                self.0.collect().introspective = true;
+                self.live_relation(method, &pos, &kw)
+            }
+            "get_columns_in_relation" if self.0.input.live.is_some() => {
+                self.0.collect().introspective = true;
+                let relation = pos.first().cloned().or_else(|| kw("relation"));
+                let live = self.0.input.live.as_ref().map(Arc::clone);
+                match (relation.as_ref().and_then(live_parts), live) {
+                    (Some((schema, identifier)), Some(live)) => live
+                        .columns(&schema, &identifier)
+                        .map(|c| super::live::columns_value(&c))
+                        .map_err(super::context::database_error),
+                    _ => Ok(Value::from(Vec::<Value>::new())),
+                }
+            }
+            "execute" if self.0.input.live.is_some() => {
+                self.0.collect().introspective = true;
+                let sql = str_arg(pos.first().or(kw("sql").as_ref()), "execute() sql")?;
+                let fetch = pos
+                    .get(2)
+                    .or(kw("fetch").as_ref())
+                    .is_some_and(Value::is_true);
+                let live = self.0.input.live.as_ref().map(Arc::clone);
+                let result = live
+                    .map(|l| l.query(&sql))
+                    .transpose()
+                    .map_err(super::context::database_error)?
+                    .unwrap_or_default();
+                let table = if fetch {
+                    super::live::table(&result)
+                } else {
+                    super::live::table(&crate::exec::QueryResult::default())
+                };
+                Ok(super::compat::tuple(vec![
+                    super::live::response(result.rows.len()),
+                    table,
+                ]))
+            }
             "get_relation" | "load_relation" | "get_relation_or_none" => {
                 // Without a database, only relations built in this run could exist.
                 self.0.collect().introspective = true;

@@ -33,7 +33,12 @@ pub fn lookup(known: &RelationColumns, relation: &Value) -> Option<Value> {
     };
     let key = relation_key(attr("schema").as_deref(), attr("identifier").as_deref());
     let columns = known.get(&key)?;
-    Some(Value::from(
+    Some(column_list(columns))
+}
+
+/// dbt `Column` objects for (name, type) pairs.
+pub fn column_list(columns: &[(String, String)]) -> Value {
+    Value::from(
         columns
             .iter()
             .map(|(name, ty)| {
@@ -43,7 +48,7 @@ pub fn lookup(known: &RelationColumns, relation: &Value) -> Option<Value> {
                 })
             })
             .collect::<Vec<_>>(),
-    ))
+    )
 }
 
 /// dbt's `Column`: `name`/`column`, `data_type`/`dtype`, `quoted`, and the type tests.

@@ -69,6 +69,9 @@ pub struct RenderInput {
     pub graph: Option<Value>,
     /// Columns of parent relations known ahead of time (see `columns.rs`).
     pub relation_columns: Arc<super::columns::RelationColumns>,
+    /// The live database of a just-in-time render during a run (see `live`); None ahead
+    /// of time.
+    pub live: Option<super::live::Live>,
 }
 
 /// What a render collected.
@@ -87,6 +90,8 @@ pub struct Collected {
     pub warnings: Vec<String>,
     /// Names of the `statement` blocks run (for `load_result`).
     pub statements: BTreeSet<String>,
+    /// Results of the `statement` blocks run against the live database, by name.
+    pub results: HashMap<String, Value>,
 }
 
 /// The shared state of one render.
@@ -447,6 +452,14 @@ pub(super) fn str_arg(v: Option<&Value>, what: &str) -> Result<String, Error> {
         })
 }
 
+/// A query of a just-in-time render failed in the database.
+pub fn database_error(msg: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("Database Error\n  {msg}"),
+    )
+}
+
 pub fn compiler_error(msg: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::InvalidOperation,
@@ -627,6 +640,13 @@ impl Object for Native {
             // parse time dbt returns None, as here.
             "run_query" => {
                 rs.collect().introspective = true;
+                if let Some(live) = &input.live {
+                    let sql = str_arg(pos.first().or(kw("sql").as_ref()), "run_query() sql")?;
+                    return live
+                        .query(&sql)
+                        .map(|r| super::live::table(&r))
+                        .map_err(database_error);
+                }
                 Ok(match input.phase {
                     Phase::Compile => super::agate::Table::unknown(),
                     Phase::Parse => Value::from(()),
@@ -642,15 +662,25 @@ impl Object for Native {
                 {
                     let mut c = rs.collect();
                     c.introspective = true;
-                    c.statements.insert(name);
+                    c.statements.insert(name.clone());
                 }
-                if let Some(caller) = kw("caller") {
-                    let _ = caller.call(state, &[])?;
+                let body = match kw("caller") {
+                    Some(caller) => caller.call(state, &[])?,
+                    None => Value::from(""),
+                };
+                if let Some(live) = &input.live {
+                    let result = live.query(&body.to_string()).map_err(database_error)?;
+                    rs.collect()
+                        .results
+                        .insert(name, super::live::statement_result(&result));
                 }
                 Ok(Value::from(""))
             }
             "load_result" => {
                 let name = str_arg(pos.first(), "load_result() name")?;
+                if input.live.is_some() {
+                    return Ok(rs.collect().results.get(&name).cloned().unwrap_or_default());
+                }
                 let ran = rs.collect().statements.contains(&name);
                 Ok(if ran && input.phase == Phase::Compile {
                     super::agate::unknown_result()

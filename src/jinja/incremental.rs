@@ -13,5 +13,27 @@ use super::nodes::{RenderedNode, rendered_node_impl, with_ephemerals};
 /// second run in one process renders it once.
 #[salsa::tracked(returns(ref))]
 pub fn incremental_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
-    with_ephemerals(db, project, rendered_node_impl(db, project, key, true))
+    with_ephemerals(
+        db,
+        project,
+        rendered_node_impl(db, project, key, true, None),
+    )
+}
+
+/// The compiled SQL of an introspective node rendered just in time during a run, its
+/// queries answered by `live` (see `crate::jinja::live`), ephemeral CTEs injected.
+/// `this_exists` as for [`incremental_sql`]. Not memoized: the database it reads is not a
+/// salsa input and changes during the run.
+pub fn live_sql(
+    db: &dyn Db,
+    project: Project,
+    key: NodeKey,
+    this_exists: bool,
+    live: super::live::Live,
+) -> RenderedNode {
+    with_ephemerals(
+        db,
+        project,
+        rendered_node_impl(db, project, key, this_exists, Some(live)),
+    )
 }

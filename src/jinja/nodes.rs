@@ -252,6 +252,7 @@ fn base_input(
         docs: Arc::new(HashMap::new()),
         graph: None,
         relation_columns: Arc::new(HashMap::new()),
+        live: None,
     }
 }
 
@@ -523,7 +524,7 @@ pub struct RenderedNode {
 /// node's template and config, and for each ref/source the parent's relation and config.
 #[salsa::tracked(returns(ref))]
 pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
-    rendered_node_impl(db, project, key, false)
+    rendered_node_impl(db, project, key, false, None)
 }
 
 /// The compile-time render of a node; `this_exists`: its relation exists in the target
@@ -533,6 +534,7 @@ pub(crate) fn rendered_node_impl(
     project: Project,
     key: NodeKey,
     this_exists: bool,
+    live: Option<super::live::Live>,
 ) -> RenderedNode {
     let Some(node) = node_info(db, project, key) else {
         return RenderedNode::default();
@@ -554,6 +556,7 @@ pub(crate) fn rendered_node_impl(
     if this_exists && let Some(t) = &this {
         input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
     }
+    input.live = live;
     input.model = super::model::model_value(node, &config, this.as_ref(), &source);
     input.this = this;
     if crate::jinja::render::template_mentions(db, project, &input.macros, &source, "graph") {

@@ -1,0 +1,89 @@
+//! Renders against the live database (issue 4, just-in-time work): during a run, a model
+//! whose render queries data (`run_query`, `statement` blocks, `adapter.execute`,
+//! `adapter.get_relation`, `get_columns_in_relation` on relations unknown ahead of time)
+//! is rendered right after its parents are built, with its queries answered through the
+//! run's connection. Such a render never goes through salsa: the database state it reads
+//! is not an input.
+//!
+//! Query values reach Jinja as JSON turns into minijinja values: numbers, strings, booleans,
+//! None; dates and timestamps are strings (the adapter's text form), not Python dates.
+
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use crate::exec::{Column, QueryResult};
+
+use super::agate::Table;
+use super::compat::{new_dict, new_list};
+
+/// The database a just-in-time render asks.
+pub trait LiveDb: Send + Sync + std::fmt::Debug {
+    /// Runs a statement and returns its result (empty for statements without rows).
+    fn query(&self, sql: &str) -> Result<QueryResult, String>;
+    /// The kind (`table`, `view`) of `schema.identifier` when it exists.
+    fn relation_kind(&self, schema: &str, identifier: &str) -> Result<Option<String>, String>;
+    /// The columns of `schema.identifier` (empty when it does not exist).
+    fn columns(&self, schema: &str, identifier: &str) -> Result<Vec<Column>, String>;
+}
+
+/// A shared handle on the live database, as `RenderInput` carries it.
+pub type Live = Arc<dyn LiveDb>;
+
+/// A query result as an agate table.
+pub fn table(result: &QueryResult) -> Value {
+    Value::from_object(Table {
+        column_names: result.columns.iter().map(|c| c.name.clone()).collect(),
+        rows: result
+            .rows
+            .iter()
+            .map(|r| r.iter().map(super::to_value).collect())
+            .collect(),
+        unknown_columns: false,
+    })
+}
+
+/// dbt's adapter response for a statement that returned `rows` rows.
+pub fn response(rows: usize) -> Value {
+    super::to_value(serde_json::json!({"_message": "OK", "code": "OK", "rows_affected": rows}))
+}
+
+/// `load_result(name)` of a statement that ran: `response`, `data` (rows as tuples),
+/// `table`.
+pub fn statement_result(result: &QueryResult) -> Value {
+    let data = result
+        .rows
+        .iter()
+        .map(|r| super::compat::tuple(r.iter().map(super::to_value).collect()))
+        .collect();
+    new_dict(
+        [
+            (Value::from("response"), response(result.rows.len())),
+            (Value::from("data"), new_list(data)),
+            (Value::from("table"), table(result)),
+        ]
+        .into_iter()
+        .collect(),
+    )
+}
+
+/// `schema` and `identifier` of a relation value (or of the kwargs dbt passes).
+pub fn relation_parts(relation: &Value) -> Option<(String, String)> {
+    let attr = |name: &str| {
+        relation
+            .get_attr(name)
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_none())
+            .map(|v| v.to_string())
+    };
+    Some((attr("schema")?, attr("identifier")?))
+}
+
+/// The columns of a relation as dbt's `Column` objects.
+pub fn columns_value(columns: &[Column]) -> Value {
+    let pairs: Vec<(String, String)> = columns
+        .iter()
+        .map(|c| (c.name.clone(), c.data_type.clone()))
+        .collect();
+    super::columns::column_list(&pairs)
+}

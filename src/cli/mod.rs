@@ -1,6 +1,7 @@
 //! Command-line interface (dbt-compatible flags). One file per command.
 
 mod bench;
+mod clean;
 mod compile;
 mod console;
 mod debug;
@@ -9,6 +10,7 @@ mod jit;
 mod jobs;
 mod lineage;
 mod ls;
+mod show;
 mod watch;
 mod workers;
 
@@ -161,6 +163,19 @@ pub enum Command {
     },
     /// Check the profile and the connection to the target's database.
     Debug(Common),
+    /// Run a selected node's SQL, or `--inline` SQL, and print the first rows.
+    Show {
+        #[command(flatten)]
+        common: Common,
+        /// SQL to run instead of a selected node (Jinja: ref, source, macros).
+        #[arg(long)]
+        inline: Option<String>,
+        /// Rows to print (-1: all).
+        #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+        limit: i64,
+    },
+    /// Delete the folders listed in `clean-targets` of dbt_project.yml.
+    Clean(Common),
     /// Compile, then recompile on every change to the project's files.
     Watch {
         #[command(flatten)]
@@ -308,6 +323,12 @@ pub fn run(cli: Cli) -> i32 {
             },
         ),
         Command::Debug(common) => debug::run(&common),
+        Command::Show {
+            common,
+            inline,
+            limit,
+        } => show::run(&common, inline.as_deref(), limit),
+        Command::Clean(common) => clean::run(&common),
         Command::Test {
             common,
             store_failures,

@@ -10,6 +10,7 @@ pub mod compat;
 pub mod context;
 pub mod env;
 pub mod incremental;
+pub mod inline;
 pub mod live;
 pub mod macros;
 pub mod model;

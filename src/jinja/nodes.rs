@@ -220,7 +220,7 @@ fn dispatch_config(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>
     out
 }
 
-fn base_input(
+pub(crate) fn base_input(
     db: &dyn Db,
     project: Project,
     node: &NodeInfo,

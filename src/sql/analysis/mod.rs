@@ -13,7 +13,6 @@ mod provider;
 pub mod sourcemap;
 pub mod upstream;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::db::{Db, NodeKey, Project};
@@ -81,11 +80,29 @@ impl NodeAnalysis {
     }
 }
 
-/// Nodes whose graph is broken (cycles, unknown refs): not analyzed, and never recursed
-/// through (a cycle of schema reads would be a salsa cycle).
-#[salsa::tracked(returns(ref))]
-pub fn broken_nodes(db: &dyn Db, project: Project) -> BTreeSet<String> {
-    crate::compile::broken_nodes(db, project)
+/// Whether the node lies on a ref cycle: it is then not analyzed, and never recursed
+/// through (a cycle of schema reads would be a salsa cycle). Reads only its ancestors'
+/// refs, not the project's DAG, so an edit elsewhere never re-verifies it.
+#[salsa::tracked(returns(copy))]
+pub fn on_ref_cycle(db: &dyn Db, project: Project, key: NodeKey) -> bool {
+    let parents = |k: NodeKey| -> Vec<NodeKey> {
+        resolved_parents(db, project, k)
+            .refs
+            .iter()
+            .filter_map(|(_, t)| t.as_ref().map(|(uid, _)| NodeKey::new(db, uid.clone())))
+            .collect()
+    };
+    let mut stack = parents(key);
+    let mut seen: std::collections::HashSet<NodeKey> = std::collections::HashSet::new();
+    while let Some(k) = stack.pop() {
+        if k == key {
+            return true;
+        }
+        if seen.insert(k) {
+            stack.extend(parents(k));
+        }
+    }
+    false
 }
 
 fn analyzable(rt: ResourceType) -> bool {
@@ -115,7 +132,7 @@ pub fn analysis_mode(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
                 .and_then(Mode::parse)
         })
         .unwrap_or(Mode::On);
-    if broken_nodes(db, project).contains(&node.unique_id) {
+    if on_ref_cycle(db, project, key) {
         return own;
     }
     let mut mode = own;
@@ -141,8 +158,8 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     if mode == Mode::Off {
         return NodeAnalysis::skipped("static_analysis is off");
     }
-    if broken_nodes(db, project).contains(&node.unique_id) {
-        return NodeAnalysis::skipped("its refs are broken");
+    if on_ref_cycle(db, project, key) {
+        return NodeAnalysis::skipped("it is on a ref cycle");
     }
     let rendered = rendered_node(db, project, key);
     let Some(sql) = rendered.sql.clone() else {

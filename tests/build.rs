@@ -238,6 +238,18 @@ fn macros_pkg_build_matches_dbt() {
     build_matches_dbt("macros_pkg");
 }
 
+/// Introspective models (run_query pivot, statement/load_result, adapter.get_relation,
+/// get_columns_in_relation, execute) and an introspective test, rendered just in time.
+#[test]
+fn introspective_build_matches_dbt() {
+    build_matches_dbt("introspective");
+}
+
+#[test]
+fn introspective_test_matches_dbt() {
+    test_matches_dbt("introspective");
+}
+
 #[test]
 fn shop_test_matches_dbt() {
     test_matches_dbt("shop");
@@ -452,4 +464,28 @@ fn introspective_tests_run_just_in_time() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("PASS assert_introspective"), "{out}");
     assert!(!out.contains(" SKIP "), "{out}");
+}
+
+/// A just-in-time render whose query fails is the model's error; its descendants skip.
+#[test]
+fn failing_just_in_time_render_errors_and_skips_descendants() {
+    let (_tmp, dir) = prepared("introspective");
+    std::fs::write(
+        dir.join("models/broken_pivot.sql"),
+        "{% set r = run_query('select * from no_such_table') %}\nselect 1 as x from {{ ref('stg_orders') }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("models/after_broken.sql"),
+        "select * from {{ ref('broken_pivot') }}\n",
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("build", &dir, &["-s", "+after_broken"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ERROR creating sql view model main.broken_pivot"),
+        "{out}"
+    );
+    assert!(out.contains("no_such_table"), "{out}");
+    assert!(out.contains("SKIP relation main.after_broken"), "{out}");
 }

@@ -258,3 +258,16 @@ fn columns_of_a_ref_are_answered_from_its_schema_ahead_of_time() {
         .unwrap();
     assert!(sql.contains("one /* INTEGER */"), "{sql}");
 }
+
+#[test]
+fn postgres_targets_check_names_but_not_duckdb_functions() {
+    let fs = MemSystem::default();
+    files(&fs);
+    fs.write("/proj/profiles.yml", "demo:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: localhost\n      user: u\n      password: p\n      dbname: d\n      schema: public\n");
+    fs.write("/proj/models/c.sql", "select id, to_char(now(), 'YYYY') as y, jsonb_agg(amount) as j, amountt from {{ ref('b') }} group by id");
+    let db = RootDb::default();
+    let project = load_project(&db, &fs, &LoadOptions::in_dir(ROOT));
+    let out = compile_project(&db, project, None);
+    let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E4002"], "{:?}", out.diagnostics);
+}

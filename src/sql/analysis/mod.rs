@@ -10,13 +10,14 @@
 //!   config (default `on`), weakened to the weakest mode among its parents.
 
 mod provider;
+pub use provider::just_in_time_findings;
 pub mod sourcemap;
 pub mod upstream;
 
 use std::sync::Arc;
 
 use crate::db::{Db, NodeKey, Project};
-use crate::diagnostics::{Diagnostic, Span};
+use crate::diagnostics::{Diagnostic, Span, codes};
 use crate::jinja::nodes::{
     active_target, node_config, node_info, raw_code, rendered_node, resolved_parents,
 };
@@ -172,7 +173,23 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
         return NodeAnalysis::skipped("no SQL dialect for this adapter");
     };
     let provider = provider::NodeProvider::new(db, project, key);
-    let analysis = analyze_query(&sql, dialect, &provider);
+    let mut analysis = analyze_query(&sql, dialect, &provider);
+    if dialect != Dialect::DuckDb {
+        // Only DuckDB's catalog exists yet: for other dialects, names are checked (columns,
+        // relations, ambiguity, grouping, set arity) but functions and types are not, and
+        // no types are reported.
+        analysis.diagnostics.retain(|d| {
+            !matches!(
+                d.code,
+                codes::UNKNOWN_FUNCTION | codes::NO_OVERLOAD | codes::TYPE_MISMATCH
+            )
+        });
+        if let Some(s) = &mut analysis.schema {
+            for c in &mut s.columns {
+                c.ty = crate::sql::types::SqlType::Unknown;
+            }
+        }
+    }
     let mut schema = analysis.schema.map(|mut s| {
         // The relation dbt creates renames repeated names (`id`, `id_1`).
         crate::sql::schema::dedup_names(s.columns.iter_mut().map(|c| &mut c.name));

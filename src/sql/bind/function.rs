@@ -81,8 +81,10 @@ impl Binder<'_> {
                 None,
             );
         }
+        // An unknown function may be an aggregate: its arguments are not GROUP BY-checked
+        // (the unknown function is the finding).
         let arg_ctx = ExprCtx {
-            in_agg: ctx.in_agg || aggregate,
+            in_agg: ctx.in_agg || aggregate || (kind.is_none() && !windowed),
             allow_agg: ctx.allow_agg && !aggregate,
             allow_window: ctx.allow_window && !aggregate && !windowed,
             ..ctx.clone()

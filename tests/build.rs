@@ -489,3 +489,22 @@ fn failing_just_in_time_render_errors_and_skips_descendants() {
     assert!(out.contains("no_such_table"), "{out}");
     assert!(out.contains("SKIP relation main.after_broken"), "{out}");
 }
+
+/// An introspective model is analyzed after its just-in-time render (`unsafe` mode):
+/// findings are warnings, the run goes on (here the database then rejects the SQL).
+#[test]
+fn just_in_time_analysis_warns() {
+    let (_tmp, dir) = prepared("introspective");
+    std::fs::write(
+        dir.join("models/bad_cols.sql"),
+        "{% set r = run_query('select 1 as a') %}\nselect no_such_column from {{ ref('stg_orders') }}\n",
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("build", &dir, &["-s", "+bad_cols"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Warning: model.introspective.bad_cols (analyzed just in time): E4002"),
+        "{out}"
+    );
+    assert!(out.contains("START sql view model main.bad_cols"), "{out}");
+}

@@ -247,17 +247,25 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     // Just-in-time renders share one clone of the database (renders are short; the
     // clone is Send, not Sync).
     let jit_db = std::sync::Mutex::new(db.clone());
-    let jit = |uid: &str, this_exists: bool, live: crate::jinja::live::Live| {
-        let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
-        let key = crate::db::NodeKey::new(&*db, uid.to_string());
-        let rendered = live_sql(&*db, project, key, this_exists, live);
-        rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
-            rendered
-                .diagnostics
-                .first()
-                .map_or("the model did not render".into(), |d| d.message.clone())
-        })
-    };
+    let jit =
+        |uid: &str, this_exists: bool, live: crate::jinja::live::Live| -> Result<String, String> {
+            let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
+            let key = crate::db::NodeKey::new(&*db, uid.to_string());
+            let rendered = live_sql(&*db, project, key, this_exists, live);
+            let sql = rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
+                rendered
+                    .diagnostics
+                    .first()
+                    .map_or("the model did not render".into(), |d| d.message.clone())
+            })?;
+            // Introspective nodes are analyzed now, in `unsafe` mode: findings warn only.
+            for finding in crate::sql::analysis::just_in_time_findings(&*db, project, key, &sql) {
+                printer.line(&format!(
+                    "Warning: {uid} (analyzed just in time): {finding}"
+                ));
+            }
+            Ok(sql)
+        };
     let done = match run_jobs(
         jobs,
         &order,

@@ -271,3 +271,29 @@ fn postgres_targets_check_names_but_not_duckdb_functions() {
     let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E4002"], "{:?}", out.diagnostics);
 }
+
+#[test]
+fn duckdb_syntax_sqlparser_lacks_is_not_an_error() {
+    let (mut db, fs, project) = setup();
+    // ASOF JOIN: valid DuckDB that sqlparser 0.64 cannot parse.
+    let (_, diags) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/c.sql",
+        "select b.id from {{ ref('b') }} b asof join {{ ref('a') }} a on b.id >= a.id",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let (_, diags) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/c.sql",
+        "select id, from from {{ ref('b') }}",
+    );
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E4001"],
+        "{diags:?}"
+    );
+}

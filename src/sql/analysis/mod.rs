@@ -12,6 +12,7 @@
 mod provider;
 pub use provider::just_in_time_findings;
 pub mod sourcemap;
+mod syntax;
 pub mod upstream;
 
 use std::sync::Arc;
@@ -174,6 +175,21 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     };
     let provider = provider::NodeProvider::new(db, project, key);
     let mut analysis = analyze_query(&sql, dialect, &provider);
+    if dialect == Dialect::DuckDb
+        && analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.code == codes::SQL_SYNTAX)
+        && syntax::duckdb_parses(&sql) == Some(true)
+    {
+        return NodeAnalysis {
+            status: Some(Status::Skipped(
+                "sqlparser cannot parse it (DuckDB can): not analyzed",
+            )),
+            opaque: true,
+            ..NodeAnalysis::default()
+        };
+    }
     if dialect != Dialect::DuckDb {
         // Only DuckDB's catalog exists yet: for other dialects, names are checked (columns,
         // relations, ambiguity, grouping, set arity) but functions and types are not, and

@@ -128,6 +128,9 @@ impl Binder<'_> {
                 let b = self.expr(inner, ctx);
                 let ty = match op {
                     UnaryOperator::Not => Typed::new(SqlType::Boolean),
+                    UnaryOperator::BitwiseNot => {
+                        self.call_type("~", std::slice::from_ref(&b.typed), expr)
+                    }
                     UnaryOperator::Minus => match b.typed.literal {
                         Literal::Integer(v) => Typed {
                             ty: b.typed.ty.clone(),
@@ -405,16 +408,17 @@ impl Binder<'_> {
             },
             AccessExpr::Dot(_) => SqlType::Unknown,
             AccessExpr::Subscript(Subscript::Index { index }) => {
-                let i = self.expr(index, ctx);
+                self.expr(index, ctx);
                 match &base.typed.ty {
                     SqlType::List(e) | SqlType::Array(e, _) => (**e).clone(),
                     SqlType::Map(_, v) => (**v).clone(),
                     SqlType::Varchar => SqlType::Varchar,
-                    SqlType::Struct(fields) => match &i.typed.literal {
-                        Literal::String => fields
-                            .first()
-                            .map_or(SqlType::Unknown, |_| SqlType::Unknown),
-                        _ => SqlType::Unknown,
+                    SqlType::Struct(fields) => match string_literal(index) {
+                        Some(key) => fields
+                            .iter()
+                            .find(|(n, _)| n.eq_ignore_ascii_case(key))
+                            .map_or(SqlType::Unknown, |(_, t)| t.clone()),
+                        None => SqlType::Unknown,
                     },
                     _ => SqlType::Unknown,
                 }
@@ -805,9 +809,12 @@ fn literal(v: &Value) -> BExpr {
             ty: SqlType::Varchar,
             literal: Literal::String,
         },
-        Value::HexStringLiteral(_) | Value::SingleQuotedByteStringLiteral(_) => {
-            Typed::new(SqlType::Blob)
-        }
+        // DuckDB reads x'00' as a string literal.
+        Value::HexStringLiteral(_) => Typed {
+            ty: SqlType::Varchar,
+            literal: Literal::String,
+        },
+        Value::SingleQuotedByteStringLiteral(_) => Typed::new(SqlType::Blob),
         _ => Typed::unknown(),
     };
     BExpr {
@@ -848,7 +855,20 @@ fn number_type(text: &str) -> Typed {
                 literal: Literal::Integer(v),
             }
         }
+        Err(_) if clean.parse::<u128>().is_ok() => Typed::new(SqlType::UHugeInt),
         Err(_) => Typed::new(SqlType::Double),
+    }
+}
+
+/// The text of a string literal expression.
+pub(crate) fn string_literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        Expr::Nested(inner) => string_literal(inner),
+        _ => None,
     }
 }
 

@@ -212,6 +212,16 @@ impl Binder<'_> {
                     &types.first().map_or(SqlType::Unknown, |t| t.ty.clone()),
                 ))
             }
+        } else if name == "struct_extract"
+            && let (Some(SqlType::Struct(fields)), Some(key)) =
+                (types.first().map(|t| &t.ty), positional_string(&args, 1))
+        {
+            Typed::new(
+                fields
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(key))
+                    .map_or(SqlType::Unknown, |(_, t)| t.clone()),
+            )
         } else if name == "columns" {
             self.opaque = true;
             Typed::unknown()
@@ -294,4 +304,12 @@ fn ordered_set_function(name: &str) -> Option<&'static str> {
         "mode" => "mode",
         _ => return None,
     })
+}
+
+/// The `i`th positional argument when it is a string literal.
+fn positional_string<'a>(args: &[&'a FunctionArg], i: usize) -> Option<&'a str> {
+    match args.get(i)? {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => super::expr::string_literal(e),
+        _ => None,
+    }
 }

@@ -309,7 +309,7 @@ fn ordered_set_function(name: &str) -> Option<&'static str> {
 /// The `i`th positional argument when it is a string literal.
 fn positional_string<'a>(args: &[&'a FunctionArg], i: usize) -> Option<&'a str> {
     match args.get(i)? {
-        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => super::expr::string_literal(e),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => super::literal::string_literal(e),
         _ => None,
     }
 }

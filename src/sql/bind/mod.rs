@@ -11,8 +11,10 @@ mod expr;
 mod from;
 mod function;
 mod group;
+mod literal;
 mod naming;
 mod query;
+mod resolve;
 mod scope;
 mod select;
 

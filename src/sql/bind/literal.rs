@@ -56,19 +56,7 @@ fn number_type(text: &str) -> Typed {
         });
     }
     match clean.parse::<i128>() {
-        Ok(v) => {
-            let ty = if i32::try_from(v).is_ok() {
-                SqlType::Integer
-            } else if i64::try_from(v).is_ok() {
-                SqlType::BigInt
-            } else {
-                SqlType::HugeInt
-            };
-            Typed {
-                ty,
-                literal: Literal::Integer(v),
-            }
-        }
+        Ok(v) => Typed::integer_literal(v),
         Err(_) if clean.parse::<u128>().is_ok() => Typed::new(SqlType::UHugeInt),
         Err(_) => Typed::new(SqlType::Double),
     }

@@ -1,6 +1,7 @@
 //! Artifacts written under target/: manifest.json, compiled and executed SQL files,
 //! run_results.json.
 
+pub mod compile_cache;
 pub mod lineage;
 pub mod manifest;
 pub mod run_results;

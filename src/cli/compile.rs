@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::{Common, Session};
+use super::{Common, LogFormat, Session};
+use crate::artifacts::compile_cache;
 use crate::artifacts::write::{write_bytes, write_files};
 use crate::artifacts::{compiled_path, manifest::manifest_bytes};
 use crate::compile::{compile_project, default_threads, warm_parallel};
@@ -18,13 +19,41 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
     };
     let (db, project) = (&session.db, session.project);
+    let target_dir = session.target_dir();
+    let cache_key = if write_compiled {
+        let cli = format!("{:?}|{:?}", common.select, common.exclude);
+        compile_cache::key(db, project, &cli)
+    } else {
+        None
+    };
+    if let Some(key) = &cache_key
+        && let Some(stamp) = compile_cache::lookup(&target_dir, key)
+    {
+        eprint!(
+            "{}",
+            match common.log_format {
+                LogFormat::Json => &stamp.report_json,
+                LogFormat::Text => &stamp.report_text,
+            }
+        );
+        if !common.quiet {
+            let (nodes, errors, warnings) = stamp.summary;
+            println!(
+                "compiled {nodes} nodes (unchanged since the last compile: 0 files written) in {:.2}s: {errors} errors, {warnings} warnings",
+                start.elapsed().as_secs_f64()
+            );
+        }
+        std::mem::forget(session);
+        return stamp.exit_code;
+    }
+    compile_cache::invalidate(&target_dir);
     let threads = default_threads();
     warm_parallel(db, project, threads);
     tracing::info!(elapsed = ?start.elapsed(), "rendered");
     let selected = select(db, project, &common.select, &common.exclude);
     let output = compile_project(db, project, Some(&selected));
-    let target_dir = session.target_dir();
     let mut written = 0;
+    let mut outputs: Vec<std::path::PathBuf> = Vec::new();
     if write_compiled {
         let files: Vec<_> = output
             .nodes
@@ -36,6 +65,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
                 ))
             })
             .collect();
+        outputs.extend(files.iter().map(|(p, _)| p.clone()));
         match write_files(files, threads) {
             Ok(n) => written = n,
             Err(e) => {
@@ -61,9 +91,29 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             return 2;
         }
     }
-    session.report(&output.diagnostics);
     let errors = output.error_count();
     let warnings = output.diagnostics.len() - errors;
+    let (report_text, report_json) = session.render_report(&output.diagnostics);
+    eprint!(
+        "{}",
+        match common.log_format {
+            LogFormat::Json => &report_json,
+            LogFormat::Text => &report_text,
+        }
+    );
+    if let Some(key) = &cache_key {
+        outputs.push(target_dir.join("manifest.json"));
+        outputs.push(target_dir.join("lineage.json"));
+        let stamp = compile_cache::Stamp {
+            key: String::new(),
+            outputs: Vec::new(),
+            report_text,
+            report_json,
+            summary: (selected.len(), errors, warnings),
+            exit_code: i32::from(errors > 0),
+        };
+        compile_cache::record(&target_dir, key, &outputs, stamp);
+    }
     if !common.quiet {
         let verb = if write_compiled { "compiled" } else { "parsed" };
         println!(

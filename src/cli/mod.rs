@@ -266,6 +266,21 @@ impl Session {
     }
 
     /// Prints diagnostics (text snippets or JSON lines) to stderr.
+    /// The findings as the text and the JSON-lines output print them.
+    pub fn render_report(&self, diagnostics: &[Diagnostic]) -> (String, String) {
+        let root = self.project.root(&self.db).clone();
+        let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+        let mut text = String::new();
+        let mut json = String::new();
+        for d in diagnostics {
+            text.push_str(&d.render(&root, &read));
+            text.push_str("\n\n");
+            json.push_str(&d.to_json(&root).to_string());
+            json.push('\n');
+        }
+        (text, json)
+    }
+
     pub fn report(&self, diagnostics: &[Diagnostic]) {
         let root = self.project.root(&self.db).clone();
         for d in diagnostics {

@@ -508,3 +508,34 @@ fn just_in_time_analysis_warns() {
     );
     assert!(out.contains("START sql view model main.bad_cols"), "{out}");
 }
+
+/// An introspective incremental model: its second run renders just in time with
+/// `is_incremental()` true (the table exists) and merges.
+#[test]
+fn introspective_incremental_model_sees_its_table() {
+    let (_tmp, dir) = prepared("introspective");
+    std::fs::write(
+        dir.join("models/inc_statuses.sql"),
+        "{{ config(materialized='incremental', unique_key='status') }}\n\
+         {%- set n = run_query('select count(*) from ' ~ ref('stg_orders')).columns[0].values()[0] if execute else 0 %}\n\
+         select status, count(*) as c, {{ n }} as total, {{ 'true' if is_incremental() else 'false' }} as inc\n\
+         from {{ ref('stg_orders') }} group by status\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let (code, out) = common::dbtc_cli("build", &dir, &["-s", "+inc_statuses"]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let rows = common::open_duckdb(&dir)
+        .query("select status, c, total, inc from main.inc_statuses order by status")
+        .unwrap()
+        .rows;
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("placed"), json!(2), json!(7), json!(true)],
+            vec![json!("returned"), json!(1), json!(7), json!(true)],
+            vec![json!("shipped"), json!(4), json!(7), json!(true)],
+        ]
+    );
+}

@@ -539,3 +539,29 @@ fn introspective_incremental_model_sees_its_table() {
         ]
     );
 }
+
+/// An introspective ephemeral model is rendered just in time inside its child's CTE; the
+/// child, whose own render queries nothing, renders just in time too.
+#[test]
+fn introspective_ephemeral_parent_renders_in_its_child() {
+    let (_tmp, dir) = prepared("introspective");
+    std::fs::write(
+        dir.join("models/eph_count.sql"),
+        "{{ config(materialized='ephemeral') }}\n-- depends_on: {{ ref('stg_orders') }}\n\
+         {%- set n = run_query('select count(*) from ' ~ ref('stg_orders')).columns[0].values()[0] if execute else 0 %}\n\
+         select {{ n }} as n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("models/uses_eph.sql"),
+        "{{ config(materialized='table') }}\nselect n from {{ ref('eph_count') }}\n",
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("build", &dir, &["-s", "+uses_eph"]);
+    assert_eq!(code, 0, "{out}");
+    let rows = common::open_duckdb(&dir)
+        .query("select n from main.uses_eph")
+        .unwrap()
+        .rows;
+    assert_eq!(rows, vec![vec![json!(7)]]);
+}

@@ -27,8 +27,8 @@ use crate::exec::schedule::with_test_edges;
 use crate::exec::seed::seed_spec;
 use crate::exec::test::TestConfig;
 use crate::graph::{dag, select};
-use crate::jinja::incremental::{incremental_sql, live_sql};
-use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation};
+use crate::jinja::incremental::{incremental_sql, live_sql, renders_live};
+use crate::jinja::nodes::{node_config, node_info, node_relation};
 use crate::project::nodes::ResourceType;
 use crate::project::profiles::target;
 
@@ -205,7 +205,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 original_file_path: node.original_file_path.clone(),
                 relation_name: rel.render(),
                 relation,
-                introspective: compiled_sql(db, project, key).introspective,
+                introspective: renders_live(db, project, key),
                 work,
             },
         );

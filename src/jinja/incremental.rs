@@ -5,7 +5,11 @@
 
 use crate::db::{Db, NodeKey, Project};
 
-use super::nodes::{RenderedNode, rendered_node_impl, with_ephemerals};
+use std::sync::Arc;
+
+use super::nodes::{
+    RenderedNode, rendered_node, rendered_node_impl, with_ephemerals, with_live_ephemerals,
+};
 
 /// The compiled SQL of a node rendered with its own relation existing (`is_incremental()`
 /// true for an incremental model unless its `full_refresh` config is true), ephemeral CTEs
@@ -31,9 +35,21 @@ pub fn live_sql(
     this_exists: bool,
     live: super::live::Live,
 ) -> RenderedNode {
-    with_ephemerals(
-        db,
-        project,
-        rendered_node_impl(db, project, key, this_exists, Some(live)),
-    )
+    let rendered = rendered_node_impl(db, project, key, this_exists, Some(Arc::clone(&live)));
+    with_live_ephemerals(db, project, rendered, Some(&live))
+}
+
+/// Whether a node must render just in time: its own render queries data, or that of an
+/// ephemeral model it inlines (at any depth).
+pub fn renders_live(db: &dyn Db, project: Project, key: NodeKey) -> bool {
+    fn walk(db: &dyn Db, project: Project, key: NodeKey, depth: usize) -> bool {
+        let rendered = rendered_node(db, project, key);
+        rendered.introspective
+            || (depth < 64
+                && rendered
+                    .ephemerals
+                    .iter()
+                    .any(|uid| walk(db, project, NodeKey::new(db, uid.clone()), depth + 1)))
+    }
+    walk(db, project, key, 0)
 }

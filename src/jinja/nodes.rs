@@ -643,6 +643,17 @@ pub(crate) fn with_ephemerals(
     project: Project,
     rendered: RenderedNode,
 ) -> RenderedNode {
+    with_live_ephemerals(db, project, rendered, None)
+}
+
+/// [`with_ephemerals`] where introspective ephemeral models are rendered against `live`
+/// (a just-in-time render during a run).
+pub(crate) fn with_live_ephemerals(
+    db: &dyn Db,
+    project: Project,
+    rendered: RenderedNode,
+    live: Option<&super::live::Live>,
+) -> RenderedNode {
     let Some(sql) = &rendered.sql else {
         return rendered;
     };
@@ -657,7 +668,7 @@ pub(crate) fn with_ephemerals(
         &rendered.ephemerals,
         &mut ctes,
         &mut diagnostics,
-        0,
+        (0, live),
     );
     let cte_sql: Vec<String> = ctes
         .iter()
@@ -686,15 +697,21 @@ fn collect_ctes(
     ephemerals: &[String],
     out: &mut Vec<(String, String)>,
     diags: &mut Vec<Diagnostic>,
-    depth: usize,
+    (depth, live): (usize, Option<&super::live::Live>),
 ) {
     if depth > 64 {
         return;
     }
     for uid in ephemerals {
         let key = NodeKey::new(db, uid.clone());
-        let rendered = rendered_node(db, project, key);
-        collect_ctes(db, project, &rendered.ephemerals, out, diags, depth + 1);
+        let rendered = match live {
+            Some(live) if rendered_node(db, project, key).introspective => {
+                &rendered_node_impl(db, project, key, false, Some(Arc::clone(live)))
+            }
+            _ => rendered_node(db, project, key),
+        };
+        let next = (depth + 1, live);
+        collect_ctes(db, project, &rendered.ephemerals, out, diags, next);
         let Some(node) = node_info(db, project, key) else {
             continue;
         };

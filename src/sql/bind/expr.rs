@@ -66,6 +66,8 @@ pub(crate) struct ExprCtx<'s, 'p> {
     pub allow_window: bool,
     pub in_agg: bool,
     pub lambdas: Vec<(String, SqlType)>,
+    /// `WINDOW w AS (...)` definitions of the SELECT, for `over w`.
+    pub windows: &'s [sqlparser::ast::NamedWindowDefinition],
 }
 
 impl<'s, 'p> ExprCtx<'s, 'p> {
@@ -78,6 +80,7 @@ impl<'s, 'p> ExprCtx<'s, 'p> {
             allow_window: false,
             in_agg: false,
             lambdas: Vec::new(),
+            windows: &[],
         }
     }
 }

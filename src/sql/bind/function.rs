@@ -185,7 +185,12 @@ impl Binder<'_> {
         for ob in &f.within_group {
             parts.push(self.expr(&ob.expr, &arg_ctx));
         }
-        if let Some(WindowType::WindowSpec(spec)) = &f.over {
+        let spec = match &f.over {
+            Some(WindowType::WindowSpec(spec)) => Some(spec),
+            Some(WindowType::NamedWindow(name)) => named_window(ctx.windows, &name.value),
+            None => None,
+        };
+        if let Some(spec) = spec {
             let wctx = ExprCtx {
                 allow_window: false,
                 allow_agg: ctx.allow_agg,
@@ -312,4 +317,22 @@ fn positional_string<'a>(args: &[&'a FunctionArg], i: usize) -> Option<&'a str> 
         FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => super::literal::string_literal(e),
         _ => None,
     }
+}
+
+/// The definition of a named window, following `WINDOW w2 AS (w1 ...)` references.
+fn named_window<'a>(
+    windows: &'a [sqlparser::ast::NamedWindowDefinition],
+    name: &str,
+) -> Option<&'a sqlparser::ast::WindowSpec> {
+    let mut name = name;
+    for _ in 0..windows.len() {
+        let def = windows
+            .iter()
+            .find(|w| w.0.value.eq_ignore_ascii_case(name))?;
+        match &def.1 {
+            sqlparser::ast::NamedWindowExpr::WindowSpec(spec) => return Some(spec),
+            sqlparser::ast::NamedWindowExpr::NamedWindow(other) => name = &other.value,
+        }
+    }
+    None
 }

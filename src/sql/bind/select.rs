@@ -67,6 +67,7 @@ impl Binder<'_> {
         }
         let win_ctx = ExprCtx {
             allow_window: true,
+            windows: &select.named_window,
             ..agg_ctx.clone()
         };
         if let Some(q) = &select.qualify {
@@ -296,6 +297,7 @@ impl Binder<'_> {
                         group: keys,
                         allow_agg: true,
                         allow_window: true,
+                        windows: &select.named_window,
                         ..ExprCtx::plain(scope)
                     };
                     let b = self.expr(e, &ctx);

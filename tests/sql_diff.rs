@@ -44,15 +44,16 @@ const TARGET_NAMES: f64 = 1.0;
 const TARGET_TYPES: f64 = 0.98;
 const TARGET_LINEAGE: f64 = 1.0;
 
-/// Ratchet floors (a ceiling for false positives). Measured on the binder of 8d6327a:
+/// Ratchet floors (a ceiling for false positives). Set on the binder of 8d6327a (lineage
+/// and types raised on a later one: types 97.38%, lineage 100%):
 /// recall 98.59%, false positives 0.78%, names 99.04%, types 97.19%, lineage columns
 /// 99.04%; each floor sits at most half a point below, so a few new corpus entries do not
 /// break the build. Raise them as the binder improves; lowering one needs a reason.
 const FLOOR_RECALL: f64 = 0.985;
 const CEILING_FALSE_POSITIVES: f64 = 0.01;
 const FLOOR_NAMES: f64 = 0.985;
-const FLOOR_TYPES: f64 = 0.97;
-const FLOOR_LINEAGE_COLUMNS: f64 = 0.985;
+const FLOOR_TYPES: f64 = 0.9725;
+const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).
 const SHOW: usize = 40;

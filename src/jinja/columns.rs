@@ -115,3 +115,41 @@ impl Object for DbtColumn {
         write!(f, "<Column {} ({})>", self.name, self.data_type)
     }
 }
+
+/// The columns of the parents whose schemas are complete (analyzed models, seeds), by
+/// relation: what `adapter.get_columns_in_relation` answers ahead of time.
+pub fn parent_columns(
+    db: &dyn crate::db::Db,
+    project: crate::db::Project,
+    resolved: &crate::jinja::nodes::ResolvedParents,
+) -> RelationColumns {
+    let uids = resolved
+        .refs
+        .iter()
+        .filter_map(|(_, t)| t.as_ref().map(|(uid, _)| uid.clone()))
+        .chain(resolved.sources.iter().filter_map(|(_, uid)| uid.clone()));
+    let mut out = RelationColumns::new();
+    for uid in uids {
+        let pkey = crate::db::NodeKey::new(db, uid);
+        let Some(rel) = crate::jinja::nodes::node_relation(db, project, pkey) else {
+            continue;
+        };
+        let Some(up) = crate::sql::analysis::upstream_columns(db, project, pkey) else {
+            continue;
+        };
+        if !up.complete || up.schema.columns.iter().any(|c| c.ty.is_unknown()) {
+            continue;
+        }
+        let columns = up
+            .schema
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.materialized().to_string()))
+            .collect();
+        out.insert(
+            relation_key(rel.schema.as_deref(), rel.identifier.as_deref()),
+            Arc::new(columns),
+        );
+    }
+    out
+}

@@ -4,8 +4,8 @@
 pub mod adapter;
 pub mod agate;
 pub mod blocks;
-pub mod columns;
 pub mod builtin_files;
+pub mod columns;
 pub mod compat;
 pub mod context;
 pub mod env;

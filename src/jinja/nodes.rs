@@ -605,7 +605,8 @@ pub(crate) fn rendered_node_impl(
         &source,
         "get_columns_in_relation",
     ) {
-        input.relation_columns = Arc::new(parent_columns(db, project, resolved));
+        input.relation_columns =
+            Arc::new(crate::jinja::columns::parent_columns(db, project, resolved));
     }
     let result = render(db, project, input, &node.unique_id, &source, &origin);
     let mut ephemerals = Vec::new();
@@ -761,42 +762,4 @@ fn find_with(sql: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// The columns of the parents whose schemas are complete (analyzed models, seeds), by
-/// relation: what `adapter.get_columns_in_relation` answers ahead of time.
-fn parent_columns(
-    db: &dyn Db,
-    project: Project,
-    resolved: &ResolvedParents,
-) -> crate::jinja::columns::RelationColumns {
-    let uids = resolved
-        .refs
-        .iter()
-        .filter_map(|(_, t)| t.as_ref().map(|(uid, _)| uid.clone()))
-        .chain(resolved.sources.iter().filter_map(|(_, uid)| uid.clone()));
-    let mut out = crate::jinja::columns::RelationColumns::new();
-    for uid in uids {
-        let pkey = NodeKey::new(db, uid);
-        let Some(rel) = node_relation(db, project, pkey) else {
-            continue;
-        };
-        let Some(up) = crate::sql::analysis::upstream_columns(db, project, pkey) else {
-            continue;
-        };
-        if !up.complete || up.schema.columns.iter().any(|c| c.ty.is_unknown()) {
-            continue;
-        }
-        let columns = up
-            .schema
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.ty.materialized().to_string()))
-            .collect();
-        out.insert(
-            crate::jinja::columns::relation_key(rel.schema.as_deref(), rel.identifier.as_deref()),
-            Arc::new(columns),
-        );
-    }
-    out
 }

@@ -18,7 +18,9 @@ pub fn duckdb_parses(sql: &str) -> Option<bool> {
         }
         let conn = slot.as_ref()?;
         let text: String = conn
-            .query_row("select json_serialize_sql(?::VARCHAR)", [sql], |row| row.get(0))
+            .query_row("select json_serialize_sql(?::VARCHAR)", [sql], |row| {
+                row.get(0)
+            })
             .ok()?;
         let value: serde_json::Value = serde_json::from_str(&text).ok()?;
         let failed = value.get("error").and_then(serde_json::Value::as_bool) == Some(true)

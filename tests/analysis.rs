@@ -297,3 +297,27 @@ fn duckdb_syntax_sqlparser_lacks_is_not_an_error() {
         "{diags:?}"
     );
 }
+
+#[test]
+fn string_columns_are_spelled_as_dbt_spells_them() {
+    let (mut db, fs, project) = setup();
+    let (_, diags) = edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/c.sql",
+        "select {% for col in adapter.get_columns_in_relation(ref('raw')) %}{{ col.name }} /* {{ col.data_type }} {{ col.dtype }} {{ col.is_string() }} */{{ ', ' if not loop.last }}{% endfor %} from {{ ref('raw') }}",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let key = NodeKey::new(&db, "model.demo.c".to_string());
+    let sql = dbtc::jinja::nodes::rendered_node(&db, project, key)
+        .sql
+        .clone()
+        .unwrap();
+    // dbt-core's Column.data_type: strings as `character varying(256)` without a size.
+    assert!(
+        sql.contains("note /* character varying(256) VARCHAR True */")
+            && sql.contains("id /* INTEGER INTEGER False */"),
+        "{sql}"
+    );
+}

@@ -63,13 +63,36 @@ impl DbtColumn {
         let upper = self.data_type.to_ascii_uppercase();
         upper.split('(').next().unwrap_or("").trim().to_string()
     }
+
+    /// dbt's `Column.is_string()`: these type names, case-insensitively.
+    fn is_string(&self) -> bool {
+        matches!(
+            self.base_type().as_str(),
+            "TEXT" | "CHARACTER VARYING" | "CHARACTER" | "VARCHAR"
+        )
+    }
+
+    /// dbt's `Column.data_type`: strings are spelled `character varying(N)`, N the
+    /// declared size or 256; every other type as the database names it.
+    fn dbt_data_type(&self) -> String {
+        if !self.is_string() {
+            return self.data_type.clone();
+        }
+        let size = self
+            .data_type
+            .split_once('(')
+            .and_then(|(_, rest)| rest.trim_end_matches(')').trim().parse::<u32>().ok())
+            .unwrap_or(256);
+        format!("character varying({size})")
+    }
 }
 
 impl Object for DbtColumn {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "name" | "column" => Value::from(self.name.clone()),
-            "data_type" | "dtype" => Value::from(self.data_type.clone()),
+            "data_type" => Value::from(self.dbt_data_type()),
+            "dtype" => Value::from(self.data_type.clone()),
             "quoted" => Value::from(format!("\"{}\"", self.name.replace('"', "\"\""))),
             _ => return None,
         })
@@ -97,7 +120,7 @@ impl Object for DbtColumn {
         );
         let float = matches!(base.as_str(), "FLOAT" | "DOUBLE" | "REAL");
         Ok(Value::from(match method {
-            "is_string" => base == "VARCHAR",
+            "is_string" => self.is_string(),
             "is_integer" => integer,
             "is_float" => float,
             "is_numeric" => base == "DECIMAL",

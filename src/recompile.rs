@@ -70,6 +70,8 @@ pub struct Recompiler {
     /// Every node's schema as of the last update: a targeted edit that changes one
     /// re-analyzes the children (and so on while schemas keep changing).
     schemas: HashMap<String, Option<std::sync::Arc<crate::sql::schema::RelationSchema>>>,
+    /// (compiled nodes, errors in node outputs): `counts` without walking every node.
+    tally: (usize, usize),
     pub last_path: Path,
     /// The nodes the last targeted update asked for (empty after a full compile).
     pub last_touched: Vec<String>,
@@ -90,6 +92,7 @@ impl Recompiler {
             children: indexmap::IndexMap::new(),
             broken: BTreeSet::new(),
             schemas: HashMap::new(),
+            tally: (0, 0),
             last_path: Path::Full,
             last_touched: Vec::new(),
         };
@@ -108,6 +111,11 @@ impl Recompiler {
             .filter_map(|(id, o)| Some((id, o?)))
             .collect();
         self.ids = ids;
+        self.tally = self
+            .outputs
+            .values()
+            .map(Self::tally_of)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         self.parse_keys.clear();
         self.file_nodes.clear();
         self.ephemeral.clear();
@@ -147,25 +155,32 @@ impl Recompiler {
 
     /// How many nodes compiled, and how many errors there are, without assembling the
     /// whole output (which copies every node).
+    /// Kept up to date as outputs change, so a no-op cycle costs nothing per node.
     pub fn counts(&self) -> (usize, usize) {
-        let nodes = self
-            .ids
-            .iter()
-            .filter_map(|id| self.outputs.get(id))
-            .filter(|o| o.compiled.is_some())
-            .count();
-        let errors = self
+        let project_errors = self
             .project_diagnostics
             .iter()
             .filter(|d| d.is_error())
-            .count()
-            + self
-                .outputs
-                .values()
-                .flat_map(|o| &o.diagnostics)
-                .filter(|d| d.is_error())
-                .count();
-        (nodes, errors)
+            .count();
+        (self.tally.0, project_errors + self.tally.1)
+    }
+
+    /// A node output's part of `counts`.
+    fn tally_of(output: &NodeOutput) -> (usize, usize) {
+        (
+            usize::from(output.compiled.is_some()),
+            output.diagnostics.iter().filter(|d| d.is_error()).count(),
+        )
+    }
+
+    /// Replaces one node's output, keeping the tally.
+    fn set_output(&mut self, uid: String, output: NodeOutput) {
+        let new = Self::tally_of(&output);
+        if let Some(old) = self.outputs.insert(uid, output) {
+            let old = Self::tally_of(&old);
+            self.tally = (self.tally.0 - old.0, self.tally.1 - old.1);
+        }
+        self.tally = (self.tally.0 + new.0, self.tally.1 + new.1);
     }
 
     /// The current output, as `compile_project` would give it.
@@ -220,7 +235,6 @@ impl Recompiler {
             }
         }
         // Recompute the reached nodes; a node whose schema changed reaches its children.
-        let broken = &self.broken;
         let mut queue: Vec<String> = reach.iter().cloned().collect();
         let mut done: BTreeSet<String> = BTreeSet::new();
         while let Some(uid) = queue.pop() {
@@ -228,9 +242,9 @@ impl Recompiler {
                 continue;
             }
             if self.outputs.contains_key(&uid)
-                && let Some(out) = node_output(db, project, &uid, broken)
+                && let Some(out) = node_output(db, project, &uid, &self.broken)
             {
-                self.outputs.insert(uid.clone(), out);
+                self.set_output(uid.clone(), out);
             }
             let schema = model_schema(db, project, NodeKey::new(db, uid.clone())).clone();
             if self.schemas.get(&uid) != Some(&schema) {

@@ -44,15 +44,17 @@ const TARGET_NAMES: f64 = 1.0;
 const TARGET_TYPES: f64 = 0.98;
 const TARGET_LINEAGE: f64 = 1.0;
 
-/// Ratchet floors (a ceiling for false positives). Set on the binder of 8d6327a (lineage
-/// and types raised on a later one: types 97.38%, lineage 100%):
-/// recall 98.59%, false positives 0.78%, names 99.04%, types 97.19%, lineage columns
-/// 99.04%; each floor sits at most half a point below, so a few new corpus entries do not
-/// break the build. Raise them as the binder improves; lowering one needs a reason.
-const FLOOR_RECALL: f64 = 0.985;
-const CEILING_FALSE_POSITIVES: f64 = 0.01;
-const FLOOR_NAMES: f64 = 0.985;
-const FLOOR_TYPES: f64 = 0.9725;
+/// Ratchet floors (a ceiling for false positives), set on the binder of the stop-2 HEAD:
+/// recall 98.23%, false positives 0.35%, names 99.82%, types 98.66%, lineage columns 100%.
+/// Recall was 98.59% before: it dropped when "no overload" errors on arguments holding
+/// UNKNOWN or nested STRUCT/MAP types became arity-only and unlistable expansions
+/// (`unnest(struct)`, nested `COLUMNS`) made the SELECT opaque, which halved the false
+/// positives (0.69% -> 0.35%, now within the target). Raise the floors as the
+/// binder improves; lowering one needs a reason like this one.
+const FLOOR_RECALL: f64 = 0.98;
+const CEILING_FALSE_POSITIVES: f64 = 0.005;
+const FLOOR_NAMES: f64 = 0.995;
+const FLOOR_TYPES: f64 = 0.98;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).

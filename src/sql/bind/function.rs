@@ -25,6 +25,9 @@ impl Binder<'_> {
         {
             return BExpr::of(ty);
         }
+        if let Some(call) = method_call(f, ctx) {
+            return self.function(&call, at, ctx);
+        }
         if matches!(name.as_str(), "grouping" | "grouping_id") {
             let FunctionArguments::List(list) = &f.args else {
                 return BExpr::of(SqlType::BigInt);
@@ -84,7 +87,9 @@ impl Binder<'_> {
         // An unknown function may be an aggregate: its arguments are not GROUP BY-checked
         // (the unknown function is the finding).
         let arg_ctx = ExprCtx {
-            in_agg: ctx.in_agg || aggregate || (kind.is_none() && !windowed),
+            in_agg: ctx.in_agg
+                || aggregate
+                || ((kind.is_none() || self.catalog.is_macro_only(&name)) && !windowed),
             allow_agg: ctx.allow_agg && !aggregate,
             allow_window: ctx.allow_window && !aggregate && !windowed,
             ..ctx.clone()
@@ -209,8 +214,11 @@ impl Binder<'_> {
             }
             lambda_type(&name, &types, body)
         } else if name == "unnest" {
-            if args.len() > 1 {
+            let struct_arg = matches!(types.first().map(|t| &t.ty), Some(SqlType::Struct(_)));
+            if args.len() > 1 || struct_arg {
+                // Expands into several columns (the struct's fields, recursively).
                 self.opaque = true;
+                self.expanding = true;
                 Typed::unknown()
             } else {
                 Typed::new(super::from::element_type(
@@ -229,6 +237,7 @@ impl Binder<'_> {
             )
         } else if name == "columns" {
             self.opaque = true;
+            self.expanding = true;
             Typed::unknown()
         } else if !f.within_group.is_empty()
             && let Some(inner) = ordered_set_function(&name)
@@ -253,14 +262,24 @@ impl Binder<'_> {
     }
 
     fn resolve_call(&mut self, name: &str, f: &Function, types: &[Typed]) -> Typed {
-        if types.iter().any(|t| t.ty.is_unknown()) {
+        // An UNKNOWN argument can be anything; overloads over nested types (structs, maps
+        // inside lists) are the catalog's weakest part. Either way a "no overload" is only
+        // reported when no overload takes this many arguments.
+        if types
+            .iter()
+            .any(|t| t.ty.contains_unknown() || holds_struct_or_map(&t.ty))
+        {
             return match self.catalog.bind_call(name, types) {
                 Ok(ty) => Typed::new(ty),
-                Err(CallError::Unknown { suggestions }) => {
-                    self.call_error(CallError::Unknown { suggestions }, name, types, &f.name);
+                Err(CallError::NoOverload { candidates })
+                    if candidates.iter().any(|c| takes(c, types.len())) =>
+                {
                     Typed::unknown()
                 }
-                Err(_) => Typed::unknown(),
+                Err(e) => {
+                    self.call_error(e, name, types, &f.name);
+                    Typed::unknown()
+                }
             };
         }
         match self.catalog.bind_call(name, types) {
@@ -335,4 +354,82 @@ fn named_window<'a>(
         }
     }
     None
+}
+
+/// Whether a type is, or holds, a STRUCT or MAP.
+fn holds_struct_or_map(ty: &SqlType) -> bool {
+    match ty {
+        SqlType::Struct(_) | SqlType::Map(..) | SqlType::Union(_) => true,
+        SqlType::List(e) | SqlType::Array(e, _) => holds_struct_or_map(e),
+        _ => false,
+    }
+}
+
+/// `col.upper()` (DuckDB's method-call syntax) as `upper(col)`, when the name's first part
+/// is a column in scope rather than a schema.
+fn method_call(f: &Function, ctx: &ExprCtx<'_, '_>) -> Option<Function> {
+    let parts: Vec<&sqlparser::ast::Ident> = f.name.0.iter().filter_map(|p| p.as_ident()).collect();
+    if parts.len() < 2 || parts.len() != f.name.0.len() {
+        return None;
+    }
+    let (receiver, method) = parts.split_at(parts.len() - 1);
+    let resolves = match receiver {
+        [one] => matches!(
+            ctx.scope.resolve(&one.value),
+            super::scope::Resolved::Column { .. }
+        ),
+        many => {
+            let names: Vec<String> = many[..many.len() - 1]
+                .iter()
+                .map(|i| i.value.clone())
+                .collect();
+            ctx.scope.find_item(&names).is_some()
+        }
+    };
+    if !resolves {
+        return None;
+    }
+    let receiver_expr = match receiver {
+        [one] => Expr::Identifier((*one).clone()),
+        many => Expr::CompoundIdentifier(many.iter().map(|i| (*i).clone()).collect()),
+    };
+    let mut call = f.clone();
+    call.name = sqlparser::ast::ObjectName::from(vec![method[0].clone()]);
+    let first = FunctionArg::Unnamed(FunctionArgExpr::Expr(receiver_expr));
+    match &mut call.args {
+        FunctionArguments::List(list) => list.args.insert(0, first),
+        _ => {
+            call.args = FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![first],
+                clauses: Vec::new(),
+            })
+        }
+    }
+    Some(call)
+}
+
+/// Whether an overload as the catalog prints it (`name(T1, T2[], ...)`) takes `n` arguments.
+fn takes(overload: &str, n: usize) -> bool {
+    let Some(open) = overload.find('(') else {
+        return true;
+    };
+    let params = overload[open + 1..].trim_end_matches(')');
+    if params.contains("...") {
+        return true;
+    }
+    if params.trim().is_empty() {
+        return n == 0;
+    }
+    let mut depth = 0i32;
+    let mut count = 1;
+    for c in params.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => count += 1,
+            _ => {}
+        }
+    }
+    count == n
 }

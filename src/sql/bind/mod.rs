@@ -103,6 +103,9 @@ pub(crate) struct Binder<'a> {
     diagnostics: Vec<SqlDiagnostic>,
     ctes: Vec<Cte>,
     opaque: bool,
+    /// Set while binding a SELECT item that expands into columns dbtc cannot list
+    /// (`unnest(struct)`, recursive `unnest`, nested `COLUMNS(...)`).
+    expanding: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -117,6 +120,7 @@ impl<'a> Binder<'a> {
             diagnostics: Vec::new(),
             ctes: Vec::new(),
             opaque: false,
+            expanding: false,
         }
     }
 

@@ -300,7 +300,11 @@ impl Binder<'_> {
                         windows: &select.named_window,
                         ..ExprCtx::plain(scope)
                     };
+                    self.expanding = false;
                     let b = self.expr(e, &ctx);
+                    if std::mem::take(&mut self.expanding) {
+                        opaque = true;
+                    }
                     let name = match item {
                         SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
                         _ => match (&b.column_name, e) {

@@ -223,6 +223,13 @@ impl Catalog {
         }
     }
 
+    /// Whether `name` is only a scalar macro (`geomean`, ...): DuckDB expands it, so it may
+    /// hide an aggregate.
+    pub fn is_macro_only(&self, name: &str) -> bool {
+        self.entry(name)
+            .is_some_and(|e| !e.macros.is_empty() && e.scalar.is_empty() && e.aggregate.is_empty())
+    }
+
     /// The result type of a scalar, aggregate or window call. `Unknown` when the result
     /// depends on more than types (struct field names, lambdas, macros DuckDB expands).
     pub fn bind_call(&self, name: &str, args: &[Typed]) -> Result<SqlType, CallError> {

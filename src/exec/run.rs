@@ -158,6 +158,31 @@ pub fn dag_order(ids: &[String], parents: &indexmap::IndexMap<String, Vec<String
     }
 }
 
+/// Ends a build that ran in a transaction and left a scratch table (`scratch`): commit and
+/// drop it when `built` succeeded (its SQL is what target/run shows), else roll back (the
+/// old relation stays as it was) and drop it.
+pub(crate) fn finish_transaction(
+    adapter: &mut dyn Adapter,
+    built: Result<String, String>,
+    scratch: &str,
+) -> Result<BuildOutcome, String> {
+    match built {
+        Ok(main) => {
+            adapter.commit()?;
+            adapter.execute(&format!("drop table if exists {scratch}"))?;
+            Ok(BuildOutcome::Built {
+                status: "OK".into(),
+                sql: main,
+            })
+        }
+        Err(e) => {
+            let _ = adapter.rollback();
+            let _ = adapter.execute(&format!("drop table if exists {scratch}"));
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::BuildOutcome;
+use super::{BuildOutcome, finish_transaction};
 use crate::exec::{Adapter, Column, Relation};
 
 /// `unique_key`: none, one expression (used as written), or a list of columns.
@@ -359,19 +359,5 @@ pub fn build_incremental(
         adapter.execute(&main)?;
         Ok(main)
     })();
-    match built {
-        Ok(main) => {
-            adapter.commit()?;
-            adapter.execute(&format!("drop table if exists {tmp}"))?;
-            Ok(BuildOutcome::Built {
-                status: "OK".into(),
-                sql: main,
-            })
-        }
-        Err(e) => {
-            let _ = adapter.rollback();
-            let _ = adapter.execute(&format!("drop table if exists {tmp}"));
-            Err(e)
-        }
-    }
+    finish_transaction(adapter, built, &tmp)
 }

@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use super::BuildOutcome;
 use super::incremental::UniqueKey;
+use super::{BuildOutcome, finish_transaction};
 use crate::exec::{Adapter, Column, Relation};
 
 /// How a snapshot detects changed rows.
@@ -331,19 +331,5 @@ pub fn build_snapshot(
         adapter.execute(&merge)?;
         Ok(merge)
     })();
-    match built {
-        Ok(main) => {
-            adapter.commit()?;
-            adapter.execute(&format!("drop table if exists {staging}"))?;
-            Ok(BuildOutcome::Built {
-                status: "OK".into(),
-                sql: main,
-            })
-        }
-        Err(e) => {
-            let _ = adapter.rollback();
-            let _ = adapter.execute(&format!("drop table if exists {staging}"));
-            Err(e)
-        }
-    }
+    finish_transaction(adapter, built, &staging)
 }

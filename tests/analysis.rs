@@ -217,19 +217,29 @@ fn lineage_json_and_the_lineage_command() {
     );
 }
 
+/// Model c rewritten to `template`, which must compile without findings: its render.
+fn render_c(
+    db: &mut RootDb,
+    fs: &MemSystem,
+    project: dbtc::db::Project,
+    template: &str,
+) -> dbtc::jinja::nodes::RenderedNode {
+    let (_, diags) = edit(db, fs, project, "/proj/models/c.sql", template);
+    assert!(diags.is_empty(), "{diags:?}");
+    let key = NodeKey::new(&*db, "model.demo.c".to_string());
+    dbtc::jinja::nodes::rendered_node(&*db, project, key).clone()
+}
+
 #[test]
 fn columns_of_a_ref_are_answered_from_its_schema_ahead_of_time() {
     let (mut db, fs, project) = setup();
-    let (_, diags) = edit(
+    let rendered = render_c(
         &mut db,
         &fs,
         project,
-        "/proj/models/c.sql",
         "select {% for col in adapter.get_columns_in_relation(ref('b')) %}{{ col.name }} /* {{ col.data_type }} */{{ ', ' if not loop.last }}{% endfor %} from {{ ref('b') }}",
     );
-    assert!(diags.is_empty(), "{diags:?}");
     let key = NodeKey::new(&db, "model.demo.c".to_string());
-    let rendered = dbtc::jinja::nodes::rendered_node(&db, project, key);
     assert!(!rendered.introspective);
     assert_eq!(
         rendered.sql.as_deref(),
@@ -301,19 +311,14 @@ fn duckdb_syntax_sqlparser_lacks_is_not_an_error() {
 #[test]
 fn string_columns_are_spelled_as_dbt_spells_them() {
     let (mut db, fs, project) = setup();
-    let (_, diags) = edit(
+    let sql = render_c(
         &mut db,
         &fs,
         project,
-        "/proj/models/c.sql",
         "select {% for col in adapter.get_columns_in_relation(ref('raw')) %}{{ col.name }} /* {{ col.data_type }} {{ col.dtype }} {{ col.is_string() }} */{{ ', ' if not loop.last }}{% endfor %} from {{ ref('raw') }}",
-    );
-    assert!(diags.is_empty(), "{diags:?}");
-    let key = NodeKey::new(&db, "model.demo.c".to_string());
-    let sql = dbtc::jinja::nodes::rendered_node(&db, project, key)
-        .sql
-        .clone()
-        .unwrap();
+    )
+    .sql
+    .unwrap();
     // dbt-core's Column.data_type: strings as `character varying(256)` without a size.
     assert!(
         sql.contains("note /* character varying(256) VARCHAR True */")

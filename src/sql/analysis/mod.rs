@@ -217,7 +217,12 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
         schema = Some(Arc::new(snapshot_schema(s)));
     }
     let severity_error = mode >= Mode::Unsafe;
-    let template = raw_code(db, node);
+    // The template is only needed to place findings: a clean model does not copy it.
+    let template = if analysis.diagnostics.is_empty() {
+        None
+    } else {
+        raw_code(db, node)
+    };
     let diagnostics = analysis
         .diagnostics
         .iter()

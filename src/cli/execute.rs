@@ -207,6 +207,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 relation,
                 introspective: renders_live(db, project, key),
                 work,
+                extras: crate::exec::run::extras::Extras::plan(db, project, key),
             },
         );
     }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
+use crate::exec::run::extras::Extras;
 use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
 use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
 use crate::exec::run::{BuildOutcome, Materialization, build_model};
@@ -48,6 +49,8 @@ pub struct Job {
     /// compiled ahead of time may be wrong, so it is not run.
     pub introspective: bool,
     pub work: Work,
+    /// Hooks, `persist_docs` and contract of the node.
+    pub extras: Extras,
 }
 
 impl Job {

@@ -4,6 +4,7 @@
 //! `<alias>__dbt_tmp` relation that replaces the old one, inside a transaction, only when
 //! the build succeeded, so a failing model leaves its previous relation intact.
 
+pub mod extras;
 pub mod incremental;
 pub mod snapshot;
 

@@ -82,6 +82,18 @@ pub trait Adapter {
     fn drop_cascade(&self) -> &'static str {
         ""
     }
+    /// The columns of a temporary table (`name` unquoted), as `columns` gives a relation's.
+    fn temp_columns(&mut self, name: &str) -> Result<Vec<Column>, String> {
+        let result = self.query(&format!("DESCRIBE {}", self.quote(name)))?;
+        Ok(result
+            .rows
+            .into_iter()
+            .map(|r| Column {
+                name: r[0].as_str().unwrap_or_default().to_string(),
+                data_type: r[1].as_str().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
     /// The column type of a seed column whose values were inferred as `inferred` (DuckDB's
     /// type names: INTEGER, DOUBLE, DATE, TIMESTAMP, BOOLEAN, VARCHAR).
     fn seed_type(&self, inferred: &str) -> String {

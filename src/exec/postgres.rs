@@ -127,6 +127,39 @@ pub fn client_config(target: &Target) -> Result<(Config, String), String> {
 }
 
 impl PostgresAdapter {
+    /// information_schema.columns of `schema.table` (no schema: this session's temporary
+    /// schema), formatted as dbt-postgres's `Column.data_type`.
+    fn columns_where(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<Column>, String> {
+        let rows = self
+            .client
+            .query(
+                "select column_name::text, data_type::text, \
+                 character_maximum_length::int, numeric_precision::int, numeric_scale::int \
+                 from information_schema.columns \
+                 where table_schema = coalesce($1::text, \
+                     (select nspname::text from pg_namespace where oid = pg_my_temp_schema())) \
+                 and table_name = $2 order by ordinal_position",
+                &[&schema, &table],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let name: String = row.get(0);
+                let ty: String = row.get(1);
+                let len: Option<i32> = row.get(2);
+                let precision: Option<i32> = row.get(3);
+                let scale: Option<i32> = row.get(4);
+                let data_type = match (ty.as_str(), len, precision, scale) {
+                    ("character varying" | "character", Some(n), _, _) => format!("{ty}({n})"),
+                    ("numeric", _, Some(p), Some(s)) => format!("numeric({p},{s})"),
+                    _ => ty,
+                };
+                Column { name, data_type }
+            })
+            .collect())
+    }
+
     pub fn open(target: &Target) -> Result<PostgresAdapter, String> {
         let (config, summary) = client_config(target)?;
         let mut client = config
@@ -215,32 +248,12 @@ impl Adapter for PostgresAdapter {
     /// As dbt-postgres's `get_columns_in_relation`: information_schema's data_type, with
     /// the length of character types and the precision of numeric ones.
     fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, String> {
-        let rows = self
-            .client
-            .query(
-                "select column_name::text, data_type::text, \
-                 character_maximum_length::int, numeric_precision::int, numeric_scale::int \
-                 from information_schema.columns \
-                 where table_schema = $1 and table_name = $2 order by ordinal_position",
-                &[&relation.schema, &relation.identifier],
-            )
-            .map_err(err)?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let name: String = row.get(0);
-                let ty: String = row.get(1);
-                let len: Option<i32> = row.get(2);
-                let precision: Option<i32> = row.get(3);
-                let scale: Option<i32> = row.get(4);
-                let data_type = match (ty.as_str(), len, precision, scale) {
-                    ("character varying" | "character", Some(n), _, _) => format!("{ty}({n})"),
-                    ("numeric", _, Some(p), Some(s)) => format!("numeric({p},{s})"),
-                    _ => ty,
-                };
-                Column { name, data_type }
-            })
-            .collect())
+        self.columns_where(Some(&relation.schema), &relation.identifier)
+    }
+
+    /// A temporary table's columns (in this session's `pg_temp_N` schema).
+    fn temp_columns(&mut self, name: &str) -> Result<Vec<Column>, String> {
+        self.columns_where(None, name)
     }
 
     fn begin(&mut self) -> Result<(), String> {

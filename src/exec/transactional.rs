@@ -8,7 +8,10 @@
 //! - seeds: drop (cascade) and create the table, or truncate the existing one without
 //!   `--full-refresh`, then insert the rows in batches, all in one transaction.
 
-use serde_json::Value;
+pub mod grants;
+pub mod indexes;
+
+use serde_json::{Map, Value};
 
 use super::run::{BuildOutcome, Materialization};
 use super::seed::{Loaded, SeedSpec, infer_type};
@@ -55,6 +58,24 @@ fn in_transaction(
     }
 }
 
+/// What dbt-postgres does to a relation after building it, in the same transaction:
+/// `indexes` on a table (before it is renamed into place), then `grants`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostBuild {
+    pub grants: grants::Grants,
+    pub indexes: Vec<indexes::Index>,
+}
+
+impl PostBuild {
+    /// Reads `grants` and `indexes` from a node's resolved config.
+    pub fn from_config(config: &Map<String, Value>) -> Result<PostBuild, String> {
+        Ok(PostBuild {
+            grants: grants::Grants::from_config(config)?,
+            indexes: indexes::from_config(config)?,
+        })
+    }
+}
+
 /// Builds a view or table model (or an incremental model's first build) with
 /// dbt-postgres's rename dance. `existing` is the kind of the current relation.
 pub fn build_model(
@@ -63,6 +84,26 @@ pub fn build_model(
     existing: Option<&str>,
     materialization: Materialization,
     sql: &str,
+) -> Result<BuildOutcome, String> {
+    build_model_with(
+        adapter,
+        relation,
+        existing,
+        materialization,
+        sql,
+        &PostBuild::default(),
+    )
+}
+
+/// [`build_model`] with the model's `indexes` (tables) and `grants`, as dbt-postgres's
+/// table and view materializations apply them.
+pub fn build_model_with(
+    adapter: &mut dyn Adapter,
+    relation: &Relation,
+    existing: Option<&str>,
+    materialization: Materialization,
+    sql: &str,
+    post: &PostBuild,
 ) -> Result<BuildOutcome, String> {
     let tmp = with_suffix(relation, "__dbt_tmp");
     let backup = with_suffix(relation, "__dbt_backup");
@@ -83,6 +124,9 @@ pub fn build_model(
     );
     in_transaction(adapter, |a| {
         a.execute(&create)?;
+        if kind == "table" {
+            indexes::create_indexes(a, &tmp, &post.indexes)?;
+        }
         if let Some(old) = existing {
             a.execute(&format!(
                 "ALTER {} {} RENAME TO {}",
@@ -96,7 +140,10 @@ pub fn build_model(
             kind_keyword(kind),
             a.render_relation(&tmp),
             a.quote(&relation.identifier)
-        ))
+        ))?;
+        // A replaced relation starts without grants (dbt-postgres: copy_grants is false).
+        grants::apply_grants(a, relation, &post.grants, false)?;
+        Ok(())
     })?;
     if let Some(old) = existing {
         adapter.execute(&format!(

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
+use crate::exec::run::around::{Failure, around};
 use crate::exec::run::extras::Extras;
 use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
 use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
@@ -175,7 +176,14 @@ pub fn run_job(
                 &format!("{prefix} START seed file {display}"),
                 "RUN",
             ));
-            match load_seed(adapter, spec, flags.full_refresh) {
+            let loaded = around(adapter, &job.relation, &job.extras, false, None, false, {
+                |adapter, inside| {
+                    let loaded = load_seed(adapter, spec, flags.full_refresh)?;
+                    inside(adapter)?;
+                    Ok(loaded)
+                }
+            });
+            match loaded {
                 Ok(Loaded { rows, sql }) => {
                     say(&justified(
                         &format!("{prefix} OK loaded seed file {display}"),
@@ -197,7 +205,7 @@ pub fn run_job(
                         &format!("{prefix} ERROR loading seed file {display}"),
                         &format!("ERROR in {:.2}s", secs()),
                     ));
-                    let mut r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
+                    let mut r = result(Status::Error, Some(failure_message(job, &e)), json!({}));
                     (r.compiled, r.compiled_code) = (None, String::new());
                     Done {
                         result: r,
@@ -217,16 +225,41 @@ pub fn run_job(
                 "RUN",
             ));
             let mut used_sql = sql.map(str::to_string);
+            let rel = &job.relation;
             let built = match (sql, materialization) {
                 (Some(sql), Ok(m)) => match incremental_run(adapter, job, incremental, flags) {
                     Ok(Some((config, inc_sql))) => {
                         used_sql = Some(inc_sql.clone());
-                        build_incremental(adapter, &job.relation, &inc_sql, &config)
+                        around(
+                            adapter,
+                            rel,
+                            &job.extras,
+                            true,
+                            Some(&inc_sql),
+                            false,
+                            |adapter, inside| {
+                                let built = build_incremental(adapter, rel, &inc_sql, &config)?;
+                                inside(adapter)?;
+                                Ok(built)
+                            },
+                        )
                     }
-                    Ok(None) => build_model(adapter, &job.relation, *m, sql),
-                    Err(e) => Err(e),
+                    Ok(None) => {
+                        let contract = job.extras.contract.as_ref();
+                        let table = *m == Materialization::Table;
+                        around(
+                            adapter,
+                            rel,
+                            &job.extras,
+                            false,
+                            Some(sql),
+                            table,
+                            |adapter, inside| build_model(adapter, rel, *m, sql, contract, inside),
+                        )
+                    }
+                    Err(e) => Err(Failure::Runtime(e)),
                 },
-                _ => Err("no compiled SQL".to_string()),
+                _ => Err(Failure::Runtime("no compiled SQL".to_string())),
             };
             let result = |status, message, response| {
                 let mut r = result(status, message, response);
@@ -267,7 +300,7 @@ pub fn run_job(
                         &format!("{prefix} ERROR creating sql {kind} {display}"),
                         &format!("ERROR in {:.2}s", secs()),
                     ));
-                    let mut r = result(Status::Error, Some(runtime_error(job, &e)), json!({}));
+                    let mut r = result(Status::Error, Some(failure_message(job, &e)), json!({}));
                     r.relation_name = Some(job.relation_name.clone());
                     Done {
                         result: r,
@@ -327,9 +360,17 @@ pub fn run_job(
                 "RUN",
             ));
             let built = match (sql, config) {
-                (Some(sql), Ok(config)) => build_snapshot(adapter, &job.relation, sql, config),
-                (None, _) => Err("no compiled SQL".to_string()),
-                (_, Err(e)) => Err(e.clone()),
+                (Some(sql), Ok(config)) => {
+                    around(adapter, &job.relation, &job.extras, false, None, false, {
+                        |adapter, inside| {
+                            let built = build_snapshot(adapter, &job.relation, sql, config)?;
+                            inside(adapter)?;
+                            Ok(built)
+                        }
+                    })
+                }
+                (None, _) => Err(Failure::Runtime("no compiled SQL".to_string())),
+                (_, Err(e)) => Err(Failure::Runtime(e.clone())),
             };
             let mut r = match &built {
                 Ok(_) => {
@@ -348,7 +389,7 @@ pub fn run_job(
                         &format!("{prefix} ERROR snapshotting {display}"),
                         &format!("ERROR in {:.2}s", secs()),
                     ));
-                    result(Status::Error, Some(runtime_error(job, e)), json!({}))
+                    result(Status::Error, Some(failure_message(job, e)), json!({}))
                 }
             };
             r.relation_name = Some(job.relation_name.clone());
@@ -388,11 +429,24 @@ fn incremental_run(
 
 /// dbt's message for a node that failed in the database.
 fn runtime_error(job: &Job, e: &str) -> String {
+    error_message(job, "Runtime", e)
+}
+
+/// dbt's message for a failed node: `<kind> Error in <resource> <name> (<file>)` and the
+/// error's lines, indented.
+fn error_message(job: &Job, kind: &str, e: &str) -> String {
     let indented = e.lines().collect::<Vec<_>>().join("\n  ");
     format!(
-        "Runtime Error in {} {} ({})\n  {indented}",
+        "{kind} Error in {} {} ({})\n  {indented}",
         job.resource(),
         job.name,
         job.original_file_path
     )
+}
+
+fn failure_message(job: &Job, failure: &Failure) -> String {
+    match failure {
+        Failure::Compilation(e) => error_message(job, "Compilation", e),
+        Failure::Runtime(e) => error_message(job, "Runtime", e),
+    }
 }

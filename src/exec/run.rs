@@ -4,11 +4,17 @@
 //! `<alias>__dbt_tmp` relation that replaces the old one, inside a transaction, only when
 //! the build succeeded, so a failing model leaves its previous relation intact.
 
+pub mod around;
+pub mod contract;
 pub mod extras;
+pub mod hooks;
 pub mod incremental;
+pub mod node_render;
+pub mod persist_docs;
 pub mod snapshot;
 
 use super::{Adapter, Relation};
+use contract::Contract;
 
 /// The materializations `dbtc run` builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,30 +55,43 @@ pub enum BuildOutcome {
 
 fn drop_sql(adapter: &dyn Adapter, kind: Option<&str>, rel: &Relation) -> Option<String> {
     let rendered = adapter.render_relation(rel);
+    let cascade = adapter.drop_cascade();
     match kind? {
-        "view" => Some(format!("DROP VIEW IF EXISTS {rendered}")),
-        _ => Some(format!("DROP TABLE IF EXISTS {rendered}")),
+        "view" => Some(format!("DROP VIEW IF EXISTS {rendered}{cascade}")),
+        _ => Some(format!("DROP TABLE IF EXISTS {rendered}{cascade}")),
     }
 }
 
-/// Builds one model's relation from its compiled SQL.
+/// What runs inside a build's transaction once the relation is in place (persist_docs,
+/// post-hooks); its failure undoes the build.
+pub type Inside<'a> = dyn FnMut(&mut dyn Adapter) -> Result<(), String> + 'a;
+
+/// Builds one model's relation from its compiled SQL; a table with an enforced
+/// `contract` is created with the declared columns and constraints, then filled.
+/// `inside` runs in the transaction that puts the relation in place (after it, on an
+/// adapter whose builds are transactional: see `transactional`).
 pub fn build_model(
     adapter: &mut dyn Adapter,
     relation: &Relation,
     materialization: Materialization,
     sql: &str,
+    contract: Option<&Contract>,
+    inside: &mut Inside<'_>,
 ) -> Result<BuildOutcome, String> {
     // An incremental model comes here for its first build or a full refresh (see
     // `incremental` for the other runs): built as a table.
     let existing = adapter.relation_kind(relation)?;
-    if adapter.transactional_ddl() {
-        return super::transactional::build_model(
+    let contract = contract.filter(|_| materialization != Materialization::View);
+    if adapter.transactional_ddl() && contract.is_none() {
+        let built = super::transactional::build_model(
             adapter,
             relation,
             existing.as_deref(),
             materialization,
             sql,
-        );
+        )?;
+        inside(adapter)?;
+        return Ok(built);
     }
     let tmp = Relation {
         identifier: format!("{}__dbt_tmp", relation.identifier),
@@ -88,11 +107,10 @@ pub fn build_model(
     if let Some(drop) = drop_sql(adapter, leftover.as_deref(), &tmp) {
         adapter.execute(&drop)?;
     }
-    let (create, tmp_kind) = match materialization {
-        Materialization::View => (format!("CREATE VIEW {tmp_sql} AS (\n{sql}\n)"), "view"),
-        Materialization::Table | Materialization::Incremental => {
-            (format!("CREATE TABLE {tmp_sql} AS (\n{sql}\n)"), "table")
-        }
+    let (create, tmp_kind) = match (materialization, contract) {
+        (Materialization::View, _) => (format!("CREATE VIEW {tmp_sql} AS (\n{sql}\n)"), "view"),
+        (_, Some(contract)) => (contract.create_table_sql(adapter, &tmp_sql, sql), "table"),
+        _ => (format!("CREATE TABLE {tmp_sql} AS (\n{sql}\n)"), "table"),
     };
     if let Err(e) = adapter.execute(&create) {
         if let Some(drop) = drop_sql(adapter, Some(tmp_kind), &tmp) {
@@ -110,7 +128,8 @@ pub fn build_model(
         adapter.execute(&format!(
             "ALTER {alter} {tmp_sql} RENAME TO {}",
             adapter.quote(&relation.identifier)
-        ))
+        ))?;
+        inside(adapter)
     })();
     match swapped {
         Ok(()) => adapter.commit()?,

@@ -2,15 +2,110 @@
 //! config and properties: its pre- and post-hooks (rendered in the node's context),
 //! `persist_docs` comments and an enforced `contract`.
 
+use serde_json::Value;
+
+use super::contract::Contract;
+use super::hooks::{Hook, Hooks, config_hooks};
+use super::node_render::render_in_node;
+use super::persist_docs::PersistDocs;
 use crate::db::{Db, NodeKey, Project};
+use crate::jinja::nodes::{node_config, node_info};
+use crate::project::docs::{docs_index, render_description};
+use crate::project::nodes::ResourceType;
 
 /// The planned extras of one node.
-#[derive(Debug, Clone, Default)]
-pub struct Extras {}
+#[derive(Debug, Clone)]
+pub struct Extras {
+    /// The hooks rendered for a build that creates the relation (`is_incremental()`
+    /// false); an error is the render's message (the node fails when it runs).
+    pub hooks: Result<Hooks, String>,
+    /// For an incremental model with hooks: rendered with its relation existing, used
+    /// when the build is incremental.
+    pub incremental_hooks: Option<Result<Hooks, String>>,
+    pub persist_docs: Option<PersistDocs>,
+    /// An enforced contract (models only).
+    pub contract: Option<Contract>,
+}
 
 impl Extras {
     /// Plans the extras of a node.
-    pub fn plan(_db: &dyn Db, _project: Project, _key: NodeKey) -> Extras {
-        Extras::default()
+    pub fn plan(db: &dyn Db, project: Project, key: NodeKey) -> Extras {
+        let Some(node) = node_info(db, project, key).clone() else {
+            return Extras {
+                hooks: Ok(Hooks::default()),
+                incremental_hooks: None,
+                persist_docs: None,
+                contract: None,
+            };
+        };
+        let config = node_config(db, project, key);
+        let raw = (|| -> Result<(Vec<Hook>, Vec<Hook>), String> {
+            Ok((
+                config_hooks(config, "pre-hook")?,
+                config_hooks(config, "post-hook")?,
+            ))
+        })();
+        let render = |this_exists: bool| -> Result<Hooks, String> {
+            let (pre, post) = raw.clone()?;
+            let rendered = |hooks: Vec<Hook>| -> Result<Vec<Hook>, String> {
+                hooks
+                    .into_iter()
+                    .map(|h| {
+                        Ok(Hook {
+                            sql: render_in_node(db, project, key, &h.sql, this_exists)?,
+                            transaction: h.transaction,
+                        })
+                    })
+                    .collect()
+            };
+            Ok(Hooks {
+                pre: rendered(pre)?,
+                post: rendered(post)?,
+            })
+        };
+        let has_hooks = raw
+            .as_ref()
+            .map_or(true, |(pre, post)| !pre.is_empty() || !post.is_empty());
+        let materialized = config.get("materialized").and_then(Value::as_str);
+        let hooks = if has_hooks {
+            render(false)
+        } else {
+            Ok(Hooks::default())
+        };
+        let incremental_hooks =
+            (has_hooks && materialized == Some("incremental")).then(|| render(true));
+        let docs = docs_index(db, project);
+        let describe = |text: &str| render_description(text, &node.package, &docs);
+        let persist_docs = PersistDocs::plan(
+            config,
+            &node.patch.description,
+            &node.patch.columns,
+            &describe,
+        );
+        let enforced = config
+            .get("contract")
+            .and_then(|c| c.get("enforced"))
+            .is_some_and(|e| e.as_bool() == Some(true));
+        let contract = (enforced && node.resource_type == ResourceType::Model).then(|| {
+            Contract::from_yml(
+                &node.patch.columns,
+                node.patch.props.get("constraints").unwrap_or(&Value::Null),
+            )
+        });
+        Extras {
+            hooks,
+            incremental_hooks,
+            persist_docs,
+            contract,
+        }
+    }
+
+    /// The hooks of a build; `incremental`: it writes into the existing relation.
+    pub fn hooks_for(&self, incremental: bool) -> Result<&Hooks, String> {
+        let chosen = match (&self.incremental_hooks, incremental) {
+            (Some(h), true) => h,
+            _ => &self.hooks,
+        };
+        chosen.as_ref().map_err(Clone::clone)
     }
 }

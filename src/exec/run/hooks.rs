@@ -1,0 +1,121 @@
+//! Pre- and post-hooks of models, seeds and snapshots, as dbt runs them: each hook is a
+//! string or `{sql, transaction}` (`transaction` defaults to true), rendered in the node's
+//! context, and run in order around the build: pre-hooks outside the transaction, then
+//! those inside it, the build, post-hooks inside the transaction, then those outside it.
+//! A hook that renders to nothing is not run.
+
+use serde_json::{Map, Value};
+
+use super::super::Adapter;
+
+/// One hook's (unrendered) SQL and whether it runs inside the build's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub sql: String,
+    pub transaction: bool,
+}
+
+/// The hooks of one config key (`pre-hook` or `post-hook`), in order. An entry that is
+/// neither a string nor a `{sql: ...}` mapping is an error naming it.
+pub fn config_hooks(config: &Map<String, Value>, key: &str) -> Result<Vec<Hook>, String> {
+    let entries: Vec<&Value> = match config.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        match entry {
+            Value::String(sql) => out.push(Hook {
+                sql: sql.clone(),
+                transaction: true,
+            }),
+            Value::Object(map) => {
+                let sql = map.get("sql").and_then(Value::as_str).ok_or_else(|| {
+                    format!("a `{key}` mapping needs a `sql` string, got {entry}")
+                })?;
+                let transaction = match map.get("transaction") {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Bool(b)) => *b,
+                    Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+                    Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+                    Some(other) => {
+                        return Err(format!(
+                            "`transaction` of a `{key}` must be true or false, got {other}"
+                        ));
+                    }
+                };
+                out.push(Hook {
+                    sql: sql.to_string(),
+                    transaction,
+                });
+            }
+            other => return Err(format!("a `{key}` must be SQL text, got {other}")),
+        }
+    }
+    Ok(out)
+}
+
+/// The rendered hooks of a node for one build.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    pub pre: Vec<Hook>,
+    pub post: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.pre.is_empty() && self.post.is_empty()
+    }
+}
+
+/// Runs the hooks of `hooks` whose `transaction` is `inside`, in order, appending each
+/// statement run to `ran`. The first failure stops and is the error.
+pub fn run_hooks(
+    adapter: &mut dyn Adapter,
+    hooks: &[Hook],
+    inside: bool,
+    ran: &mut Vec<String>,
+) -> Result<(), String> {
+    for hook in hooks.iter().filter(|h| h.transaction == inside) {
+        let sql = hook.sql.trim();
+        if sql.is_empty() {
+            continue;
+        }
+        adapter.execute(sql)?;
+        ran.push(sql.to_string());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_lists_and_mappings() {
+        let config = json!({
+            "pre-hook": ["select 1", {"sql": "select 2", "transaction": false}],
+            "post-hook": "select 3",
+        });
+        let config = config.as_object().unwrap();
+        let pre = config_hooks(config, "pre-hook").unwrap();
+        assert_eq!(pre.len(), 2);
+        assert!(pre[0].transaction);
+        assert!(!pre[1].transaction);
+        assert_eq!(pre[1].sql, "select 2");
+        let post = config_hooks(config, "post-hook").unwrap();
+        assert_eq!(post.len(), 1);
+        assert_eq!(post[0].sql, "select 3");
+        assert!(config_hooks(config, "other").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_hooks_are_errors() {
+        let config = json!({"pre-hook": [{"transaction": true}], "post-hook": [3]});
+        let config = config.as_object().unwrap();
+        assert!(config_hooks(config, "pre-hook").is_err());
+        assert!(config_hooks(config, "post-hook").is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! Rendering a text other than the node's own SQL (a hook) in a node's compile-time
+//! context, as dbt renders hooks inside the materialization: `this`, `ref`/`source`
+//! (the node's own and any the text names), `config`, `model`, macros and
+//! `is_incremental()`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::db::{Db, NodeKey, Project};
+use crate::jinja::context::{Phase, RefTarget};
+use crate::jinja::nodes::{base_input, node_config, node_info, node_relation, raw_code};
+use crate::jinja::relation::RelationData;
+use crate::jinja::render::render;
+use crate::project::config::project_config;
+use crate::project::nodes::node_index;
+
+/// Renders `text` as part of node `key`; `this_exists`: its relation exists (what
+/// `is_incremental()` asks). The error is the render's message.
+pub fn render_in_node(
+    db: &dyn Db,
+    project: Project,
+    key: NodeKey,
+    text: &str,
+    this_exists: bool,
+) -> Result<String, String> {
+    let node = node_info(db, project, key)
+        .clone()
+        .ok_or_else(|| "unknown node".to_string())?;
+    let Some((_, origin)) = raw_code(db, &node) else {
+        return Err(format!("{} has no file", node.unique_id));
+    };
+    let config = node_config(db, project, key).clone();
+    let name = format!("{}#hook", node.unique_id);
+    let parse_input = base_input(db, project, &node, Phase::Parse, config.clone());
+    let parsed = render(db, project, parse_input, &name, text, &origin);
+    parsed.output.map_err(|d| d.message)?;
+    let mut input = base_input(db, project, &node, Phase::Compile, config.clone());
+    let this = node_relation(db, project, key).clone();
+    if this_exists && let Some(t) = &this {
+        input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
+    }
+    input.model = crate::jinja::to_value(model_json(&node, &config, this.as_ref()));
+    input.this = this;
+    let index = node_index(db, project);
+    let root = project_config(db, project).root.name.clone();
+    for call in &parsed.collected.refs {
+        let local = (node.package != root).then_some(node.package.as_str());
+        let version = call.version.as_deref();
+        let target = index
+            .find_ref(
+                &root,
+                call.package.as_deref().or(local),
+                &call.name,
+                version,
+            )
+            .or_else(|| index.find_ref(&root, call.package.as_deref(), &call.name, version))
+            .ok_or_else(|| {
+                format!(
+                    "{} '{}' depends on a node named '{}' which was not found",
+                    node.resource_type.as_str(),
+                    node.name,
+                    call.name
+                )
+            })?;
+        let pkey = NodeKey::new(db, target.unique_id.clone());
+        let Some(mut relation) = node_relation(db, project, pkey).clone() else {
+            continue;
+        };
+        let materialized = node_config(db, project, pkey)
+            .get("materialized")
+            .and_then(Value::as_str);
+        let ephemeral = (materialized == Some("ephemeral")).then(|| target.unique_id.clone());
+        if ephemeral.is_some() {
+            relation.cte_name = Some(format!("__dbt__cte__{}", target.name));
+        }
+        input.refs.insert(
+            call.clone(),
+            RefTarget {
+                relation,
+                ephemeral,
+            },
+        );
+    }
+    for (source, table) in &parsed.collected.sources {
+        let target = index.find_source(source, table).ok_or_else(|| {
+            format!(
+                "{} '{}' depends on a source named '{source}.{table}' which was not found",
+                node.resource_type.as_str(),
+                node.name
+            )
+        })?;
+        let skey = NodeKey::new(db, target.unique_id.clone());
+        if let Some(relation) = node_relation(db, project, skey) {
+            input
+                .sources
+                .insert((source.clone(), table.clone()), relation.clone());
+        }
+    }
+    let compiled = render(db, project, input, &name, text, &origin);
+    compiled.output.map_err(|d| d.message)
+}
+
+/// `model` as a hook sees it: the node's main properties.
+fn model_json(
+    node: &crate::project::nodes::NodeInfo,
+    config: &Map<String, Value>,
+    relation: Option<&RelationData>,
+) -> Value {
+    let mut model = json!({
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "package_name": node.package,
+        "resource_type": node.resource_type.as_str(),
+        "original_file_path": node.original_file_path,
+        "path": node.path,
+        "fqn": node.fqn,
+        "config": config,
+        "tags": config.get("tags").cloned().unwrap_or(json!([])),
+        "meta": config.get("meta").cloned().unwrap_or(json!({})),
+        "description": node.patch.description,
+        "language": "sql",
+    });
+    if let Some(r) = relation {
+        model["database"] = json!(r.database);
+        model["schema"] = json!(r.schema);
+        model["alias"] = json!(r.identifier);
+    }
+    model
+}

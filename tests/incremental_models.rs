@@ -179,8 +179,9 @@ fn matches_dbt_after_two_runs(extra: &[&str]) {
         let (schema, table) = rel.split_once('.').unwrap();
         let expected = read_json(&expected_dir().join(format!("{rel}.json")));
         let got = common::dump(&mut adapter, schema, table, true);
-        // The timestamp strategy's times come from the data: compared as they are.
-        if table.starts_with("snap_check") {
+        // The timestamp strategy's times come from the data: compared as they are (but
+        // for the time a deleted row was invalidated).
+        if schema == "snapshots" && table != "snap_timestamp" {
             assert_eq!(clock_free(got), clock_free(expected), "{rel}");
         } else {
             assert_eq!(got, expected, "{rel}");

@@ -1,13 +1,22 @@
-//! dbt-duckdb's `incremental` materialization for a run where the model's table exists
-//! (and no full refresh is asked): the model's SQL (rendered with `is_incremental()` true)
-//! goes into a temporary table, `on_schema_change` reconciles the target's columns, then
-//! the strategy (`append`, `delete+insert`, `merge`; dbt-duckdb's default is
-//! `delete+insert`) writes into the target, all in one transaction, so a failure leaves
-//! the table as it was.
+//! The `incremental` materialization for a run where the model's table exists (and no
+//! full refresh is asked), as dbt-duckdb and dbt-postgres run it: the model's SQL
+//! (rendered with `is_incremental()` true) goes into a temporary table, `on_schema_change`
+//! reconciles the target's columns, then the strategy (`append`, `delete+insert`,
+//! `merge`; the default is `delete+insert`, which without a `unique_key` only appends)
+//! writes into the target, all in one transaction, so a failure leaves the table as it
+//! was. What differs between the adapters: the strategies' statements (`strategies`),
+//! the temporary table's name, how column types compare and change (Postgres widens
+//! string columns first and retypes with dbt's add/update/drop/rename), and `grants`
+//! (Postgres).
+
+mod strategies;
+
+pub use strategies::strategy_sql;
 
 use serde_json::{Map, Value};
 
 use super::{BuildOutcome, finish_transaction};
+use crate::exec::transactional::grants::{Grants, apply_grants};
 use crate::exec::{Adapter, Column, Relation};
 
 /// `unique_key`: none, one expression (used as written), or a list of columns.
@@ -50,6 +59,8 @@ pub struct IncrementalConfig {
     pub exclude_columns: Vec<String>,
     /// The `full_refresh` config (wins over the `--full-refresh` flag).
     pub full_refresh: Option<bool>,
+    /// `grants` (Postgres): reconciled with the table's current grants after each run.
+    pub grants: Grants,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -129,32 +140,68 @@ impl IncrementalConfig {
             update_columns,
             exclude_columns,
             full_refresh: config.get("full_refresh").and_then(Value::as_bool),
+            grants: Grants::from_config(config)?,
         })
     }
 }
 
-/// A column's type as dbt compares them: strings are `character varying(256)` whatever
-/// their declared length (dbt's `Column.data_type` without a size).
-fn dbt_type(c: &Column) -> String {
-    let lower = c.data_type.to_ascii_lowercase();
-    if ["text", "character varying", "character", "varchar"].contains(&lower.as_str()) {
-        "character varying(256)".into()
-    } else {
-        c.data_type.clone()
-    }
+/// How an adapter's dbt plugin sees column types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Types {
+    /// dbt-duckdb: strings are `character varying(256)` whatever their declared length.
+    DuckDb,
+    /// dbt-postgres's `PostgresColumn`: `text` and unsized `character varying` as they
+    /// are, sized strings as `character varying(n)`, numerics with precision and scale.
+    Postgres,
 }
 
-/// The columns of a relation given as SQL (a temporary table is in no schema).
-fn describe(adapter: &mut dyn Adapter, rendered: &str) -> Result<Vec<Column>, String> {
-    let result = adapter.query(&format!("DESCRIBE {rendered}"))?;
-    Ok(result
-        .rows
-        .into_iter()
-        .map(|r| Column {
-            name: r[0].as_str().unwrap_or_default().to_string(),
-            data_type: r[1].as_str().unwrap_or_default().to_string(),
-        })
-        .collect())
+fn is_string(ty: &str) -> bool {
+    let base = ty
+        .split('(')
+        .next()
+        .unwrap_or(ty)
+        .trim()
+        .to_ascii_lowercase();
+    ["text", "character varying", "character", "varchar"].contains(&base.as_str())
+}
+
+/// A string column's size as dbt reads it (`text` and unsized: 256).
+fn string_size(ty: &str) -> u32 {
+    let lower = ty.to_ascii_lowercase();
+    if lower == "text" {
+        return 256;
+    }
+    lower
+        .split_once('(')
+        .and_then(|(_, rest)| rest.trim_end_matches(')').trim().parse().ok())
+        .unwrap_or(256)
+}
+
+impl Types {
+    /// `Column.expanded_data_type`: the type dbt compares and writes in DDL.
+    fn of(self, c: &Column) -> String {
+        match self {
+            Types::DuckDb if is_string(&c.data_type) => "character varying(256)".into(),
+            Types::DuckDb => c.data_type.clone(),
+            Types::Postgres => {
+                let lower = c.data_type.to_ascii_lowercase();
+                if is_string(&lower) && lower != "text" && lower != "character varying" {
+                    format!("character varying({})", string_size(&lower))
+                } else {
+                    c.data_type.clone()
+                }
+            }
+        }
+    }
+
+    /// `source` differs from `target` (dbt's `diff_column_data_types`: a string that
+    /// only needs to be wider is not a change: `expand_target_column_types` widens it).
+    fn changed(self, source: &Column, target: &Column) -> bool {
+        let can_expand = is_string(&source.data_type)
+            && is_string(&target.data_type)
+            && string_size(&target.data_type) > string_size(&source.data_type);
+        self.of(source) != self.of(target) && !(self == Types::Postgres && can_expand)
+    }
 }
 
 fn names(columns: &[&Column]) -> String {
@@ -163,6 +210,43 @@ fn names(columns: &[&Column]) -> String {
         .map(|c| format!("{}({})", c.name, c.data_type))
         .collect();
     format!("[{}]", list.join(", "))
+}
+
+/// dbt's default `alter_column_type` on Postgres: a new column of the new type, filled,
+/// the old one dropped (cascade) and the new one renamed (so it moves to the end).
+fn alter_column_type_sql(adapter: &dyn Adapter, target: &str, column: &str, ty: &str) -> String {
+    let (col, tmp) = (
+        adapter.quote(column),
+        adapter.quote(&format!("{column}__dbt_alter")),
+    );
+    format!(
+        "alter table {target} add column {tmp} {ty};\nupdate {target} set {tmp} = {col};\nalter table {target} drop column {col} cascade;\nalter table {target} rename column {tmp} to {col}"
+    )
+}
+
+/// dbt's `expand_target_column_types` (Postgres): a target string column narrower than
+/// the new rows' becomes `character varying(<their size>)`.
+fn expand_target_column_types(
+    adapter: &mut dyn Adapter,
+    target: &str,
+    source: &[Column],
+    existing: &[Column],
+) -> Result<bool, String> {
+    let mut changed = false;
+    for s in source {
+        let Some(t) = existing.iter().find(|t| t.name == s.name) else {
+            continue;
+        };
+        if is_string(&s.data_type)
+            && is_string(&t.data_type)
+            && string_size(&s.data_type) > string_size(&t.data_type)
+        {
+            let ty = format!("character varying({})", string_size(&s.data_type));
+            adapter.execute(&alter_column_type_sql(adapter, target, &t.name, &ty))?;
+            changed = true;
+        }
+    }
+    Ok(changed)
 }
 
 /// dbt's `process_schema_changes`: compares the new rows' columns with the target's,
@@ -178,6 +262,11 @@ fn process_schema_changes(
     if mode == OnSchemaChange::Ignore {
         return Ok(None);
     }
+    let types = if adapter.adapter_type() == "postgres" {
+        Types::Postgres
+    } else {
+        Types::DuckDb
+    };
     let has = |list: &[Column], name: &str| list.iter().any(|c| c.name == name);
     let added: Vec<&Column> = source.iter().filter(|c| !has(existing, &c.name)).collect();
     let removed: Vec<&Column> = existing.iter().filter(|c| !has(source, &c.name)).collect();
@@ -187,7 +276,7 @@ fn process_schema_changes(
             existing
                 .iter()
                 .find(|t| t.name == s.name)
-                .is_some_and(|t| dbt_type(s) != dbt_type(t))
+                .is_some_and(|t| types.changed(s, t))
         })
         .collect();
     if added.is_empty() && removed.is_empty() && retyped.is_empty() {
@@ -204,33 +293,53 @@ fn process_schema_changes(
             ));
         }
         OnSchemaChange::AppendNewColumns | OnSchemaChange::SyncAllColumns => {
-            let mut statements: Vec<String> = added
-                .iter()
-                .map(|c| {
+            let sync = mode == OnSchemaChange::SyncAllColumns;
+            let removed: &[&Column] = if sync { &removed } else { &[] };
+            let mut statements: Vec<String> = Vec::new();
+            if types == Types::Postgres {
+                // dbt's alter_relation_add_remove_columns: one statement.
+                let mut clauses: Vec<String> = added
+                    .iter()
+                    .map(|c| format!("add column {} {}", q(&c.name), types.of(c)))
+                    .collect();
+                clauses.extend(
+                    removed
+                        .iter()
+                        .map(|c| format!("drop column {}", q(&c.name))),
+                );
+                if !clauses.is_empty() {
+                    statements.push(format!("alter table {target}\n  {}", clauses.join(",\n  ")));
+                }
+            } else {
+                statements.extend(added.iter().map(|c| {
                     format!(
                         "alter table {target} add column {} {}",
                         q(&c.name),
                         c.data_type
                     )
-                })
-                .collect();
-            if mode == OnSchemaChange::SyncAllColumns {
+                }));
                 statements.extend(
                     removed
                         .iter()
                         .map(|c| format!("alter table {target} drop column {}", q(&c.name))),
                 );
-                // dbt's default alter_column_type: a new column, filled, swapped in (so the
-                // column moves to the end). dbt fills it with an UPDATE; libduckdb 1.5
-                // cannot commit an ALTER that follows an UPDATE in one transaction
-                // ("another transaction has altered this table"), so the new column is
-                // filled by `ALTER ... TYPE ... USING`, to the same result.
+            }
+            if sync {
                 for c in &retyped {
-                    let (col, tmp) = (q(&c.name), q(&format!("{}__dbt_alter", c.name)));
-                    let ty = &c.data_type;
-                    statements.push(format!(
-                        "alter table {target} add column {tmp} {ty};\nalter table {target} alter column {tmp} type {ty} using cast({col} as {ty});\nalter table {target} drop column {col};\nalter table {target} rename column {tmp} to {col}"
-                    ));
+                    statements.push(if types == Types::Postgres {
+                        alter_column_type_sql(adapter, target, &c.name, &types.of(c))
+                    } else {
+                        // dbt's default alter_column_type fills the new column with an
+                        // UPDATE; libduckdb 1.5 cannot commit an ALTER that follows an
+                        // UPDATE in one transaction ("another transaction has altered
+                        // this table"), so it is filled by `ALTER ... TYPE ... USING`, to
+                        // the same result.
+                        let (col, tmp) = (q(&c.name), q(&format!("{}__dbt_alter", c.name)));
+                        let ty = &c.data_type;
+                        format!(
+                            "alter table {target} add column {tmp} {ty};\nalter table {target} alter column {tmp} type {ty} using cast({col} as {ty});\nalter table {target} drop column {col};\nalter table {target} rename column {tmp} to {col}"
+                        )
+                    });
                 }
             }
             for statement in statements {
@@ -242,93 +351,41 @@ fn process_schema_changes(
     Ok(Some(source.to_vec()))
 }
 
-fn quoted_csv(adapter: &dyn Adapter, columns: &[Column]) -> String {
-    columns
-        .iter()
-        .map(|c| adapter.quote(&c.name))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The temporary table's name: dbt-postgres's (`<identifier>__dbt_tmp<HHMMSSffffff>`,
+/// the identifier cut so the name fits Postgres's 63 characters), dbt-duckdb's (the date
+/// too) elsewhere.
+pub(crate) fn temp_name(adapter: &dyn Adapter, identifier: &str) -> String {
+    let now = chrono::Utc::now();
+    if adapter.adapter_type() == "postgres" {
+        let suffix = format!("__dbt_tmp{}", now.format("%H%M%S%6f"));
+        let keep = 63usize.saturating_sub(suffix.len());
+        let base: String = identifier.chars().take(keep).collect();
+        format!("{base}{suffix}")
+    } else {
+        format!("{identifier}__dbt_tmp{}", now.format("%Y%m%d%H%M%S%6f"))
+    }
 }
 
-/// The statement of the strategy, as dbt-duckdb writes it.
-pub fn strategy_sql(
-    adapter: &dyn Adapter,
-    config: &IncrementalConfig,
-    target: &str,
-    source: &str,
-    dest_columns: &[Column],
-) -> String {
-    let cols = quoted_csv(adapter, dest_columns);
-    let insert =
-        format!("insert into {target} ({cols})\n(\n    select {cols}\n    from {source}\n)");
-    let preds = &config.predicates;
-    match config.strategy {
-        Strategy::Append => insert,
-        Strategy::DeleteInsert => {
-            let extra: String = preds.iter().map(|p| format!("\n    and {p}")).collect();
-            let delete = match &config.unique_key {
-                UniqueKey::None => String::new(),
-                UniqueKey::One(key) => format!(
-                    "delete from {target}\nwhere (\n    {key}) in (\n    select ({key})\n    from {source}\n){extra};\n\n"
-                ),
-                UniqueKey::Many(keys) => {
-                    let on: Vec<String> = keys
-                        .iter()
-                        .map(|k| format!("{source}.{k} = DBT_INCREMENTAL_TARGET.{k}"))
-                        .collect();
-                    format!(
-                        "delete from {target} as DBT_INCREMENTAL_TARGET\nusing {source}\nwhere (\n    {}{extra}\n);\n\n",
-                        on.join("\n    and ")
-                    )
-                }
-            };
-            format!("{delete}{insert}")
-        }
-        Strategy::Merge => {
-            let mut on: Vec<String> = match &config.unique_key {
-                UniqueKey::None => vec!["FALSE".into()],
-                UniqueKey::One(k) => {
-                    vec![format!("DBT_INTERNAL_SOURCE.{k} = DBT_INTERNAL_DEST.{k}")]
-                }
-                UniqueKey::Many(keys) => keys
-                    .iter()
-                    .map(|k| format!("DBT_INTERNAL_SOURCE.{k} = DBT_INTERNAL_DEST.{k}"))
-                    .collect(),
-            };
-            on.extend(preds.iter().cloned());
-            let cond =
-                |c: &Option<String>| c.as_ref().map(|c| format!(" AND {c}")).unwrap_or_default();
-            let update = if config.update_columns.is_empty() && config.exclude_columns.is_empty() {
-                "UPDATE BY NAME".to_string()
-            } else {
-                let columns: Vec<String> = if !config.update_columns.is_empty() {
-                    config.update_columns.clone()
-                } else {
-                    let exclude: Vec<String> = config
-                        .exclude_columns
-                        .iter()
-                        .map(|c| c.to_lowercase())
-                        .collect();
-                    dest_columns
-                        .iter()
-                        .filter(|c| !exclude.contains(&c.name.to_lowercase()))
-                        .map(|c| adapter.quote(&c.name))
-                        .collect()
-                };
-                let set: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{c} = DBT_INTERNAL_SOURCE.{c}"))
-                    .collect();
-                format!("UPDATE SET\n        {}", set.join(", "))
-            };
-            format!(
-                "MERGE INTO {target} AS DBT_INTERNAL_DEST\n    USING {source} AS DBT_INTERNAL_SOURCE\n    ON ({})\nWHEN MATCHED{} THEN\n    {update}\nWHEN NOT MATCHED{} THEN\n    INSERT BY NAME",
-                on.join(") AND ("),
-                cond(&config.update_condition),
-                cond(&config.insert_condition)
-            )
-        }
+/// `merge` needs Postgres's MERGE (15 and later): a clear error on older servers.
+fn check_merge_supported(adapter: &mut dyn Adapter) -> Result<(), String> {
+    let version = adapter.query("show server_version_num")?;
+    let num = version
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_i64().map(|n| n.to_string()))
+        })
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    if num < 150_000 {
+        return Err(format!(
+            "incremental_strategy 'merge' needs PostgreSQL 15 or later (MERGE); this server's version number is {num}. Use 'delete+insert' or 'append'."
+        ));
     }
+    Ok(())
 }
 
 /// Runs one incremental build into an existing table from `sql` (the model rendered with
@@ -339,14 +396,21 @@ pub fn build_incremental(
     sql: &str,
     config: &IncrementalConfig,
 ) -> Result<BuildOutcome, String> {
+    let postgres = adapter.adapter_type() == "postgres";
+    if postgres && config.strategy == Strategy::Merge {
+        check_merge_supported(adapter)?;
+    }
     let target = adapter.render_relation(relation);
-    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S%6f");
-    let tmp = adapter.quote(&format!("{}__dbt_tmp{stamp}", relation.identifier));
+    let tmp_name = temp_name(adapter, &relation.identifier);
+    let tmp = adapter.quote(&tmp_name);
     adapter.begin()?;
     let built = (|| -> Result<String, String> {
         adapter.execute(&format!("create temporary table {tmp} as (\n{sql}\n)"))?;
-        let source = describe(adapter, &tmp)?;
-        let existing = adapter.columns(relation)?;
+        let source = adapter.temp_columns(&tmp_name)?;
+        let mut existing = adapter.columns(relation)?;
+        if postgres && expand_target_column_types(adapter, &target, &source, &existing)? {
+            existing = adapter.columns(relation)?;
+        }
         let dest = process_schema_changes(
             adapter,
             &target,
@@ -357,6 +421,8 @@ pub fn build_incremental(
         .unwrap_or(existing);
         let main = strategy_sql(adapter, config, &target, &tmp, &dest);
         adapter.execute(&main)?;
+        // The table is kept, so grants from before may need revoking.
+        apply_grants(adapter, relation, &config.grants, true)?;
         Ok(main)
     })();
     finish_transaction(adapter, built, &tmp)

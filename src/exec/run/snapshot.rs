@@ -1,15 +1,32 @@
-//! dbt's `snapshot` materialization as dbt-duckdb runs it (type-2 slowly changing
-//! dimensions): the first run creates the table from the snapshot's query plus
-//! `dbt_scd_id`, `dbt_updated_at`, `dbt_valid_from` and `dbt_valid_to`; later runs build
-//! a staging table of insertions and updates (and deletions with `hard_deletes:
-//! invalidate`), close the changed rows' validity and insert their new versions, in one
-//! transaction.
+//! dbt's `snapshot` materialization as dbt-duckdb and dbt-postgres run it (type-2 slowly
+//! changing dimensions): the first run creates the table from the snapshot's query plus
+//! `dbt_scd_id`, `dbt_updated_at`, `dbt_valid_from` and `dbt_valid_to` (and
+//! `dbt_is_deleted` with `hard_deletes: new_record`); later runs build a staging table of
+//! insertions, updates and deletions (`staging`), close the changed rows' validity and
+//! insert their new versions, in one transaction. On Postgres the snapshot's `indexes`
+//! are created with the table and its `grants` applied after every run.
+
+mod staging;
 
 use serde_json::{Map, Value};
 
-use super::incremental::UniqueKey;
+use super::incremental::{UniqueKey, temp_name};
 use super::{BuildOutcome, finish_transaction};
+use crate::exec::transactional::PostBuild;
+use crate::exec::transactional::grants::apply_grants;
+use crate::exec::transactional::indexes::create_indexes;
 use crate::exec::{Adapter, Column, Relation};
+
+/// `hard_deletes` (or the older `invalidate_hard_deletes: true`): what happens to a
+/// snapshotted row whose key left the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HardDeletes {
+    Ignore,
+    /// Its current version is closed.
+    Invalidate,
+    /// Closed, and a new version with `dbt_is_deleted = 'True'` is inserted.
+    NewRecord,
+}
 
 /// How a snapshot detects changed rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +45,19 @@ pub enum Strategy {
 pub struct SnapshotConfig {
     pub strategy: Strategy,
     pub unique_key: UniqueKey,
-    /// `hard_deletes: invalidate` (or `invalidate_hard_deletes: true`).
-    pub invalidate_hard_deletes: bool,
+    pub hard_deletes: HardDeletes,
+    /// `grants` and `indexes` (Postgres).
+    pub post_build: PostBuild,
 }
 
-/// dbt-duckdb's `snapshot_get_time()`.
-const NOW: &str = "now()::timestamp";
+/// The adapter's `snapshot_get_time()`.
+fn snapshot_time(adapter: &dyn Adapter) -> &'static str {
+    if adapter.adapter_type() == "postgres" {
+        "now()::timestamp without time zone"
+    } else {
+        "now()::timestamp"
+    }
+}
 
 impl SnapshotConfig {
     pub fn from_config(config: &Map<String, Value>) -> Result<SnapshotConfig, String> {
@@ -79,17 +103,19 @@ impl SnapshotConfig {
             }
             None => return Err("Snapshots must be configured with a 'strategy'".into()),
         };
-        let hard_deletes = text("hard_deletes");
-        let invalidate_hard_deletes = match hard_deletes.as_deref() {
-            Some("invalidate") => true,
-            Some("new_record") => {
-                return Err("hard_deletes: new_record is not supported by dbtc yet".into());
+        let invalidate = config
+            .get("invalidate_hard_deletes")
+            .filter(|v| !v.is_null());
+        let hard_deletes = match (text("hard_deletes").as_deref(), invalidate) {
+            (Some(_), Some(_)) => {
+                return Err("You cannot set both the invalidate_hard_deletes and hard_deletes config properties on the same snapshot.".into());
             }
-            Some("ignore") => false,
-            _ => config
-                .get("invalidate_hard_deletes")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            (Some("invalidate"), None) => HardDeletes::Invalidate,
+            (Some("new_record"), None) => HardDeletes::NewRecord,
+            (Some("ignore"), None) => HardDeletes::Ignore,
+            (Some(_), None) => return Err("Invalid setting for property hard_deletes.".into()),
+            (None, Some(v)) if v.as_bool() == Some(true) => HardDeletes::Invalidate,
+            (None, _) => HardDeletes::Ignore,
         };
         for unsupported in ["snapshot_table_column_names", "dbt_valid_to_current"] {
             if config.get(unsupported).is_some_and(|v| !v.is_null()) {
@@ -99,28 +125,29 @@ impl SnapshotConfig {
         Ok(SnapshotConfig {
             strategy,
             unique_key,
-            invalidate_hard_deletes,
+            hard_deletes,
+            post_build: PostBuild::from_config(config)?,
         })
     }
 
     /// The expression of the row's time: `updated_at`, or the snapshot's time.
-    fn updated_at(&self) -> String {
+    fn updated_at(&self, now: &str) -> String {
         match &self.strategy {
             Strategy::Timestamp { updated_at } => updated_at.clone(),
             Strategy::Check { updated_at, .. } => {
-                updated_at.clone().unwrap_or_else(|| NOW.to_string())
+                updated_at.clone().unwrap_or_else(|| now.to_string())
             }
         }
     }
 
     /// `md5` of the unique key(s) and the row's time, as dbt's `snapshot_hash_arguments`.
-    fn scd_id(&self) -> String {
+    fn scd_id(&self, now: &str) -> String {
         let mut args: Vec<String> = match &self.unique_key {
             UniqueKey::Many(keys) => keys.clone(),
             UniqueKey::One(k) => vec![k.clone()],
             UniqueKey::None => Vec::new(),
         };
-        args.push(self.updated_at());
+        args.push(self.updated_at(now));
         let parts: Vec<String> = args
             .iter()
             .map(|a| format!("coalesce(cast({a} as varchar ), '')"))
@@ -144,12 +171,8 @@ impl SnapshotConfig {
     fn key_join(&self, left: &str, right: &str) -> String {
         match &self.unique_key {
             UniqueKey::Many(keys) => (1..=keys.len())
-                .map(|i| {
-                    // dbt's `equals()`: null-safe under the default behaviour flag.
-                    format!(
-                        "({left}.dbt_unique_key_{i} = {right}.dbt_unique_key_{i} or ({left}.dbt_unique_key_{i} is null and {right}.dbt_unique_key_{i} is null))"
-                    )
-                })
+                // dbt's `equals()` under its default behaviour flag.
+                .map(|i| format!("({left}.dbt_unique_key_{i} = {right}.dbt_unique_key_{i})"))
                 .collect::<Vec<_>>()
                 .join(" and "),
             _ => format!("{left}.dbt_unique_key = {right}.dbt_unique_key"),
@@ -165,57 +188,13 @@ impl SnapshotConfig {
     }
 }
 
-/// The first build: the query with dbt's meta columns.
-fn build_table_sql(config: &SnapshotConfig, sql: &str) -> String {
-    let u = config.updated_at();
-    format!(
-        "select *,\n    {} as dbt_scd_id,\n    {u} as dbt_updated_at,\n    {u} as dbt_valid_from,\n    coalesce(nullif({u}, {u}), null) as dbt_valid_to\nfrom (\n{sql}\n) sbq",
-        config.scd_id()
-    )
-}
-
-/// dbt's `snapshot_staging_table`: the rows to insert (new keys and new versions) and to
-/// close (changed keys; deleted keys with `invalidate`).
-fn staging_sql(config: &SnapshotConfig, sql: &str, target: &str, row_changed: &str) -> String {
-    let u = config.updated_at();
-    let keys = config.key_fields();
-    let join = config.key_join("snapshotted_data", "source_data");
-    let mut out = format!(
-        "with snapshot_query as (\n{sql}\n),\nsnapshotted_data as (\n    select *, {keys}\n    from {target}\n    where dbt_valid_to is null\n),\ninsertions_source_data as (\n    select *, {keys},\n        {u} as dbt_updated_at,\n        {u} as dbt_valid_from,\n        coalesce(nullif({u}, {u}), null) as dbt_valid_to,\n        {scd} as dbt_scd_id\n    from snapshot_query\n),\nupdates_source_data as (\n    select *, {keys},\n        {u} as dbt_updated_at,\n        {u} as dbt_valid_from,\n        {u} as dbt_valid_to\n    from snapshot_query\n),\n",
-        scd = config.scd_id()
-    );
-    if config.invalidate_hard_deletes {
-        out.push_str(&format!(
-            "deletes_source_data as (\n    select *, {keys}\n    from snapshot_query\n),\n"
-        ));
-    }
-    out.push_str(&format!(
-        "insertions as (\n    select 'insert' as dbt_change_type, source_data.*\n    from insertions_source_data as source_data\n    left outer join snapshotted_data\n        on {join}\n    where {} or ({} and ({row_changed}))\n),\nupdates as (\n    select 'update' as dbt_change_type, source_data.*, snapshotted_data.dbt_scd_id\n    from updates_source_data as source_data\n    join snapshotted_data\n        on {join}\n    where ({row_changed})\n)",
-        config.key_null("snapshotted_data", true),
-        config.key_null("snapshotted_data", false),
-    ));
-    if config.invalidate_hard_deletes {
-        out.push_str(&format!(
-            ",\ndeletes as (\n    select 'delete' as dbt_change_type, source_data.*,\n        {NOW} as dbt_valid_from,\n        {NOW} as dbt_updated_at,\n        {NOW} as dbt_valid_to,\n        snapshotted_data.dbt_scd_id\n    from snapshotted_data\n    left join deletes_source_data as source_data\n        on {join}\n    where {}\n)",
-            config.key_null("source_data", true)
-        ));
-    }
-    out.push_str("\nselect * from insertions\nunion all\nselect * from updates");
-    if config.invalidate_hard_deletes {
-        out.push_str("\nunion all\nselect * from deletes");
-    }
-    out
-}
-
-fn describe(adapter: &mut dyn Adapter, what: &str) -> Result<Vec<Column>, String> {
+/// The column names of a query's result (it is not run: `limit 0`).
+fn query_columns(adapter: &mut dyn Adapter, sql: &str) -> Result<Vec<String>, String> {
     Ok(adapter
-        .query(&format!("DESCRIBE {what}"))?
-        .rows
+        .query(&format!("select * from (\n{sql}\n) as dbt_sbq limit 0"))?
+        .columns
         .into_iter()
-        .map(|r| Column {
-            name: r[0].as_str().unwrap_or_default().to_string(),
-            data_type: r[1].as_str().unwrap_or_default().to_string(),
-        })
+        .map(|c| c.name)
         .collect())
 }
 
@@ -239,11 +218,10 @@ fn row_changed(
         None => format!("select * from (\n{sql}\n) subq"),
         Some(cols) => format!("select {} from (\n{sql}\n) subq", cols.join(", ")),
     };
-    let query_columns = describe(adapter, &format!("({query})"))?;
     let mut checked = Vec::new();
-    for c in &query_columns {
-        if existing.iter().any(|e| e.name == c.name) {
-            checked.push(adapter.quote(&c.name));
+    for name in query_columns(adapter, &query)? {
+        if existing.iter().any(|e| e.name == name) {
+            checked.push(adapter.quote(&name));
         } else {
             return Ok("(TRUE)".into());
         }
@@ -258,6 +236,34 @@ fn row_changed(
         })
         .collect();
     Ok(format!("({})", terms.join(" or ")))
+}
+
+/// The merge of the staging table into the snapshot: close the updated and deleted rows'
+/// current versions, insert the new ones (dbt-duckdb's and dbt-postgres's shapes).
+fn merge_sql(postgres: bool, target: &str, staging: &str, cols: &[String]) -> String {
+    let (update, target_ref) = if postgres {
+        (format!("update {target}"), target.to_string())
+    } else {
+        (
+            format!("update {target} as DBT_INTERNAL_TARGET"),
+            "DBT_INTERNAL_TARGET".to_string(),
+        )
+    };
+    let values: Vec<String> = cols
+        .iter()
+        .map(|c| format!("DBT_INTERNAL_SOURCE.{c}"))
+        .collect();
+    format!(
+        "{update}\nset dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_scd_id::text = {target_ref}.dbt_scd_id::text\n  and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text)\n  and {target_ref}.dbt_valid_to is null;\n\ninsert into {target} ({})\nselect {}\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_change_type::text = 'insert'::text;",
+        cols.join(", "),
+        values.join(", ")
+    )
+}
+
+/// The staging table's columns that are not the snapshot's (change type, unique keys).
+fn internal(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dbt_change_type" || lower == "dbt_unique_key" || lower.starts_with("dbt_unique_key_")
 }
 
 /// Runs a snapshot: creates its table on the first run, else merges the changes in.
@@ -277,8 +283,10 @@ pub fn build_snapshot(
             ));
         }
     };
-    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S%6f");
-    let staging = adapter.quote(&format!("{}__dbt_tmp{stamp}", relation.identifier));
+    let postgres = adapter.adapter_type() == "postgres";
+    let now = snapshot_time(adapter);
+    let staging_name = temp_name(adapter, &relation.identifier);
+    let staging = adapter.quote(&staging_name);
     adapter.execute(&format!(
         "CREATE SCHEMA IF NOT EXISTS {}",
         adapter.quote(&relation.schema)
@@ -288,47 +296,53 @@ pub fn build_snapshot(
         if !exists {
             let create = format!(
                 "create table {target} as (\n{}\n)",
-                build_table_sql(config, sql)
+                staging::build_table_sql(config, sql, now)
             );
             adapter.execute(&create)?;
+            apply_grants(adapter, relation, &config.post_build.grants, false)?;
+            create_indexes(adapter, relation, &config.post_build.indexes)?;
             return Ok(create);
         }
         let existing = adapter.columns(relation)?;
         let changed = row_changed(adapter, config, sql, &existing)?;
-        adapter.execute(&format!(
-            "create temporary table {staging} as (\n{}\n)",
-            staging_sql(config, sql, &target, &changed)
-        ))?;
-        let internal = |name: &str| {
-            let lower = name.to_ascii_lowercase();
-            lower == "dbt_change_type"
-                || lower == "dbt_unique_key"
-                || lower.starts_with("dbt_unique_key_")
+        let (source_names, target_names) = if config.hard_deletes == HardDeletes::NewRecord {
+            let target_names: Vec<String> = existing.iter().map(|c| c.name.clone()).collect();
+            (query_columns(adapter, sql)?, target_names)
+        } else {
+            (Vec::new(), Vec::new())
         };
-        let source: Vec<Column> = describe(adapter, &staging)?
+        let quote = |name: &str| adapter.quote(name);
+        let select = staging::staging_sql(
+            config,
+            sql,
+            &target,
+            &changed,
+            now,
+            &source_names,
+            &target_names,
+            &quote,
+        );
+        adapter.execute(&format!(
+            "create temporary table {staging} as (\n{select}\n)"
+        ))?;
+        let source: Vec<Column> = adapter
+            .temp_columns(&staging_name)?
             .into_iter()
             .filter(|c| !internal(&c.name))
             .collect();
         for c in &source {
             if !existing.iter().any(|e| e.name == c.name) {
                 adapter.execute(&format!(
-                    "alter table {target} add column {} {}",
+                    "alter table {target} add column {} {};",
                     adapter.quote(&c.name),
                     c.data_type
                 ))?;
             }
         }
         let cols: Vec<String> = source.iter().map(|c| adapter.quote(&c.name)).collect();
-        let values: Vec<String> = cols
-            .iter()
-            .map(|c| format!("DBT_INTERNAL_SOURCE.{c}"))
-            .collect();
-        let merge = format!(
-            "update {target} as DBT_INTERNAL_TARGET\nset dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_scd_id::text = DBT_INTERNAL_TARGET.dbt_scd_id::text\n  and DBT_INTERNAL_SOURCE.dbt_change_type::text in ('update'::text, 'delete'::text)\n  and DBT_INTERNAL_TARGET.dbt_valid_to is null;\n\ninsert into {target} ({})\nselect {}\nfrom {staging} as DBT_INTERNAL_SOURCE\nwhere DBT_INTERNAL_SOURCE.dbt_change_type::text = 'insert'::text;",
-            cols.join(", "),
-            values.join(", ")
-        );
+        let merge = merge_sql(postgres, &target, &staging, &cols);
         adapter.execute(&merge)?;
+        apply_grants(adapter, relation, &config.post_build.grants, true)?;
         Ok(merge)
     })();
     finish_transaction(adapter, built, &staging)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
-use crate::exec::run::around::{Failure, around};
+use crate::exec::run::around::{Failure, around, in_sequence};
 use crate::exec::run::extras::Extras;
 use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
 use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
@@ -177,10 +177,10 @@ pub fn run_job(
                 "RUN",
             ));
             let loaded = around(adapter, &job.relation, &job.extras, false, None, false, {
-                |adapter, inside| {
-                    let loaded = load_seed(adapter, spec, flags.full_refresh)?;
-                    inside(adapter)?;
-                    Ok(loaded)
+                |adapter, before, after| {
+                    in_sequence(adapter, before, after, |adapter| {
+                        load_seed(adapter, spec, flags.full_refresh)
+                    })
                 }
             });
             match loaded {
@@ -237,10 +237,10 @@ pub fn run_job(
                             true,
                             Some(&inc_sql),
                             false,
-                            |adapter, inside| {
-                                let built = build_incremental(adapter, rel, &inc_sql, &config)?;
-                                inside(adapter)?;
-                                Ok(built)
+                            |adapter, before, after| {
+                                in_sequence(adapter, before, after, |adapter| {
+                                    build_incremental(adapter, rel, &inc_sql, &config)
+                                })
                             },
                         )
                     }
@@ -254,7 +254,9 @@ pub fn run_job(
                             false,
                             Some(sql),
                             table,
-                            |adapter, inside| build_model(adapter, rel, *m, sql, contract, inside),
+                            |adapter, before, after| {
+                                build_model(adapter, rel, *m, sql, contract, before, after)
+                            },
                         )
                     }
                     Err(e) => Err(Failure::Runtime(e)),
@@ -362,10 +364,10 @@ pub fn run_job(
             let built = match (sql, config) {
                 (Some(sql), Ok(config)) => {
                     around(adapter, &job.relation, &job.extras, false, None, false, {
-                        |adapter, inside| {
-                            let built = build_snapshot(adapter, &job.relation, sql, config)?;
-                            inside(adapter)?;
-                            Ok(built)
+                        |adapter, before, after| {
+                            in_sequence(adapter, before, after, |adapter| {
+                                build_snapshot(adapter, &job.relation, sql, config)
+                            })
                         }
                     })
                 }

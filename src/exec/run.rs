@@ -62,36 +62,38 @@ fn drop_sql(adapter: &dyn Adapter, kind: Option<&str>, rel: &Relation) -> Option
     }
 }
 
-/// What runs inside a build's transaction once the relation is in place (persist_docs,
-/// post-hooks); its failure undoes the build.
-pub type Inside<'a> = dyn FnMut(&mut dyn Adapter) -> Result<(), String> + 'a;
+/// A step run inside a build's transaction (hooks, contract check, persist_docs); its
+/// failure undoes the build.
+pub type Step<'a> = dyn FnMut(&mut dyn Adapter) -> Result<(), String> + 'a;
 
 /// Builds one model's relation from its compiled SQL; a table with an enforced
 /// `contract` is created with the declared columns and constraints, then filled.
-/// `inside` runs in the transaction that puts the relation in place (after it, on an
-/// adapter whose builds are transactional: see `transactional`).
+/// In one transaction: `before`, the create, the swap, `after` (on an adapter whose
+/// builds are transactional, `transactional` builds in its own transaction, between
+/// `before` and `after`).
 pub fn build_model(
     adapter: &mut dyn Adapter,
     relation: &Relation,
     materialization: Materialization,
     sql: &str,
     contract: Option<&Contract>,
-    inside: &mut Inside<'_>,
+    before: &mut Step<'_>,
+    after: &mut Step<'_>,
 ) -> Result<BuildOutcome, String> {
     // An incremental model comes here for its first build or a full refresh (see
     // `incremental` for the other runs): built as a table.
     let existing = adapter.relation_kind(relation)?;
     let contract = contract.filter(|_| materialization != Materialization::View);
     if adapter.transactional_ddl() && contract.is_none() {
-        let built = super::transactional::build_model(
-            adapter,
-            relation,
-            existing.as_deref(),
-            materialization,
-            sql,
-        )?;
-        inside(adapter)?;
-        return Ok(built);
+        return around::in_sequence(adapter, before, after, |adapter| {
+            super::transactional::build_model(
+                adapter,
+                relation,
+                existing.as_deref(),
+                materialization,
+                sql,
+            )
+        });
     }
     let tmp = Relation {
         identifier: format!("{}__dbt_tmp", relation.identifier),
@@ -112,15 +114,11 @@ pub fn build_model(
         (_, Some(contract)) => (contract.create_table_sql(adapter, &tmp_sql, sql), "table"),
         _ => (format!("CREATE TABLE {tmp_sql} AS (\n{sql}\n)"), "table"),
     };
-    if let Err(e) = adapter.execute(&create) {
-        if let Some(drop) = drop_sql(adapter, Some(tmp_kind), &tmp) {
-            let _ = adapter.execute(&drop);
-        }
-        return Err(e);
-    }
-    // Swap: drop the old relation and rename the new one in one transaction.
+    // Build, then drop the old relation and rename the new one, in one transaction.
     adapter.begin()?;
     let swapped = (|| -> Result<(), String> {
+        before(adapter)?;
+        adapter.execute(&create)?;
         if let Some(drop) = drop_sql(adapter, existing.as_deref(), relation) {
             adapter.execute(&drop)?;
         }
@@ -129,7 +127,7 @@ pub fn build_model(
             "ALTER {alter} {tmp_sql} RENAME TO {}",
             adapter.quote(&relation.identifier)
         ))?;
-        inside(adapter)
+        after(adapter)
     })();
     match swapped {
         Ok(()) => adapter.commit()?,

@@ -1,11 +1,15 @@
 //! What runs around a node's build, in dbt's materialization order: pre-hooks outside the
-//! transaction, pre-hooks inside it, the contract check, the build, then (in the build's
-//! transaction when the build offers one) `persist_docs` and the post-hooks inside it
-//! (a `table` runs those hooks before its comments, as dbt-duckdb does), and last the
-//! post-hooks outside the transaction.
+//! transaction; then, inside the build's transaction, the pre-hooks inside it and the
+//! contract check (`before`), the build, `persist_docs` and the post-hooks inside it
+//! (`after`; a `table` runs those hooks before its comments, as dbt-duckdb does); last
+//! the post-hooks outside the transaction. A failure inside the transaction rolls back
+//! what `before` did, as in dbt, when the build runs `before` and `after` in its own
+//! transaction (see `build_model`); other builds run them just before and after.
+
+use std::cell::Cell;
 
 use super::super::{Adapter, Relation};
-use super::Inside;
+use super::Step;
 use super::extras::Extras;
 use super::hooks::run_hooks;
 
@@ -17,10 +21,11 @@ pub enum Failure {
     Runtime(String),
 }
 
-/// Runs `build` with the node's extras around it. `incremental`: the build writes into
-/// the existing relation (the hooks rendered with `is_incremental()` true); `sql`: the
-/// SQL the contract is checked against (None: no contract check, e.g. seeds and
-/// snapshots); `table`: the relation is a table built by the `table` materialization.
+/// Runs `build` with the node's extras around it; `build` gets the `before` and `after`
+/// steps to run inside its transaction. `incremental`: the build writes into the
+/// existing relation (the hooks rendered with `is_incremental()` true); `sql`: the SQL
+/// the contract is checked against (None: no contract check, e.g. seeds and snapshots);
+/// `table`: the relation is built by the `table` materialization.
 pub fn around<T>(
     adapter: &mut dyn Adapter,
     relation: &Relation,
@@ -28,25 +33,27 @@ pub fn around<T>(
     incremental: bool,
     sql: Option<&str>,
     table: bool,
-    build: impl FnOnce(&mut dyn Adapter, &mut Inside<'_>) -> Result<T, String>,
+    build: impl FnOnce(&mut dyn Adapter, &mut Step<'_>, &mut Step<'_>) -> Result<T, String>,
 ) -> Result<T, Failure> {
     let hooks = extras
         .hooks_for(incremental)
         .map_err(Failure::Compilation)?;
     let mut ran = Vec::new();
     run_hooks(adapter, &hooks.pre, false, &mut ran).map_err(Failure::Runtime)?;
-    run_hooks(adapter, &hooks.pre, true, &mut ran).map_err(Failure::Runtime)?;
-    if let (Some(contract), Some(sql)) = (&extras.contract, sql) {
-        contract.check(adapter, sql).map_err(|e| {
-            // A database error while describing the query is not a contract failure.
-            if e.starts_with("This model") || e.starts_with("Contracted models") {
-                Failure::Compilation(e)
-            } else {
-                Failure::Runtime(e)
-            }
-        })?;
-    }
-    let mut inside = |adapter: &mut dyn Adapter| -> Result<(), String> {
+    let contract_failed = Cell::new(false);
+    let mut before = |adapter: &mut dyn Adapter| -> Result<(), String> {
+        let mut ran = Vec::new();
+        run_hooks(adapter, &hooks.pre, true, &mut ran)?;
+        if let (Some(contract), Some(sql)) = (&extras.contract, sql) {
+            contract.check(adapter, sql).inspect_err(|e| {
+                // A database error while describing the query is not a contract failure.
+                contract_failed
+                    .set(e.starts_with("This model") || e.starts_with("Contracted models"));
+            })?;
+        }
+        Ok(())
+    };
+    let mut after = |adapter: &mut dyn Adapter| -> Result<(), String> {
         let mut ran = Vec::new();
         if table {
             run_hooks(adapter, &hooks.post, true, &mut ran)?;
@@ -59,7 +66,26 @@ pub fn around<T>(
         }
         Ok(())
     };
-    let built = build(adapter, &mut inside).map_err(Failure::Runtime)?;
+    let built = build(adapter, &mut before, &mut after).map_err(|e| {
+        if contract_failed.get() {
+            Failure::Compilation(e)
+        } else {
+            Failure::Runtime(e)
+        }
+    })?;
     run_hooks(adapter, &hooks.post, false, &mut ran).map_err(Failure::Runtime)?;
+    Ok(built)
+}
+
+/// A build that manages its own transaction: `before`, the build, `after`.
+pub fn in_sequence<T>(
+    adapter: &mut dyn Adapter,
+    before: &mut Step<'_>,
+    after: &mut Step<'_>,
+    build: impl FnOnce(&mut dyn Adapter) -> Result<T, String>,
+) -> Result<T, String> {
+    before(adapter)?;
+    let built = build(adapter)?;
+    after(adapter)?;
     Ok(built)
 }

@@ -12,7 +12,7 @@ use crate::db::{Db, NodeKey, Project};
 use crate::jinja::context::{Phase, RefTarget};
 use crate::jinja::nodes::{base_input, node_config, node_info, node_relation, raw_code};
 use crate::jinja::relation::RelationData;
-use crate::jinja::render::render;
+use crate::jinja::render::{TemplateOrigin, render};
 use crate::project::config::project_config;
 use crate::project::nodes::node_index;
 
@@ -28,9 +28,19 @@ pub fn render_in_node(
     let node = node_info(db, project, key)
         .clone()
         .ok_or_else(|| "unknown node".to_string())?;
-    let Some((_, origin)) = raw_code(db, &node) else {
-        return Err(format!("{} has no file", node.unique_id));
-    };
+    // Seeds have no template: errors point at their file.
+    let origin = raw_code(db, &node).map_or_else(
+        || TemplateOrigin {
+            file: node.file.map_or_else(
+                || node.original_file_path.clone().into(),
+                |f| f.path(db).clone(),
+            ),
+            line_offset: 1,
+            locate: None,
+            source_file: None,
+        },
+        |(_, origin)| origin,
+    );
     let config = node_config(db, project, key).clone();
     let name = format!("{}#hook", node.unique_id);
     let parse_input = base_input(db, project, &node, Phase::Parse, config.clone());

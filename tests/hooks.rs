@@ -1,0 +1,251 @@
+//! Hooks, `persist_docs` and enforced contracts: `dbtc seed`, `dbtc run`, `dbtc run` on a
+//! copy of fixtures/hooks, compared with what dbt-core 1.11 + dbt-duckdb 1.11.1 leave after
+//! the same commands (fixtures/hooks/expected, written by scripts/hooks_goldens.sh): each
+//! command's node statuses and error messages, and every relation in the database (columns,
+//! rows, kind, comments, constraints) — the `hook_log` table records every hook that ran
+//! and was kept.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use dbtc::exec::Adapter;
+use dbtc::exec::duckdb::DuckDbAdapter;
+use serde_json::{Map, Value, json};
+
+fn expected_dir() -> PathBuf {
+    common::fixture_dir("hooks").join("expected")
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// dbt appends its Jinja traceback to a compilation error (`> in macro ...`), and DuckDB's
+/// "Did you mean" suggestion varies between runs: both are left out of the comparison.
+fn comparable(message: &str) -> String {
+    let mut lines: Vec<&str> = message
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("> in macro"))
+        .filter(|l| !l.trim_start().starts_with("Did you mean"))
+        .collect();
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
+/// Each node's status (and error message) from target/run_results.json.
+fn statuses(dir: &Path) -> Map<String, Value> {
+    let doc = read_json(&dir.join("target/run_results.json"));
+    let mut out = Map::new();
+    for r in doc["results"].as_array().unwrap() {
+        let mut entry = json!({"status": r["status"]});
+        if r["status"] == "error" {
+            entry["message"] = json!(comparable(r["message"].as_str().unwrap()));
+        }
+        out.insert(r["unique_id"].as_str().unwrap().to_string(), entry);
+    }
+    out
+}
+
+fn scalar(adapter: &mut DuckDbAdapter, sql: &str) -> Value {
+    adapter.query(sql).unwrap().rows[0][0].clone()
+}
+
+/// A relation as scripts/hooks_goldens.sh dumps it.
+fn dump(adapter: &mut DuckDbAdapter, schema: &str, table: &str, kind: &str) -> Value {
+    let mut doc = common::dump(adapter, schema, table, false);
+    doc["kind"] = json!(kind);
+    let function = if kind == "view" { "views" } else { "tables" };
+    let name = if kind == "view" {
+        "view_name"
+    } else {
+        "table_name"
+    };
+    doc["comment"] = scalar(
+        adapter,
+        &format!(
+            "select comment from duckdb_{function}() where database_name = current_database() \
+             and schema_name = '{schema}' and {name} = '{table}'"
+        ),
+    );
+    let comments = adapter
+        .query(&format!(
+            "select column_name, comment from duckdb_columns() where database_name = \
+             current_database() and schema_name = '{schema}' and table_name = '{table}' \
+             order by column_index"
+        ))
+        .unwrap()
+        .rows;
+    doc["column_comments"] = Value::Object(
+        comments
+            .into_iter()
+            .map(|r| (r[0].as_str().unwrap().to_string(), r[1].clone()))
+            .collect(),
+    );
+    let constraints = adapter
+        .query(&format!(
+            "select constraint_type, to_json(constraint_column_names)::varchar \
+             from duckdb_constraints() where database_name = current_database() \
+             and schema_name = '{schema}' and table_name = '{table}'"
+        ))
+        .unwrap()
+        .rows;
+    let mut constraints: Vec<Value> = constraints
+        .into_iter()
+        .map(|r| {
+            let columns: Value = serde_json::from_str(r[1].as_str().unwrap()).unwrap();
+            json!([r[0], columns])
+        })
+        .collect();
+    constraints.sort_by_key(|c| c.to_string());
+    doc["constraints"] = Value::Array(constraints);
+    doc
+}
+
+/// Every relation of the database: (schema, name, kind).
+fn relations(adapter: &mut DuckDbAdapter) -> Vec<(String, String, String)> {
+    adapter
+        .query(
+            "select schema_name, table_name, 'table' from duckdb_tables() \
+             where database_name = current_database() union all \
+             select schema_name, view_name, 'view' from duckdb_views() \
+             where database_name = current_database() and not internal order by 1, 2",
+        )
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| {
+            let s = |v: &Value| v.as_str().unwrap().to_string();
+            (s(&r[0]), s(&r[1]), s(&r[2]))
+        })
+        .collect()
+}
+
+#[test]
+fn hooks_docs_and_contracts_match_dbt() {
+    let (_tmp, dir) = common::fixture_copy("hooks");
+    let _ = std::fs::remove_dir_all(dir.join("expected"));
+    let steps = read_json(&expected_dir().join("results.json"));
+    for step in steps.as_array().unwrap() {
+        let command = step["command"].as_str().unwrap();
+        let (code, out) = common::dbtc_cli(command, &dir, &[]);
+        let failed = step["nodes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|n| n["status"] == "error");
+        assert_eq!(code, i32::from(failed), "{out}");
+        let mut want = step["nodes"].as_object().unwrap().clone();
+        for entry in want.values_mut() {
+            if let Some(m) = entry.get("message").and_then(Value::as_str) {
+                entry["message"] = json!(comparable(m));
+            }
+        }
+        assert_eq!(statuses(&dir), want, "`{command}`:\n{out}");
+    }
+    let mut adapter = common::open_duckdb(&dir);
+    let found = relations(&mut adapter);
+    let mut expected: Vec<String> = std::fs::read_dir(expected_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".json") && f != "results.json")
+        .collect();
+    expected.sort();
+    let names: Vec<String> = found
+        .iter()
+        .map(|(s, t, _)| format!("{s}.{t}.json"))
+        .collect();
+    assert_eq!(names, expected);
+    for (schema, table, kind) in &found {
+        let want = read_json(&expected_dir().join(format!("{schema}.{table}.json")));
+        assert_eq!(
+            dump(&mut adapter, schema, table, kind),
+            want,
+            "{schema}.{table}"
+        );
+    }
+    // The contracted table is created with its declared columns, then filled.
+    let run_sql =
+        std::fs::read_to_string(dir.join("target/run/hooklab/models/contracted.sql")).unwrap();
+    assert!(
+        run_sql.contains("plant_id integer not null primary key"),
+        "{run_sql}"
+    );
+    assert!(run_sql.contains("as model_subq"), "{run_sql}");
+}
+
+#[test]
+fn failing_hook_inside_the_transaction_keeps_the_previous_relation() {
+    let (_tmp, dir) = common::fixture_copy("hooks");
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "docs_table", "plant_view"]);
+    assert_eq!(code, 0, "{out}");
+    let mut adapter = common::open_duckdb(&dir);
+    let logged = "select count(*) from main.hook_log where node = 'docs_table'";
+    assert_eq!(scalar(&mut adapter, logged), json!(4));
+    drop(adapter);
+    // Now the model changes, and a post-hook inside its transaction fails: the new
+    // relation and what the hooks inside the transaction wrote are rolled back.
+    let model = dir.join("models/docs_table.sql");
+    let sql = std::fs::read_to_string(&model).unwrap();
+    let sql = sql
+        .replace("height_cm * 10", "height_cm * 1000")
+        .replace(
+            "post_hook={",
+            "post_hook=[\"select * from main.missing_table\", {",
+        )
+        .replace("},\n) }}", "}],\n) }}");
+    std::fs::write(&model, &sql).unwrap();
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "docs_table"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missing_table"), "{out}");
+    let mut adapter = common::open_duckdb(&dir);
+    assert_eq!(
+        scalar(&mut adapter, "select max(height_mm) from main.docs_table"),
+        json!(400)
+    );
+    assert_eq!(scalar(&mut adapter, logged), json!(4));
+    // The comment survives too.
+    assert_eq!(
+        scalar(
+            &mut adapter,
+            "select comment from duckdb_tables() where table_name = 'docs_table'"
+        ),
+        json!("Plants, louder. Heights are in millimetres.")
+    );
+}
+
+#[test]
+fn hook_that_does_not_render_fails_its_model() {
+    let (_tmp, dir) = common::fixture_copy("hooks");
+    let (code, out) = common::dbtc_cli("seed", &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(
+        dir.join("models/plant_view.sql"),
+        "{{ config(materialized='view', pre_hook=\"select {{ no_such_macro() }}\") }}\nselect 1 as x\n",
+    )
+    .unwrap();
+    let (code, out) = common::dbtc_cli("run", &dir, &["-s", "plant_view"]);
+    assert_eq!(code, 1, "{out}");
+    let results = statuses(&dir);
+    let message = results["model.hooklab.plant_view"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("Compilation Error in model plant_view (models/plant_view.sql)"),
+        "{message}"
+    );
+    assert!(message.contains("no_such_macro"), "{message}");
+    let mut adapter = common::open_duckdb(&dir);
+    assert_eq!(
+        scalar(
+            &mut adapter,
+            "select count(*) from duckdb_views() where view_name = 'plant_view'"
+        ),
+        json!(0)
+    );
+}

@@ -1,5 +1,5 @@
-//! `target/run_results.json` in dbt's schema (v6), written by `seed`, `run`, `test` and
-//! `build`.
+//! `target/run_results.json` in dbt's schema (v6), written by `seed`, `run`, `test`,
+//! `snapshot`, `build` and `run-operation`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -66,7 +66,9 @@ impl NodeResult {
             .map_or(0.0, |d| d.as_secs_f64())
     }
 
-    fn to_json(&self) -> Value {
+    /// The result as run_results.json lists it; `thread_id` is the thread that ran it
+    /// (`Thread-1 (worker)`, `main` for project hooks, as dbt names them).
+    pub fn to_json(&self, thread_id: &str) -> Value {
         let timing = if self.executed {
             json!([
                 {"name": "compile", "started_at": time(&self.started_at), "completed_at": time(&self.started_at)},
@@ -78,7 +80,7 @@ impl NodeResult {
         json!({
             "status": self.status.as_str(),
             "timing": timing,
-            "thread_id": "Thread-1 (worker)",
+            "thread_id": thread_id,
             "execution_time": if self.executed { self.execution_time() } else { 0.0 },
             "adapter_response": self.adapter_response,
             "message": self.message,
@@ -92,9 +94,10 @@ impl NodeResult {
     }
 }
 
-/// The whole file: metadata, results, elapsed_time and the invocation's args.
+/// The whole file: metadata, results (each with its thread), elapsed_time and the
+/// invocation's args.
 pub fn run_results(
-    results: &[NodeResult],
+    results: &[(NodeResult, String)],
     started_at: DateTime<Utc>,
     elapsed: f64,
     args: Map<String, Value>,
@@ -108,7 +111,7 @@ pub fn run_results(
             "invocation_started_at": time(&started_at),
             "env": {},
         },
-        "results": results.iter().map(NodeResult::to_json).collect::<Vec<_>>(),
+        "results": results.iter().map(|(r, thread)| r.to_json(thread)).collect::<Vec<_>>(),
         "elapsed_time": elapsed,
         "args": args,
     })

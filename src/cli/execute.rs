@@ -1,7 +1,8 @@
 //! The driver shared by `seed`, `run`, `test` and `build`: plans the selected nodes in DAG
 //! order (with dbt's test edges for `build`), runs them one at a time, skips the
 //! descendants of failures, prints dbt's console lines and writes run_results.json and
-//! target/run/**.
+//! target/run/**. Project hooks run before and after the nodes (`run_hooks`); Ctrl-C stops
+//! the run cleanly (`interrupt`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
@@ -9,11 +10,14 @@ use std::time::Instant;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::console::Say;
-use super::jobs::{Done, Incremental, Job, Work};
-use super::workers::{Opener, run_jobs};
+use super::console::{Console, Event, Level};
+use super::jobs::{Incremental, Job, Work};
+use super::logged_adapter::Logged;
+use super::run_hooks::{EndContext, HookKind, project_hooks, run_hooks};
+use super::summary::{finished_line, invocation_args, summary};
+use super::workers::{Opened, Opener, run_jobs};
 use super::{Common, Session};
-use crate::artifacts::run_results::{NodeResult, Status, run_results};
+use crate::artifacts::run_results::run_results;
 use crate::artifacts::write::{write_bytes, write_files};
 use crate::artifacts::{compiled_path, run_path};
 use crate::compile::compile_project;
@@ -43,7 +47,7 @@ pub enum Verb {
 }
 
 impl Verb {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Verb::Seed => "seed",
             Verb::Run => "run",
@@ -211,13 +215,16 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             },
         );
     }
-    let printer = Say {
-        quiet: common.quiet,
-    };
-    let say = |line: &str| printer.line(line);
+    let console = Console::new(common);
+    let say = |line: &str| console.line(line);
     session.report(&diagnostics);
     if jobs.is_empty() {
-        say("Nothing to do. Try checking your model configs and model specification args");
+        console.emit(&Event::new(
+            "NothingToDo",
+            "Q035",
+            Level::Warn,
+            "Nothing to do. Try checking your model configs and model specification args",
+        ));
         return 0;
     }
     let root = project.root(db).clone();
@@ -225,7 +232,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         .threads
         .unwrap_or(usize::try_from(target.threads).unwrap_or(1))
         .max(1);
-    let opener = match opener(&target, &root, &jobs) {
+    let opener = match opener(&target, &root, &jobs, &console) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: cannot connect to target `{}`: {e}", target.name);
@@ -244,10 +251,34 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     ));
     say("");
     let target_dir = session.target_dir();
-    let say_sync = |line: &str| printer.line(line);
-    // Just-in-time renders share one clone of the database (renders are short; the
-    // clone is Send, not Sync).
+    // Just-in-time renders and hooks share one clone of the database (renders are short;
+    // the clone is Send, not Sync).
     let jit_db = std::sync::Mutex::new(db.clone());
+    if let Err(e) = super::interrupt::install() {
+        console.debug(&e);
+    }
+    let start_hooks = project_hooks(db, project, HookKind::Start);
+    let end_hooks = project_hooks(db, project, HookKind::End);
+    let mut hook_results = Vec::new();
+    if !start_hooks.is_empty() {
+        match opener() {
+            Ok(mut c) => hook_results.extend(run_hooks(
+                &jit_db,
+                project,
+                &console,
+                c.adapter.as_mut(),
+                HookKind::Start,
+                &start_hooks,
+                None,
+            )),
+            Err(e) => {
+                eprintln!("error: cannot connect to target `{}`: {e}", target.name);
+                return 2;
+            }
+        }
+        say("");
+    }
+    let total_jobs = jobs.len();
     let jit =
         |uid: &str, this_exists: bool, live: crate::jinja::live::Live| -> Result<String, String> {
             let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
@@ -261,13 +292,14 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             })?;
             // Introspective nodes are analyzed now, in `unsafe` mode: findings warn only.
             for finding in crate::sql::analysis::just_in_time_findings(&*db, project, key, &sql) {
-                printer.line(&format!(
+                console.line(&format!(
                     "Warning: {uid} (analyzed just in time): {finding}"
                 ));
             }
             Ok(sql)
         };
-    let done = match run_jobs(
+    console.start_progress(total_jobs);
+    let ran = run_jobs(
         jobs,
         &order,
         &parents,
@@ -276,14 +308,48 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         threads,
         opener.as_ref(),
         flags,
-        &say_sync,
-    ) {
-        Ok(done) => done,
+        &console,
+    );
+    console.finish_progress();
+    let mut ran = match ran {
+        Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: cannot connect to target `{}`: {e}", target.name);
             return 2;
         }
     };
+    if ran.interrupted {
+        // As dbt: the nodes whose queries were cancelled are not reported.
+        let cancelled = std::mem::take(&mut ran.cancelled);
+        ran.done
+            .retain(|(job, _)| !cancelled.contains(&job.unique_id));
+    }
+    let thread_of = |uid: &str| {
+        ran.threads
+            .get(uid)
+            .cloned()
+            .unwrap_or_else(|| "Thread-1 (worker)".into())
+    };
+    if !ran.interrupted && !end_hooks.is_empty() {
+        say("");
+        let end = EndContext::of(&ran.done, &thread_of);
+        match opener() {
+            Ok(mut c) => hook_results.extend(run_hooks(
+                &jit_db,
+                project,
+                &console,
+                c.adapter.as_mut(),
+                HookKind::End,
+                &end_hooks,
+                Some(&end),
+            )),
+            Err(e) => console.error(&format!(
+                "error: cannot connect to target `{}`: {e}",
+                target.name
+            )),
+        }
+    }
+    let done = ran.done;
     let mut run_files: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut compiled_files: Vec<(std::path::PathBuf, String)> = Vec::new();
     for (job, outcome) in &done {
@@ -303,26 +369,41 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    if !hook_results.is_empty() {
+        *kinds.entry("project hook".into()).or_default() += hook_results.len();
+    }
+    let finished = finished_line(&kinds, elapsed);
+    if ran.interrupted {
+        super::summary::interrupted(&console, &done, &hook_results);
+    }
     say("");
-    let parts: Vec<String> = kinds
-        .iter()
-        .map(|(kind, n)| {
-            let kind = if kind == "test" { "data test" } else { kind };
-            format!("{n} {kind}{}", if *n == 1 { "" } else { "s" })
-        })
-        .collect();
-    say(&format!(
-        "Finished running {}{} ({elapsed:.2}s).",
-        parts.join(", "),
-        humanized(elapsed)
-    ));
+    console.emit(
+        &Event::new("FinishedRunningStats", "E047", Level::Info, finished).with_data(json!({
+            "execution_time": elapsed,
+            "stat_line": kinds.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", "),
+        })),
+    );
     let mut artifact_errors = Vec::new();
     for files in [compiled_files, run_files] {
         if let Err(e) = write_files(files, 1) {
             artifact_errors.push(e);
         }
     }
-    let results: Vec<NodeResult> = done.iter().map(|(_, d)| d.result.clone()).collect();
+    let (start_results, end_results) = hook_results.split_at(
+        hook_results
+            .iter()
+            .position(|(r, _)| r.unique_id.contains("-on-run-end-"))
+            .unwrap_or(hook_results.len()),
+    );
+    let results: Vec<_> = start_results
+        .iter()
+        .cloned()
+        .chain(
+            done.iter()
+                .map(|(_, d)| (d.result.clone(), thread_of(&d.result.unique_id))),
+        )
+        .chain(end_results.iter().cloned())
+        .collect();
     let doc = run_results(
         &results,
         started_at,
@@ -341,7 +422,11 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         .map(|p| p.to_path_buf())
         .unwrap_or(target_dir.clone());
     let compiled_at = |uid: &str| compiled_path(db, project, &rel_target, uid);
-    summary(&printer, &done, &compiled_at)
+    if ran.interrupted {
+        // dbt's exit code for a run stopped by Ctrl-C.
+        return 2;
+    }
+    summary(&console, &done, &hook_results, &compiled_at)
 }
 
 /// Opens the connections of the workers: DuckDB connections share one database instance
@@ -352,6 +437,7 @@ fn opener<'a>(
     target: &'a crate::project::profiles::Target,
     root: &'a std::path::Path,
     jobs: &HashMap<String, Job>,
+    console: &std::sync::Arc<Console>,
 ) -> Result<Box<Opener<'a>>, String> {
     let schemas: BTreeSet<&str> = jobs
         .values()
@@ -374,118 +460,25 @@ fn opener<'a>(
         let mut base = DuckDbAdapter::open(target, root)?;
         create(&mut base)?;
         let base = std::sync::Mutex::new(base);
+        let console = std::sync::Arc::clone(console);
         return Ok(Box::new(move || {
             let conn = base.lock().unwrap_or_else(|e| e.into_inner()).try_clone()?;
-            Ok(Box::new(conn) as Box<dyn crate::exec::Adapter>)
+            let handle = conn.interrupt_handle();
+            Ok(Opened {
+                adapter: Logged::wrap(Box::new(conn), std::sync::Arc::clone(&console)),
+                cancel: Some(std::sync::Arc::new(move || handle.interrupt())),
+            })
         }));
     }
     create(crate::exec::connect(target, root)?.as_mut())?;
-    Ok(Box::new(move || crate::exec::connect(target, root)))
-}
-
-/// The closing lines (`Completed ...`, each failure and warning, `Done. PASS=...`);
-/// returns the exit code.
-fn summary(
-    say: &Say,
-    done: &[(Job, Done)],
-    compiled_at: &dyn Fn(&str) -> Option<std::path::PathBuf>,
-) -> i32 {
-    let count =
-        |f: &dyn Fn(Status) -> bool| done.iter().filter(|(_, d)| f(d.result.status)).count();
-    let errors = count(&|s| s.is_error());
-    let warnings = count(&|s| s == Status::Warn);
-    let passed = count(&|s| matches!(s, Status::Success | Status::Pass));
-    let skipped = count(&|s| s == Status::Skipped);
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    say.line("");
-    if errors > 0 {
-        println!(
-            "Completed with {}, 0 partial successes, and {}:",
-            plural(errors, "error"),
-            plural(warnings, "warning")
-        );
-    } else if warnings > 0 {
-        say.line(&format!("Completed with {}:", plural(warnings, "warning")));
-    } else {
-        say.line("Completed successfully");
-    }
-    let failing = done.iter().filter(|(_, d)| d.result.status.is_error());
-    let warning = done.iter().filter(|(_, d)| d.result.status == Status::Warn);
-    for (job, d) in failing.chain(warning) {
-        let is_warning = d.result.status == Status::Warn;
-        let heading = format!(
-            "{} in {} {} ({})",
-            if is_warning { "Warning" } else { "Failure" },
-            job.resource(),
-            job.name,
-            job.original_file_path
-        );
-        let message = d.result.message.clone().unwrap_or_default();
-        let mut lines = vec![String::new(), heading];
-        lines.push(if is_warning {
-            message
-        } else {
-            format!("  {message}")
-        });
-        if matches!(job.work, Work::Test(_))
-            && let Some(path) = compiled_at(&job.unique_id)
-        {
-            lines.push(String::new());
-            lines.push(format!("  compiled code at {}", path.display()));
-        }
-        if let (Work::Test(c), Some(rel)) = (&job.work, &d.result.relation_name)
-            && c.store_failures
-        {
-            let q = format!("select * from {rel}");
-            let border = "-".repeat(q.len());
-            lines.push(String::new());
-            lines.push(format!(
-                "  See test failures:\n  {border}\n  {q}\n  {border}"
-            ));
-        }
-        for line in lines {
-            if is_warning {
-                say.line(&line);
-            } else {
-                println!("{line}");
-            }
-        }
-    }
-    say.line("");
-    say.line(&format!(
-        "Done. PASS={passed} WARN={warnings} ERROR={errors} SKIP={skipped} NO-OP=0 TOTAL={}",
-        done.len()
-    ));
-    i32::from(errors > 0)
-}
-
-/// dbt's `humanize_execution_time`: ` in 0 hours 0 minutes and 0.35 seconds`.
-fn humanized(secs: f64) -> String {
-    let minutes = (secs / 60.0).floor();
-    let (hours, minutes) = ((minutes / 60.0).floor(), minutes % 60.0);
-    format!(
-        " in {hours} hours {minutes} minutes and {:.2} seconds",
-        secs - (secs / 60.0).floor() * 60.0
-    )
-}
-
-/// The `args` of run_results.json: the flags of this invocation.
-fn invocation_args(common: &Common, verb: Verb, flags: Flags) -> serde_json::Map<String, Value> {
-    let mut args = serde_json::Map::new();
-    args.insert("which".into(), json!(verb.name()));
-    args.insert("select".into(), json!(common.select));
-    args.insert("exclude".into(), json!(common.exclude));
-    args.insert("project_dir".into(), json!(common.project_dir));
-    args.insert("profiles_dir".into(), json!(common.profiles_dir));
-    args.insert("target".into(), json!(common.target));
-    args.insert("target_path".into(), json!(common.target_path));
-    args.insert(
-        "vars".into(),
-        common.vars.as_ref().map_or(json!({}), |v| json!(v)),
-    );
-    args.insert("full_refresh".into(), json!(flags.full_refresh));
-    args.insert("store_failures".into(), json!(flags.store_failures));
-    let command: Vec<String> = std::env::args().collect();
-    args.insert("invocation_command".into(), json!(command.join(" ")));
-    args
+    let console = std::sync::Arc::clone(console);
+    Ok(Box::new(move || {
+        Ok(Opened {
+            adapter: Logged::wrap(
+                crate::exec::connect(target, root)?,
+                std::sync::Arc::clone(&console),
+            ),
+            cancel: None,
+        })
+    }))
 }

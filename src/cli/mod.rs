@@ -6,11 +6,20 @@ mod compile;
 mod console;
 mod debug;
 mod execute;
+mod interrupt;
 mod jit;
 mod jobs;
 mod lineage;
+mod live_template;
+mod log_file;
+mod logged_adapter;
 mod ls;
+mod node_events;
+mod progress;
+mod run_hooks;
+mod run_operation;
 mod show;
+mod summary;
 mod watch;
 mod workers;
 
@@ -18,6 +27,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use console::jinja_message;
 use execute::{Flags, Verb};
 
 use crate::db::{OsSystem, Project, RootDb, Settings};
@@ -68,6 +78,10 @@ pub struct Common {
     pub log_format: LogFormat,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Folder of the log file `dbtc.log` of execution commands (default: `logs` in the
+    /// project folder).
+    #[arg(long)]
+    pub log_path: Option<PathBuf>,
     /// Static analysis for every node: on (alias strict), unsafe, baseline (findings are
     /// warnings) or off; overrides `static_analysis` configs.
     #[arg(long, value_parser = ["on", "strict", "unsafe", "baseline", "off"])]
@@ -160,6 +174,18 @@ pub enum Command {
         /// Worker threads (default: the profile's `threads`, else 1).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Run a macro against the target: `MACRO` or `PACKAGE.MACRO`, with `--args` as its
+    /// keyword arguments.
+    RunOperation {
+        #[command(flatten)]
+        common: Common,
+        /// The macro to run.
+        #[arg(value_name = "MACRO")]
+        macro_name: String,
+        /// The macro's keyword arguments, a YAML or JSON mapping, e.g. `{name: value}`.
+        #[arg(long)]
+        args: Option<String>,
     },
     /// Check the profile and the connection to the target's database.
     Debug(Common),
@@ -337,6 +363,11 @@ pub fn run(cli: Cli) -> i32 {
                 ..Flags::default()
             },
         ),
+        Command::RunOperation {
+            common,
+            macro_name,
+            args,
+        } => run_operation::run(&common, &macro_name, args.as_deref()),
         Command::Debug(common) => debug::run(&common),
         Command::Show {
             common,

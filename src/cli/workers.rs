@@ -3,21 +3,46 @@
 //! such as ephemeral or unselected models) has finished; the descendants of a failed or
 //! skipped job are skipped. Among the jobs that are ready, the first in the plan's order
 //! starts first, so one worker runs them exactly in that order. Console lines are
-//! numbered when a job starts, as dbt numbers them.
+//! numbered when a job starts, as dbt numbers them. Workers are named as dbt's threads
+//! (`Thread-1 (worker)`, ...), the `thread_id` of their results. After Ctrl-C no job
+//! starts (see `interrupt`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use super::console::{Console, thread_name};
 use super::execute::Flags;
+use super::interrupt::{Cancel, Running, interrupted};
 use super::jit::{JitRender, prepare, render_error};
 use super::jobs::{Done, Job, run_job};
+use super::node_events::NodeLines;
 use crate::artifacts::run_results::Status;
 use crate::exec::Adapter;
 
+/// A worker's connection, and how to cancel the query running on it (None: the adapter
+/// cannot cancel; the running node is left to finish).
+pub struct Opened {
+    pub adapter: Box<dyn Adapter>,
+    pub cancel: Option<Cancel>,
+}
+
 /// Opens one connection per worker.
-pub type Opener<'a> = dyn Fn() -> Result<Box<dyn Adapter>, String> + Sync + 'a;
+pub type Opener<'a> = dyn Fn() -> Result<Opened, String> + Sync + 'a;
+
+/// What the workers did.
+pub struct Ran {
+    /// The jobs that finished, with their results, in the order they finished.
+    pub done: Vec<(Job, Done)>,
+    /// The worker that ran each job (`Thread-1 (worker)`), by unique_id.
+    pub threads: HashMap<String, String>,
+    /// Ctrl-C stopped the run: jobs that failed after it were cancelled.
+    pub interrupted: bool,
+    /// Jobs that ended in error after Ctrl-C (their queries were cancelled).
+    pub cancelled: BTreeSet<String>,
+}
 
 struct State {
     /// Ready jobs by their position in the plan.
@@ -30,6 +55,8 @@ struct State {
     running: usize,
     started: usize,
     finished: Vec<(Job, Done)>,
+    threads: HashMap<String, String>,
+    cancelled: BTreeSet<String>,
     /// A worker could not connect: nothing more starts.
     error: Option<String>,
 }
@@ -79,7 +106,7 @@ fn nearest_jobs(
 
 /// Runs `jobs` (keyed by unique_id) in the order of `order` on `threads` workers; returns
 /// them with their results in the order they finished, or the error of a connection
-/// that could not be opened.
+/// that could not be opened. Console lines go to `console`.
 #[expect(clippy::too_many_arguments, reason = "the plan and the run's settings")]
 pub fn run_jobs(
     jobs: HashMap<String, Job>,
@@ -90,8 +117,8 @@ pub fn run_jobs(
     threads: usize,
     open: &Opener<'_>,
     flags: Flags,
-    say: &(dyn Fn(&str) + Sync),
-) -> Result<Vec<(Job, Done)>, String> {
+    console: &Console,
+) -> Result<Ran, String> {
     let is_job = |id: &str| jobs.contains_key(id);
     let nearest = nearest_jobs(order, parents, &is_job);
     let position: HashMap<String, usize> = order
@@ -125,6 +152,8 @@ pub fn run_jobs(
             running: 0,
             started: 0,
             finished: Vec::new(),
+            threads: HashMap::new(),
+            cancelled: BTreeSet::new(),
             error: None,
         }),
         wake: Condvar::new(),
@@ -137,14 +166,28 @@ pub fn run_jobs(
     };
     let workers = threads.clamp(1, total.max(1));
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| worker(&shared, open, flags, say));
+        for i in 0..workers {
+            let shared = &shared;
+            let spawned = std::thread::Builder::new()
+                .name(format!("Thread-{} (worker)", i + 1))
+                .spawn_scoped(scope, move || worker(shared, open, flags, console));
+            if let Err(e) = spawned {
+                shared
+                    .lock()
+                    .error
+                    .get_or_insert(format!("cannot start a worker thread: {e}"));
+            }
         }
     });
     let state = shared.state.into_inner().unwrap_or_else(|e| e.into_inner());
     match state.error {
         Some(e) => Err(e),
-        None => Ok(state.finished),
+        None => Ok(Ran {
+            done: state.finished,
+            threads: state.threads,
+            interrupted: interrupted(),
+            cancelled: state.cancelled,
+        }),
     }
 }
 
@@ -152,7 +195,7 @@ pub fn run_jobs(
 fn next_job(shared: &Shared<'_>) -> Option<(Job, String, bool)> {
     let mut st = shared.lock();
     loop {
-        if st.error.is_some() {
+        if st.error.is_some() || interrupted() {
             return None;
         }
         if let Some((_, id)) = st.ready.pop_first() {
@@ -177,12 +220,20 @@ fn next_job(shared: &Shared<'_>) -> Option<(Job, String, bool)> {
             }
             continue;
         }
-        st = shared.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+        // Timed, so that Ctrl-C is seen while waiting.
+        st = shared
+            .wake
+            .wait_timeout(st, Duration::from_millis(100))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
-fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, say: &(dyn Fn(&str) + Sync)) {
-    let mut adapter = match open() {
+fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Console) {
+    let Opened {
+        mut adapter,
+        cancel,
+    } = match open() {
         Ok(a) => a,
         Err(e) => {
             shared.lock().error.get_or_insert(e);
@@ -191,6 +242,17 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, say: &(dyn Fn(&s
         }
     };
     while let Some((mut job, prefix, upstream_bad)) = next_job(shared) {
+        let running = Running::start(&job.unique_id, cancel.clone());
+        if interrupted() {
+            // Ctrl-C came while this job was handed out: it does not start.
+            let mut st = shared.lock();
+            st.running -= 1;
+            drop(st);
+            shared.wake.notify_all();
+            break;
+        }
+        let lines = NodeLines::new(console, &job, &prefix);
+        let say = &|line: &str| lines.say(line);
         let sql = shared.compiled.get(&job.unique_id).map(String::as_str);
         let jit = prepare(adapter.as_mut(), shared.jit, &mut job, upstream_bad, flags);
         let done = match &jit {
@@ -218,9 +280,15 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, say: &(dyn Fn(&s
                 say,
             ),
         };
+        drop(running);
+        lines.finish(&done.result);
         let mut st = shared.lock();
         st.running -= 1;
         let id = job.unique_id.clone();
+        if interrupted() && done.result.status.is_error() {
+            st.cancelled.insert(id.clone());
+        }
+        st.threads.insert(id.clone(), thread_name());
         if done.result.status.is_error() || done.result.status == Status::Skipped {
             // `dbt test` and `dbt run` skip descendants of errors; in `build` a failing
             // test also skips what is built downstream of the data it tested.

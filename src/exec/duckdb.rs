@@ -57,6 +57,11 @@ impl DuckDbAdapter {
         })
     }
 
+    /// Interrupts the query running on this connection (from any thread: Ctrl-C).
+    pub fn interrupt_handle(&self) -> std::sync::Arc<duckdb::InterruptHandle> {
+        self.conn.interrupt_handle()
+    }
+
     pub fn in_memory() -> Result<DuckDbAdapter, String> {
         Ok(DuckDbAdapter {
             conn: Connection::open_in_memory().map_err(err)?,

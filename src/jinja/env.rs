@@ -161,12 +161,20 @@ fn build_env() -> Environment<'static> {
         }
         Ok(compat::new_list(out))
     });
-    env.add_function("log", |msg: Value, _kwargs: Kwargs| -> Value {
-        tracing::info!(target: "dbtc::jinja", "{msg}");
-        Value::from("")
-    });
+    // `log(msg, info=False)` and `print(msg)`: tracing events (`info`, `print` fields) that
+    // the running command's console shows (info and print) or logs (the rest).
+    env.add_function(
+        "log",
+        |msg: Value, info: Option<Value>, kwargs: Kwargs| -> Value {
+            let info = info
+                .or_else(|| kwargs.get::<Option<Value>>("info").ok().flatten())
+                .is_some_and(|v| v.is_true());
+            tracing::info!(target: "dbtc::jinja", info, print = false, "{msg}");
+            Value::from("")
+        },
+    );
     env.add_function("print", |msg: Value| -> Value {
-        tracing::info!(target: "dbtc::jinja", "{msg}");
+        tracing::info!(target: "dbtc::jinja", info = true, print = true, "{msg}");
         Value::from("")
     });
     env.add_global("exceptions", Value::from_object(Exceptions));

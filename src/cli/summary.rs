@@ -1,0 +1,187 @@
+//! The closing lines of an execution command (`Finished running ...`, `Completed ...`,
+//! each failure and warning, `Done. PASS=...`) and the `args` of run_results.json.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::Common;
+use super::console::Console;
+use super::execute::{Flags, Verb};
+use super::jobs::{Done, Job, Work};
+use crate::artifacts::run_results::{NodeResult, Status};
+
+/// `Finished running 3 project hooks, 1 seed, 2 view models in 0 hours ...`: the counts
+/// of what ran, sorted by name as dbt sorts them.
+pub fn finished_line(kinds: &BTreeMap<String, usize>, elapsed: f64) -> String {
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(kind, n)| {
+            let kind = if kind == "test" { "data test" } else { kind };
+            format!("{n} {kind}{}", if *n == 1 { "" } else { "s" })
+        })
+        .collect();
+    format!(
+        "Finished running {}{} ({elapsed:.2}s).",
+        parts.join(", "),
+        humanized(elapsed)
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `Done. PASS=... TOTAL=...` over the nodes' and the hooks' results.
+fn done_line(statuses: &[Status]) -> (String, usize) {
+    let count = |f: &dyn Fn(Status) -> bool| statuses.iter().filter(|s| f(**s)).count();
+    let errors = count(&|s| s.is_error());
+    let line = format!(
+        "Done. PASS={} WARN={} ERROR={errors} SKIP={} NO-OP=0 TOTAL={}",
+        count(&|s| matches!(s, Status::Success | Status::Pass)),
+        count(&|s| s == Status::Warn),
+        count(&|s| s == Status::Skipped),
+        statuses.len()
+    );
+    (line, errors)
+}
+
+/// The lines dbt prints after Ctrl-C (it does not list failures then).
+pub fn interrupted(console: &Console, done: &[(Job, Done)], hooks: &[(NodeResult, String)]) {
+    let statuses: Vec<Status> = hooks
+        .iter()
+        .map(|(r, _)| r.status)
+        .chain(done.iter().map(|(_, d)| d.result.status))
+        .collect();
+    console.line("");
+    console.error("Exited because of keyboard interrupt");
+    console.line("");
+    console.error(&done_line(&statuses).0);
+}
+
+/// The closing lines after the run (hooks counted as dbt counts them); returns the exit
+/// code.
+pub fn summary(
+    console: &Console,
+    done: &[(Job, Done)],
+    hooks: &[(NodeResult, String)],
+    compiled_at: &dyn Fn(&str) -> Option<std::path::PathBuf>,
+) -> i32 {
+    let statuses: Vec<Status> = hooks
+        .iter()
+        .map(|(r, _)| r.status)
+        .chain(done.iter().map(|(_, d)| d.result.status))
+        .collect();
+    let count = |f: &dyn Fn(Status) -> bool| statuses.iter().filter(|s| f(**s)).count();
+    let errors = count(&|s| s.is_error());
+    let warnings = count(&|s| s == Status::Warn);
+    console.line("");
+    if errors > 0 {
+        console.error(&format!(
+            "Completed with {}, 0 partial successes, and {}:",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ));
+    } else if warnings > 0 {
+        console.line(&format!("Completed with {}:", plural(warnings, "warning")));
+    } else {
+        console.line("Completed successfully");
+    }
+    for (hook, _) in hooks.iter().filter(|(r, _)| r.status.is_error()) {
+        console.error("");
+        console.error(&format!("  {}", hook.message.clone().unwrap_or_default()));
+    }
+    let failing = done.iter().filter(|(_, d)| d.result.status.is_error());
+    let warning = done.iter().filter(|(_, d)| d.result.status == Status::Warn);
+    for (job, d) in failing.chain(warning) {
+        let is_warning = d.result.status == Status::Warn;
+        let heading = format!(
+            "{} in {} {} ({})",
+            if is_warning { "Warning" } else { "Failure" },
+            job.resource(),
+            job.name,
+            job.original_file_path
+        );
+        let message = d.result.message.clone().unwrap_or_default();
+        let mut lines = vec![String::new(), heading];
+        lines.push(if is_warning {
+            message
+        } else {
+            format!("  {message}")
+        });
+        if matches!(job.work, Work::Test(_))
+            && let Some(path) = compiled_at(&job.unique_id)
+        {
+            lines.push(String::new());
+            lines.push(format!("  compiled code at {}", path.display()));
+        }
+        if let (Work::Test(c), Some(rel)) = (&job.work, &d.result.relation_name)
+            && c.store_failures
+        {
+            let q = format!("select * from {rel}");
+            let border = "-".repeat(q.len());
+            lines.push(String::new());
+            lines.push(format!(
+                "  See test failures:\n  {border}\n  {q}\n  {border}"
+            ));
+        }
+        for line in lines {
+            if is_warning {
+                console.line(&line);
+            } else {
+                console.error(&line);
+            }
+        }
+    }
+    console.line("");
+    let (line, _) = done_line(&statuses);
+    console.emit(
+        &super::console::Event::new("StatsLine", "Z023", super::console::Level::Info, line)
+            .with_data(json!({
+                "stats": {
+                    "error": errors,
+                    "pass": count(&|s| matches!(s, Status::Success | Status::Pass)),
+                    "warn": warnings,
+                    "skip": count(&|s| s == Status::Skipped),
+                    "noop": 0,
+                    "total": statuses.len(),
+                }
+            })),
+    );
+    i32::from(errors > 0)
+}
+
+/// dbt's `humanize_execution_time`: ` in 0 hours 0 minutes and 0.35 seconds`.
+pub fn humanized(secs: f64) -> String {
+    let minutes = (secs / 60.0).floor();
+    let (hours, minutes) = ((minutes / 60.0).floor(), minutes % 60.0);
+    format!(
+        " in {hours} hours {minutes} minutes and {:.2} seconds",
+        secs - (secs / 60.0).floor() * 60.0
+    )
+}
+
+/// The `args` of run_results.json: the flags of this invocation.
+pub fn invocation_args(
+    common: &Common,
+    verb: Verb,
+    flags: Flags,
+) -> serde_json::Map<String, Value> {
+    let mut args = serde_json::Map::new();
+    args.insert("which".into(), json!(verb.name()));
+    args.insert("select".into(), json!(common.select));
+    args.insert("exclude".into(), json!(common.exclude));
+    args.insert("project_dir".into(), json!(common.project_dir));
+    args.insert("profiles_dir".into(), json!(common.profiles_dir));
+    args.insert("target".into(), json!(common.target));
+    args.insert("target_path".into(), json!(common.target_path));
+    args.insert(
+        "vars".into(),
+        common.vars.as_ref().map_or(json!({}), |v| json!(v)),
+    );
+    args.insert("full_refresh".into(), json!(flags.full_refresh));
+    args.insert("store_failures".into(), json!(flags.store_failures));
+    let command: Vec<String> = std::env::args().collect();
+    args.insert("invocation_command".into(), json!(command.join(" ")));
+    args
+}

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod generate;
 pub mod graph;
 pub mod jinja;
+pub mod macro_users;
 pub mod project;
 pub mod recompile;
 pub mod sql;

@@ -2,12 +2,19 @@
 //!
 //! After any edit, salsa re-checks a memo only when asked for it, but asking for every node
 //! (what `compile_project` does) costs time proportional to the project even when one
-//! query re-executes. For the common edit — the bodies of existing model, analysis,
-//! singular test or snapshot files — the nodes an edit can change are known: the edited
-//! nodes, and the descendants of an edited ephemeral model (their SQL embeds it). Anything
-//! else (yml, macros, seeds, project or profile files, created or deleted files, or an edit
-//! that changes a node's refs, sources or config() calls) takes the full path. Both paths
-//! give the same output; `tests/recompile.rs` checks that on random edit sequences.
+//! query re-executes. For the common edits the nodes an edit can change are known:
+//! - the body of a model, analysis, singular test or snapshot file: its nodes;
+//! - a macro file: the nodes whose render may read an edited macro ([`crate::macro_users`]);
+//! - a properties yml: the nodes it declares or patches, their children, and the nodes
+//!   whose templates read `graph` ([`reach`]).
+//!
+//! A re-checked node whose schema, analysis mode or (as an ephemeral model) SQL changed
+//! reaches its children in turn. Anything else (seeds, project or profile files, created or
+//! deleted files, an edit that changes a node's refs, sources or config() calls, the node
+//! set, the macro index, or a `generate_*_name` macro) takes the full path. Both paths give
+//! the same output; `tests/recompile.rs` checks that on random edit sequences.
+
+mod reach;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -21,7 +28,7 @@ use crate::jinja::context::RefCall;
 use crate::jinja::nodes::{node_config, node_info, parsed_node};
 use crate::project::load::Changes;
 use crate::project::nodes::ResourceType;
-use crate::sql::analysis::model_schema;
+use crate::sql::analysis::{Mode, analysis_mode, model_schema};
 
 /// What of a parse-time render decides the graph, the configs and the relations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +66,8 @@ pub struct Recompiler {
     ids: Vec<String>,
     outputs: HashMap<String, NodeOutput>,
     project_diagnostics: Vec<crate::diagnostics::Diagnostic>,
+    /// The DAG's part of `project_diagnostics` (a yml edit keeps it).
+    dag_diagnostics: Vec<crate::diagnostics::Diagnostic>,
     parse_keys: HashMap<String, ParseKey>,
     /// Files that are one node's template (model/analysis/singular test/snapshot).
     file_nodes: HashMap<PathBuf, Vec<String>>,
@@ -70,8 +79,15 @@ pub struct Recompiler {
     /// Every node's schema as of the last update: a targeted edit that changes one
     /// re-analyzes the children (and so on while schemas keep changing).
     schemas: HashMap<String, Option<std::sync::Arc<crate::sql::schema::RelationSchema>>>,
-    /// (compiled nodes, errors in node outputs): `counts` without walking every node.
-    tally: (usize, usize),
+    /// Every node's effective `static_analysis` mode (it cascades to descendants).
+    modes: HashMap<String, Mode>,
+    /// What the macro and yml paths compare with (see [`reach`]).
+    reach: reach::Snapshot,
+    /// Compiled nodes, and the error diagnostics of node outputs as a multiset (the
+    /// output lists a diagnostic shared by several nodes once): `counts` without walking
+    /// every node.
+    compiled_count: usize,
+    errors: HashMap<crate::diagnostics::Diagnostic, usize>,
     pub last_path: Path,
     /// The nodes the last targeted update asked for (empty after a full compile).
     pub last_touched: Vec<String>,
@@ -86,13 +102,17 @@ impl Recompiler {
             ids: Vec::new(),
             outputs: HashMap::new(),
             project_diagnostics: Vec::new(),
+            dag_diagnostics: Vec::new(),
             parse_keys: HashMap::new(),
             file_nodes: HashMap::new(),
             ephemeral: BTreeSet::new(),
             children: indexmap::IndexMap::new(),
             broken: BTreeSet::new(),
             schemas: HashMap::new(),
-            tally: (0, 0),
+            modes: HashMap::new(),
+            reach: reach::Snapshot::default(),
+            compiled_count: 0,
+            errors: HashMap::new(),
             last_path: Path::Full,
             last_touched: Vec::new(),
         };
@@ -104,6 +124,7 @@ impl Recompiler {
         let selected = crate::graph::select(db, project, &self.select, &self.exclude);
         let (project_diagnostics, ids, outputs) = compile_parts(db, project, Some(&selected));
         self.project_diagnostics = project_diagnostics;
+        self.dag_diagnostics = dag(db, project).diagnostics.clone();
         self.outputs = ids
             .iter()
             .cloned()
@@ -111,14 +132,18 @@ impl Recompiler {
             .filter_map(|(id, o)| Some((id, o?)))
             .collect();
         self.ids = ids;
-        self.tally = self
-            .outputs
-            .values()
-            .map(Self::tally_of)
-            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.compiled_count = 0;
+        self.errors.clear();
+        let outputs = std::mem::take(&mut self.outputs);
+        for output in outputs.values() {
+            self.tally(output, true);
+        }
+        self.outputs = outputs;
         self.parse_keys.clear();
         self.file_nodes.clear();
         self.ephemeral.clear();
+        self.schemas.clear();
+        self.modes.clear();
         for uid in dag(db, project).parents.keys() {
             let key = NodeKey::new(db, uid.clone());
             let Some(node) = node_info(db, project, key) else {
@@ -135,20 +160,19 @@ impl Recompiler {
                     .or_default()
                     .push(uid.clone());
             }
-            if node_config(db, project, key)
-                .get("materialized")
-                .and_then(Value::as_str)
-                == Some("ephemeral")
-            {
+            if is_ephemeral(db, project, key) {
                 self.ephemeral.insert(uid.clone());
             }
             self.parse_keys
                 .insert(uid.clone(), parse_key(db, project, uid));
             self.schemas
                 .insert(uid.clone(), model_schema(db, project, key).clone());
+            self.modes
+                .insert(uid.clone(), analysis_mode(db, project, key));
         }
         self.children = dag(db, project).children();
         self.broken = crate::compile::broken_nodes(db, project);
+        self.reach = reach::Snapshot::take(db, project);
         self.last_path = Path::Full;
         self.last_touched.clear();
     }
@@ -160,33 +184,48 @@ impl Recompiler {
         let project_errors = self
             .project_diagnostics
             .iter()
-            .filter(|d| d.is_error())
-            .count();
-        (self.tally.0, project_errors + self.tally.1)
+            .filter(|d| d.is_error() && !self.errors.contains_key(d))
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        (self.compiled_count, project_errors + self.errors.len())
     }
 
-    /// A node output's part of `counts`.
-    fn tally_of(output: &NodeOutput) -> (usize, usize) {
-        (
-            usize::from(output.compiled.is_some()),
-            output.diagnostics.iter().filter(|d| d.is_error()).count(),
-        )
+    /// Adds (or removes) one node output's part of `counts`.
+    fn tally(&mut self, output: &NodeOutput, add: bool) {
+        if add {
+            self.compiled_count += usize::from(output.compiled.is_some());
+        } else {
+            self.compiled_count -= usize::from(output.compiled.is_some());
+        }
+        for d in output.diagnostics.iter().filter(|d| d.is_error()) {
+            if add {
+                *self.errors.entry(d.clone()).or_default() += 1;
+            } else if let Some(n) = self.errors.get_mut(d) {
+                *n -= 1;
+                if *n == 0 {
+                    self.errors.remove(d);
+                }
+            }
+        }
     }
 
     /// Replaces one node's output, keeping the tally.
     fn set_output(&mut self, uid: String, output: NodeOutput) {
-        let new = Self::tally_of(&output);
+        self.tally(&output, true);
         if let Some(old) = self.outputs.insert(uid, output) {
-            let old = Self::tally_of(&old);
-            self.tally = (self.tally.0 - old.0, self.tally.1 - old.1);
+            self.tally(&old, false);
         }
-        self.tally = (self.tally.0 + new.0, self.tally.1 + new.1);
     }
 
     /// The current output, as `compile_project` would give it.
     pub fn output(&self) -> CompileOutput {
         let nodes = self.ids.iter().filter_map(|id| self.outputs.get(id));
         crate::compile::assemble(self.project_diagnostics.clone(), nodes)
+    }
+
+    /// One node's current output (None when it is not selected or does not exist).
+    pub fn node_output(&self, uid: &str) -> Option<&NodeOutput> {
+        self.outputs.get(uid)
     }
 
     /// Brings the output up to date after `changes` were applied to the inputs.
@@ -196,46 +235,65 @@ impl Recompiler {
             self.last_touched.clear();
             return;
         }
-        let mut touched: Vec<String> = Vec::new();
-        let targeted = changes.created.is_empty()
-            && changes.removed.is_empty()
-            && changes
-                .changed
-                .iter()
-                .all(|p| match self.file_nodes.get(p) {
-                    Some(uids) => {
-                        touched.extend(uids.iter().cloned());
-                        true
-                    }
-                    None => false,
-                });
-        if !targeted {
+        if !changes.created.is_empty() || !changes.removed.is_empty() {
             return self.full(db, project);
         }
-        for uid in &touched {
-            if self.parse_keys.get(uid) != Some(&parse_key(db, project, uid)) {
+        // Nodes to re-check, and nodes whose children must be re-checked too.
+        let mut seeds: BTreeSet<String> = BTreeSet::new();
+        let mut parents_changed: BTreeSet<String> = BTreeSet::new();
+        let (mut macro_files, mut yml_files) = (Vec::new(), Vec::new());
+        for p in &changes.changed {
+            if let Some(uids) = self.file_nodes.get(p) {
+                seeds.extend(uids.iter().cloned());
+            } else if self.reach.is_macro_file(p) {
+                macro_files.push(p.clone());
+            } else if reach::is_properties_file(db, project, p) {
+                yml_files.push(p.clone());
+            } else {
                 return self.full(db, project);
             }
         }
-        // Descendants of edited ephemeral models embed their SQL.
-        let mut reach: BTreeSet<String> = touched.iter().cloned().collect();
-        if touched.iter().any(|u| self.ephemeral.contains(u)) {
-            let children = &self.children;
-            let mut stack: Vec<String> = touched
-                .iter()
-                .filter(|u| self.ephemeral.contains(*u))
-                .cloned()
-                .collect();
-            while let Some(u) = stack.pop() {
-                for c in children.get(&u).into_iter().flatten() {
-                    if reach.insert(c.clone()) {
-                        stack.push(c.clone());
-                    }
-                }
+        if !macro_files.is_empty() {
+            match self.reach.macro_edit(db, project, &macro_files) {
+                Some(nodes) => seeds.extend(nodes),
+                None => return self.full(db, project),
             }
         }
-        // Recompute the reached nodes; a node whose schema changed reaches its children.
-        let mut queue: Vec<String> = reach.iter().cloned().collect();
+        let mut yml_diagnostics = false;
+        if !yml_files.is_empty() {
+            if !self.select.is_empty() || !self.exclude.is_empty() {
+                // Selectors may read yml (tags, config).
+                return self.full(db, project);
+            }
+            match self
+                .reach
+                .yml_edit(db, project, &yml_files, &self.dag_diagnostics)
+            {
+                Some(yml) => {
+                    seeds.extend(yml.recheck);
+                    parents_changed = yml.changed;
+                    yml_diagnostics = true;
+                }
+                None => return self.full(db, project),
+            }
+        }
+        for uid in &seeds {
+            if self.parse_keys.contains_key(uid)
+                && self.parse_keys.get(uid) != Some(&parse_key(db, project, uid))
+            {
+                return self.full(db, project);
+            }
+        }
+        let mut reach: BTreeSet<String> = seeds.clone();
+        let mut queue: Vec<String> = seeds.into_iter().collect();
+        for uid in &parents_changed {
+            for c in self.children.get(uid).into_iter().flatten() {
+                reach.insert(c.clone());
+                queue.push(c.clone());
+            }
+        }
+        // Recompute the reached nodes; a node whose schema or mode changed, or an
+        // ephemeral one (its children embed its SQL), reaches its children.
         let mut done: BTreeSet<String> = BTreeSet::new();
         while let Some(uid) = queue.pop() {
             if !done.insert(uid.clone()) {
@@ -246,24 +304,52 @@ impl Recompiler {
             {
                 self.set_output(uid.clone(), out);
             }
-            let schema = model_schema(db, project, NodeKey::new(db, uid.clone())).clone();
+            let key = NodeKey::new(db, uid.clone());
+            let mut reaches_children = self.ephemeral.contains(&uid);
+            if is_ephemeral(db, project, key) {
+                reaches_children = true;
+                self.ephemeral.insert(uid.clone());
+            } else {
+                self.ephemeral.remove(&uid);
+            }
+            let schema = model_schema(db, project, key).clone();
             if self.schemas.get(&uid) != Some(&schema) {
                 self.schemas.insert(uid.clone(), schema);
+                reaches_children = true;
+            }
+            let mode = analysis_mode(db, project, key);
+            if self.modes.insert(uid.clone(), mode) != Some(mode) {
+                reaches_children = true;
+            }
+            if reaches_children {
                 for c in self.children.get(&uid).into_iter().flatten() {
                     reach.insert(c.clone());
                     queue.push(c.clone());
                 }
             }
         }
-        // Graph diagnostics point into the edited text (e.g. an unknown ref's position).
-        if self
+        if yml_diagnostics {
+            // Properties diagnostics move with the yml's lines; the DAG's stay.
+            self.project_diagnostics =
+                reach::project_diagnostics(db, project, &self.dag_diagnostics);
+        } else if self
             .project_diagnostics
             .iter()
             .any(|d| d.node.as_ref().is_some_and(|n| reach.contains(n)))
         {
+            // Graph diagnostics point into the edited text (e.g. an unknown ref's position).
             self.project_diagnostics = crate::compile::project_diagnostics(db, project);
+            self.dag_diagnostics = dag(db, project).diagnostics.clone();
         }
         self.last_path = Path::Targeted(reach.len());
         self.last_touched = reach.into_iter().collect();
     }
+}
+
+/// Whether a node is an ephemeral model (its children embed its SQL as a CTE).
+fn is_ephemeral(db: &dyn Db, project: Project, key: NodeKey) -> bool {
+    node_config(db, project, key)
+        .get("materialized")
+        .and_then(Value::as_str)
+        == Some("ephemeral")
 }

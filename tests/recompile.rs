@@ -1,7 +1,9 @@
 //! Incremental must equal cold: random edit sequences (model bodies, refs, configs,
-//! ephemeral switches, Jinja errors and fixes, macro and yml edits, creates, deletes, ref
-//! cycles) are applied to one long-lived database through `apply_changes` and the
-//! `Recompiler`; after every step the output must equal a cold compile of the same files.
+//! ephemeral switches, Jinja errors and fixes, macro edits (bodies, calls between macros,
+//! new and removed macros, `generate_schema_name`), yml edits (descriptions, configs,
+//! static_analysis, tests, sources, comments), creates, deletes, ref cycles) are applied to
+//! one long-lived database through `apply_changes` and the `Recompiler`; after every step
+//! the output must equal a cold compile of the same files.
 
 use std::path::PathBuf;
 
@@ -59,8 +61,15 @@ fn model_text(rng: &mut Rng, i: usize) -> String {
         None
     };
     text.push_str(&format!("select {literal} as v, {{{{ money('v') }}}} as m"));
+    match rng.below(4) {
+        0 => text.push_str(", {{ label('v') }} as l"),
+        1 => text.push_str(", {{ cents('v') }} as c"),
+        _ => {}
+    }
     if let Some(p) = parent {
         text.push_str(&format!(" from {{{{ ref('{p}') }}}}"));
+    } else if rng.below(3) == 0 {
+        text.push_str(" from {{ source('raw', 't1') }}");
     }
     match rng.below(15) {
         0 => text.push_str("\n{{ broken( }}"),
@@ -83,20 +92,157 @@ fn initial(fs: &MemSystem, rng: &mut Rng) {
         "/p/macros/money.sql",
         "{% macro money(c) %}({{ c }} / 100.0){% endmacro %}\n",
     );
+    fs.write("/p/macros/util.sql", util_macros(0, 0));
+    fs.write("/p/macros/schema_name.sql", schema_name_macro(0));
     fs.write(
-        "/p/models/schema.yml",
-        "models:\n  - name: m0\n    columns:\n      - name: v\n        data_tests: [not_null]\n",
+        "/p/models/graph_reader.sql",
+        "{% for n in graph.nodes.values() %}{% if n.config.materialized == 'table' %}-- {{ n.name }}: {{ n.description }}\n{% endif %}{% endfor %}select 1 as x\n",
     );
+    fs.write("/p/models/schema.yml", Yml::default().text());
     for i in 0..MODELS {
         let text = model_text(rng, i);
         fs.write(model_path(i), text);
     }
 }
 
+/// Two macros in one file: `label` (whose body may call `money`) and `cents`; `extra`
+/// adds a third macro (a new name changes the macro index).
+fn util_macros(variant: usize, extra: usize) -> String {
+    let label = ["'L' || {{ c }}", "{{ money(c) }} || 'x'", "upper({{ c }})"][variant % 3];
+    let mut text = format!(
+        "{{% macro label(c) %}}{label}{{% endmacro %}}\n{{% macro cents(c) %}}({{{{ c }}}} * {}){{% endmacro %}}\n",
+        100 + variant % 2
+    );
+    if extra % 2 == 1 {
+        text.push_str("{% macro unused() %}1{% endmacro %}\n");
+    }
+    text
+}
+
+/// A `generate_schema_name` override (variant 0: dbt's default behaviour).
+fn schema_name_macro(variant: usize) -> String {
+    let body = if variant.is_multiple_of(2) {
+        "{%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ target.schema }}_{{ custom_schema_name | trim }}{%- endif -%}"
+    } else {
+        "{{ target.schema }}_x"
+    };
+    format!(
+        "{{% macro generate_schema_name(custom_schema_name, node) -%}}{body}{{%- endmacro %}}\n"
+    )
+}
+
+/// The properties yml, mutated one field at a time.
+#[derive(Default, Clone)]
+struct Yml {
+    /// (model index, description, materialized, static_analysis, test) for patched models.
+    models: Vec<(
+        usize,
+        usize,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    )>,
+    source_identifier: usize,
+    comments: usize,
+}
+
+impl Yml {
+    fn text(&self) -> String {
+        let mut out = String::from("version: 2\nmodels:\n");
+        if self.models.is_empty() {
+            out.push_str(
+                "  - name: m0\n    columns:\n      - name: v\n        data_tests: [not_null]\n",
+            );
+        }
+        for (i, desc, mat, sa, test) in &self.models {
+            out.push_str(&format!(
+                "  - name: m{i}\n    description: \"model {desc}\"\n"
+            ));
+            if mat.is_some() || sa.is_some() {
+                out.push_str("    config:\n");
+                if let Some(m) = mat {
+                    out.push_str(&format!("      materialized: {m}\n"));
+                }
+                if let Some(a) = sa {
+                    out.push_str(&format!("      static_analysis: {a}\n"));
+                }
+            }
+            out.push_str("    columns:\n      - name: v\n");
+            if let Some(t) = test {
+                out.push_str(&format!("        data_tests: [{t}]\n"));
+            }
+        }
+        out.push_str(&format!(
+            "sources:\n  - name: raw\n    schema: raw\n    tables:\n      - name: t1\n        identifier: t1_{}\n        columns:\n          - name: v\n            data_type: integer\n",
+            self.source_identifier
+        ));
+        for c in 0..self.comments {
+            out.push_str(&format!("# comment {c}\n"));
+        }
+        out
+    }
+
+    fn mutate(&mut self, rng: &mut Rng) {
+        if self.models.is_empty() || rng.below(8) == 0 {
+            let i = rng.below(MODELS);
+            if !self.models.iter().any(|m| m.0 == i) {
+                self.models.push((i, 0, None, None, None));
+            }
+        }
+        let k = rng.below(self.models.len());
+        let m = &mut self.models[k];
+        match rng.below(9) {
+            0 | 1 => m.1 = rng.below(5),
+            2 => m.2 = [None, Some("table"), Some("view"), Some("ephemeral")][rng.below(4)],
+            3 => m.3 = [None, Some("off"), Some("unsafe"), Some("on")][rng.below(4)],
+            4 => m.4 = [None, Some("not_null"), Some("unique")][rng.below(3)],
+            5 => self.source_identifier = rng.below(3),
+            6 => {
+                self.models.remove(k);
+            }
+            _ => self.comments = (self.comments + 1) % 4,
+        }
+    }
+}
+
+/// The random state the edits mutate.
+#[derive(Default)]
+struct State {
+    yml: Yml,
+    util: (usize, usize),
+    schema_name: usize,
+}
+
 /// One random edit; returns the paths it touched.
-fn random_edit(fs: &MemSystem, rng: &mut Rng) -> Vec<PathBuf> {
+fn random_edit(fs: &MemSystem, rng: &mut Rng, state: &mut State) -> Vec<PathBuf> {
     let i = rng.below(MODELS + 2);
-    match rng.below(20) {
+    match rng.below(24) {
+        20 | 21 => {
+            state.yml.mutate(rng);
+            fs.write("/p/models/schema.yml", state.yml.text());
+            vec!["/p/models/schema.yml".into()]
+        }
+        22 => {
+            // Mostly body edits; sometimes a new or removed macro.
+            if rng.below(5) == 0 {
+                state.util.1 += 1;
+            } else {
+                state.util.0 += 1 + rng.below(2);
+            }
+            fs.write(
+                "/p/macros/util.sql",
+                util_macros(state.util.0, state.util.1),
+            );
+            vec!["/p/macros/util.sql".into()]
+        }
+        23 => {
+            state.schema_name += 1;
+            fs.write(
+                "/p/macros/schema_name.sql",
+                schema_name_macro(state.schema_name),
+            );
+            vec!["/p/macros/schema_name.sql".into()]
+        }
         0 => {
             let body = ["/ 100.0", "/ 1000.0", "* 1"][rng.below(3)];
             fs.write(
@@ -106,9 +252,12 @@ fn random_edit(fs: &MemSystem, rng: &mut Rng) -> Vec<PathBuf> {
             vec!["/p/macros/money.sql".into()]
         }
         1 => {
-            let test = ["not_null", "unique"][rng.below(2)];
-            let m = rng.below(MODELS);
-            fs.write("/p/models/schema.yml", format!("models:\n  - name: m{m}\n    columns:\n      - name: v\n        data_tests: [{test}]\n"));
+            // A whole new yml (often a different node set).
+            let mut yml = Yml::default();
+            yml.mutate(rng);
+            yml.mutate(rng);
+            state.yml = yml;
+            fs.write("/p/models/schema.yml", state.yml.text());
             vec!["/p/models/schema.yml".into()]
         }
         2 => {
@@ -158,12 +307,23 @@ fn incremental_equals_cold_over_random_edits() {
     let mut manifest = ManifestCache::build(&db, project, true, 2);
     assert_same(0, &recompiler.output(), &cold(&fs));
     let (mut targeted, mut full) = (0, 0);
+    let mut state = State::default();
+    // Targeted updates per edited file kind: macro and yml edits must take it too.
+    let mut targeted_by_kind: std::collections::BTreeMap<&str, usize> = Default::default();
     for step in 1..=1000 {
-        let paths = random_edit(&fs, &mut rng);
+        let paths = random_edit(&fs, &mut rng, &mut state);
+        let kind = match paths[0].to_str().unwrap_or_default() {
+            "/p/models/schema.yml" => "yml",
+            "/p/macros/util.sql" | "/p/macros/money.sql" => "macro",
+            _ => "other",
+        };
         let changes = apply_changes(&mut db, &fs, project, Some(&paths));
         recompiler.update(&db, project, &changes);
         match recompiler.last_path {
-            Path::Targeted(_) => targeted += 1,
+            Path::Targeted(_) => {
+                targeted += 1;
+                *targeted_by_kind.entry(kind).or_default() += 1;
+            }
             Path::Full => full += 1,
         }
         // The manifest kept up to date like watch does must equal a fresh one.
@@ -183,12 +343,24 @@ fn incremental_equals_cold_over_random_edits() {
         assert_eq!(
             recompiler.counts(),
             (output.nodes.len(), output.error_count()),
-            "step {step}"
+            "step {step} {kind} {:?}: {:#?}",
+            recompiler.last_path,
+            output
+                .diagnostics
+                .iter()
+                .map(|d| (d.code, &d.node))
+                .collect::<Vec<_>>()
         );
     }
     // Both paths must have been exercised for the comparison to mean anything.
     assert!(
         targeted > 100 && full > 100,
         "targeted {targeted}, full {full}"
+    );
+    eprintln!("targeted {targeted}, full {full}, targeted by kind {targeted_by_kind:?}");
+    let by_kind = |k: &str| targeted_by_kind.get(k).copied().unwrap_or(0);
+    assert!(
+        by_kind("yml") > 20 && by_kind("macro") > 20,
+        "targeted by kind: {targeted_by_kind:?}"
     );
 }

@@ -1,0 +1,240 @@
+//! The nodes a macro or properties-yml edit can change, found without visiting every node.
+//!
+//! A [`Snapshot`] keeps what these edits compare with: the macro index and each macro
+//! file's macros (a macro edit reaches the nodes whose render may read an edited macro,
+//! see [`crate::macro_users`]), and every node's info in index order (a yml edit changes
+//! the infos of the nodes it declares or patches, which are re-checked along with their
+//! children and the nodes whose templates read `graph`). When an edit could change more
+//! than that (the node set, the macro index, a `generate_*_name` macro, a model version,
+//! a DAG diagnostic in the edited file) the caller takes the full path.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::db::{Db, MacroKey, Project};
+use crate::diagnostics::Diagnostic;
+use crate::jinja::macros::{MacroIndex, MacroLoc, macro_index, macro_source};
+use crate::jinja::nodes::parsed_node;
+use crate::macro_users::{MacroName, nodes_reading, with_callers};
+use crate::project::config::project_config;
+use crate::project::nodes::{NodeInfo, node_index};
+use crate::project::profiles::target;
+
+/// Macros that decide relations (`node_relation` renders them): editing one, or a macro
+/// they call, can change every node.
+const RELATION_MACROS: [&str; 3] = [
+    "generate_schema_name",
+    "generate_alias_name",
+    "generate_database_name",
+];
+
+/// Files that are project configuration, not properties.
+const CONFIG_FILES: [&str; 5] = [
+    "dbt_project.yml",
+    "packages.yml",
+    "dependencies.yml",
+    "selectors.yml",
+    "profiles.yml",
+];
+
+/// What a macro or yml edit is compared with, as of the last update.
+#[derive(Default)]
+pub(super) struct Snapshot {
+    macro_index: Option<Arc<MacroIndex>>,
+    /// Macro file -> its macros and their text.
+    macro_files: HashMap<PathBuf, Vec<(MacroName, Arc<str>)>>,
+    /// Macro -> nodes calling it directly at parse time (covers calls by computed name).
+    called_by: HashMap<MacroName, Vec<String>>,
+    /// Every node's info, in the node index's order.
+    infos: Vec<Arc<NodeInfo>>,
+}
+
+/// What a yml edit reaches.
+pub(super) struct YmlReach {
+    /// Nodes to re-check: those the files declare or patch, and the `graph` readers.
+    pub recheck: BTreeSet<String>,
+    /// Nodes whose info changed: their children are re-checked too.
+    pub changed: BTreeSet<String>,
+}
+
+impl Snapshot {
+    pub fn take(db: &dyn Db, project: Project) -> Snapshot {
+        let index = macro_index(db, project);
+        let nodes = node_index(db, project);
+        let mut macro_files: HashMap<PathBuf, Vec<(MacroName, Arc<str>)>> = nodes
+            .macro_files
+            .iter()
+            .map(|(_, f)| (f.path(db).clone(), Vec::new()))
+            .collect();
+        for (path, list) in macro_files.iter_mut() {
+            *list = file_macro_texts(db, project, &index, path);
+        }
+        let mut called_by: HashMap<MacroName, Vec<String>> = HashMap::new();
+        for (uid, _) in &nodes.nodes {
+            let key = crate::db::NodeKey::new(db, uid.clone());
+            for m in &parsed_node(db, project, key).macros_called {
+                called_by.entry(m.clone()).or_default().push(uid.clone());
+            }
+        }
+        Snapshot {
+            macro_index: Some(index),
+            macro_files,
+            called_by,
+            infos: nodes.nodes.values().cloned().collect(),
+        }
+    }
+
+    pub fn is_macro_file(&self, path: &Path) -> bool {
+        self.macro_files.contains_key(path)
+    }
+
+    /// The nodes an edit of these macro files can change, or `None` when it can change
+    /// more than the nodes reading the edited macros.
+    pub fn macro_edit(
+        &mut self,
+        db: &dyn Db,
+        project: Project,
+        files: &[PathBuf],
+    ) -> Option<BTreeSet<String>> {
+        let index = macro_index(db, project);
+        if self.macro_index.as_deref() != Some(&*index) {
+            return None;
+        }
+        let mut edited: BTreeSet<MacroName> = BTreeSet::new();
+        for file in files {
+            let new = file_macro_texts(db, project, &index, file);
+            let old = self.macro_files.insert(file.clone(), new.clone())?;
+            for (name, text) in old.iter().chain(&new) {
+                let same = |list: &[(MacroName, Arc<str>)]| {
+                    list.iter().any(|(n, t)| n == name && t == text)
+                };
+                if !same(&old) || !same(&new) {
+                    edited.insert(name.clone());
+                }
+            }
+        }
+        if edited.is_empty() {
+            return Some(BTreeSet::new());
+        }
+        let closure = with_callers(db, project, &edited);
+        if closure
+            .iter()
+            .any(|(_, name)| RELATION_MACROS.contains(&name.as_str()))
+        {
+            return None;
+        }
+        let mut nodes = nodes_reading(db, project, &edited, &[]);
+        for m in &edited {
+            nodes.extend(self.called_by.get(m).into_iter().flatten().cloned());
+        }
+        Some(nodes)
+    }
+
+    /// What an edit of these properties files reaches, or `None` when it can change more
+    /// (the node set, a model version, the macro index, a DAG diagnostic in the files).
+    pub fn yml_edit(
+        &mut self,
+        db: &dyn Db,
+        project: Project,
+        files: &[PathBuf],
+        dag_diagnostics: &[Diagnostic],
+    ) -> Option<YmlReach> {
+        if dag_diagnostics
+            .iter()
+            .any(|d| d.file.as_ref().is_some_and(|f| files.contains(f)))
+        {
+            return None;
+        }
+        if self.macro_index.as_deref() != Some(&*macro_index(db, project)) {
+            return None;
+        }
+        let index = node_index(db, project);
+        if index.nodes.len() != self.infos.len() {
+            return None;
+        }
+        let related = |info: &NodeInfo| {
+            info.patch.yml.as_ref().is_some_and(|p| files.contains(p))
+                || info.file.is_some_and(|f| files.contains(f.path(db)))
+        };
+        let mut reach = YmlReach {
+            recheck: BTreeSet::new(),
+            changed: BTreeSet::new(),
+        };
+        for ((uid, new), old) in index.nodes.iter().zip(self.infos.iter_mut()) {
+            if *uid != old.unique_id {
+                return None;
+            }
+            if !related(new) && !related(old) {
+                continue;
+            }
+            reach.recheck.insert(uid.clone());
+            if Arc::ptr_eq(new, old) || **new == **old {
+                continue;
+            }
+            // Versions decide what a bare ref() resolves to: the DAG may change.
+            if new.version.is_some() || old.version.is_some() {
+                return None;
+            }
+            reach.changed.insert(uid.clone());
+            *old = Arc::clone(new);
+        }
+        if !reach.changed.is_empty() {
+            reach
+                .recheck
+                .extend(nodes_reading(db, project, &BTreeSet::new(), &["graph"]));
+        }
+        Some(reach)
+    }
+}
+
+/// The macros defined in the file at `path`, with their text.
+fn file_macro_texts(
+    db: &dyn Db,
+    project: Project,
+    index: &MacroIndex,
+    path: &Path,
+) -> Vec<(MacroName, Arc<str>)> {
+    let mut out = Vec::new();
+    for (pkg, list) in &index.packages {
+        for (name, loc) in list {
+            if let MacroLoc::File(f) = loc
+                && f.path(db) == path
+            {
+                let key = MacroKey::new(db, pkg.clone(), name.clone());
+                let text = macro_source(db, project, key)
+                    .as_ref()
+                    .map_or_else(|| Arc::from(""), |s| Arc::clone(&s.text));
+                out.push(((pkg.clone(), name.clone()), text));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `path` is a properties yml of the project (not a configuration file).
+pub(super) fn is_properties_file(db: &dyn Db, project: Project, path: &Path) -> bool {
+    let yml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
+    let config = path
+        .file_name()
+        .is_some_and(|n| CONFIG_FILES.iter().any(|c| n == *c));
+    yml && !config && project.profiles(db).path(db) != path
+}
+
+/// `crate::compile::project_diagnostics` with the DAG's part kept from before (a yml
+/// edit on the targeted path changes no refs).
+pub(super) fn project_diagnostics(
+    db: &dyn Db,
+    project: Project,
+    dag_diagnostics: &[Diagnostic],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    out.extend(project_config(db, project).diagnostics.iter().cloned());
+    if let Err(d) = target(db, project) {
+        out.push((**d).clone());
+    }
+    out.extend(node_index(db, project).diagnostics.iter().cloned());
+    out.extend(macro_index(db, project).diagnostics.iter().cloned());
+    out.extend(dag_diagnostics.iter().cloned());
+    out
+}

@@ -70,7 +70,7 @@ pub fn rewrite_template(source: &str) -> String {
             i = next;
         }
     }
-    out
+    super::pymodules::rewrite_arith(out)
 }
 
 /// Jinja2's `{% do %}` takes any expression, minijinja's only a call: the expression of a

@@ -1,15 +1,17 @@
-//! `modules.datetime` and `modules.pytz`: dates, datetimes (naive or UTC) and timedeltas
-//! with Python's rendering, `strftime`/`strptime` and comparisons. Without a time zone
-//! database only UTC is known; other zones are an error rather than a silent shift.
+//! `modules.datetime`: dates and datetimes (naive, or aware in any time zone, see `tz`)
+//! with Python's rendering, `strftime`/`strptime`, `replace`, `astimezone` and comparisons.
+//! Arithmetic (`+`, `-`) is in `arith`.
 
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use minijinja::value::{DynObject, Object, Value};
 use minijinja::{Error, ErrorKind, State};
 
+use super::delta::Delta;
+use super::tz::{Offset, TzInfo, Zone, offset_text, zone_arg};
 use super::{Args, err};
 
 /// `modules.datetime`.
@@ -45,10 +47,20 @@ fn utc_now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
+fn time_of(date: NaiveDate, a: &Args, idx: usize) -> Result<NaiveDateTime, Error> {
+    date.and_hms_micro_opt(
+        a.int("hour", idx, 0)? as u32,
+        a.int("minute", idx + 1, 0)? as u32,
+        a.int("second", idx + 2, 0)? as u32,
+        a.int("microsecond", idx + 3, 0)? as u32,
+    )
+    .ok_or_else(|| err("ValueError: datetime(): time out of range"))
+}
+
 impl Object for Class {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match (&**self, key.as_str()?) {
-            (Class::Timezone, "utc") => Some(Value::from_object(Tz)),
+            (Class::Timezone, "utc") => Some(TzInfo::value(Zone::Utc)),
             _ => None,
         }
     }
@@ -57,40 +69,23 @@ impl Object for Class {
         let a = Args::new(args);
         match **self {
             Class::DateTime => {
-                let date = ymd(&a)?;
-                let time = date
-                    .and_hms_micro_opt(
-                        a.int("hour", 3, 0)? as u32,
-                        a.int("minute", 4, 0)? as u32,
-                        a.int("second", 5, 0)? as u32,
-                        a.int("microsecond", 6, 0)? as u32,
-                    )
-                    .ok_or_else(|| err("datetime(): time out of range"))?;
-                let aware = tz_arg(a.get("tzinfo", 7))?;
-                Ok(DateTime::value(time, aware))
+                let wall = time_of(ymd(&a)?, &a, 3)?;
+                let off = zone_arg(a.get("tzinfo", 7))?.map(|z| z.attached());
+                Ok(DateTime::value(wall, off))
             }
-            Class::Date => Ok(Value::from_object(Date(ymd(&a)?))),
-            Class::TimeDelta => {
-                let names = [
-                    ("days", 86_400_000_000.0),
-                    ("seconds", 1_000_000.0),
-                    ("microseconds", 1.0),
-                    ("milliseconds", 1_000.0),
-                    ("minutes", 60_000_000.0),
-                    ("hours", 3_600_000_000.0),
-                    ("weeks", 604_800_000_000.0),
-                ];
-                let mut micros = 0.0;
-                for (i, (name, scale)) in names.iter().enumerate() {
-                    micros += a.float(name, i)? * scale;
+            Class::Date => Ok(Date::value(ymd(&a)?)),
+            Class::TimeDelta => Delta::construct(&a),
+            Class::Timezone => {
+                let offset = a
+                    .get("offset", 0)
+                    .and_then(|v| v.downcast_object_ref::<Delta>().cloned())
+                    .ok_or_else(|| err("datetime.timezone() needs a timedelta offset"))?;
+                let secs = offset.0.num_seconds();
+                if secs.abs() >= 86_400 {
+                    return Err(err("ValueError: offset must be strictly within one day"));
                 }
-                Ok(Value::from_object(Delta(TimeDelta::microseconds(
-                    micros.round() as i64,
-                ))))
+                Ok(TzInfo::value(Zone::Fixed(secs as i32)))
             }
-            Class::Timezone => Err(err(
-                "datetime.timezone(offset) is not supported; use datetime.timezone.utc",
-            )),
         }
     }
 
@@ -102,45 +97,37 @@ impl Object for Class {
     ) -> Result<Value, Error> {
         let a = Args::new(args);
         match (&**self, method) {
-            (Class::DateTime, "now") => {
-                let aware = tz_arg(a.get("tz", 0))?;
-                Ok(DateTime::value(utc_now(), aware))
+            (Class::DateTime, "now") => Ok(match zone_arg(a.get("tz", 0))? {
+                Some(zone) => DateTime::in_zone(utc_now(), &zone),
+                None => DateTime::value(utc_now(), None),
+            }),
+            (Class::DateTime, "utcnow" | "today") => Ok(DateTime::value(utc_now(), None)),
+            (Class::DateTime, "fromtimestamp" | "utcfromtimestamp") => {
+                let ts = a.float("timestamp", 0)?;
+                let utc = chrono::DateTime::from_timestamp_micros((ts * 1e6).round() as i64)
+                    .ok_or_else(|| err("ValueError: timestamp out of range"))?
+                    .naive_utc();
+                Ok(match zone_arg(a.get("tz", 1))? {
+                    Some(zone) => DateTime::in_zone(utc, &zone),
+                    None => DateTime::value(utc, None),
+                })
             }
-            (Class::DateTime, "utcnow" | "today") => Ok(DateTime::value(utc_now(), false)),
-            (Class::DateTime, "strptime") => {
-                let text = a.str("date_string", 0)?;
-                let format = py_format(&a.str("format", 1)?);
-                let parsed = NaiveDateTime::parse_from_str(&text, &format)
-                    .or_else(|_| {
-                        NaiveDate::parse_from_str(&text, &format)
-                            .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-                    })
-                    .map_err(|e| {
-                        err(format!(
-                            "time data '{text}' does not match format '{}': {e}",
-                            a.str("format", 1).unwrap_or_default()
-                        ))
-                    })?;
-                Ok(DateTime::value(parsed, false))
-            }
-            (Class::DateTime, "fromisoformat") => {
-                let text = a.str("date_string", 0)?;
-                parse_iso(&text)
-            }
+            (Class::DateTime, "strptime") => strptime(&a),
+            (Class::DateTime, "fromisoformat") => parse_iso(&a.str("date_string", 0)?),
             (Class::DateTime, "combine") => {
                 let date = a.get("date", 0).and_then(|d| as_date(&d));
                 let date = date.ok_or_else(|| err("datetime.combine() needs a date"))?;
                 Ok(DateTime::value(
                     date.and_hms_opt(0, 0, 0).unwrap_or_default(),
-                    false,
+                    None,
                 ))
             }
-            (Class::Date, "today") => Ok(Value::from_object(Date(utc_now().date()))),
+            (Class::Date, "today") => Ok(Date::value(utc_now().date())),
             (Class::Date, "fromisoformat") => {
                 let text = a.str("date_string", 0)?;
                 NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                    .map(|d| Value::from_object(Date(d)))
-                    .map_err(|_| err(format!("Invalid isoformat string: '{text}'")))
+                    .map(Date::value)
+                    .map_err(|_| err(format!("ValueError: Invalid isoformat string: '{text}'")))
             }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
@@ -158,38 +145,60 @@ fn ymd(a: &Args) -> Result<NaiveDate, Error> {
     );
     NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32).ok_or_else(|| {
         err(format!(
-            "date({y}, {m}, {d}): day is out of range for month"
+            "ValueError: date({y}, {m}, {d}): day is out of range for month"
         ))
     })
-}
-
-/// Whether a `tz`/`tzinfo` argument makes a datetime aware (only UTC is known).
-fn tz_arg(v: Option<Value>) -> Result<bool, Error> {
-    match v {
-        None => Ok(false),
-        Some(v) if v.is_none() => Ok(false),
-        Some(v) if v.downcast_object_ref::<Tz>().is_some() => Ok(true),
-        Some(v) => Err(err(format!("unsupported tzinfo {v}"))),
-    }
 }
 
 fn as_date(v: &Value) -> Option<NaiveDate> {
     if let Some(d) = v.downcast_object_ref::<Date>() {
         return Some(d.0);
     }
-    v.downcast_object_ref::<DateTime>().map(|d| d.dt.date())
+    v.downcast_object_ref::<DateTime>().map(|d| d.wall.date())
+}
+
+fn strptime(a: &Args) -> Result<Value, Error> {
+    let text = a.str("date_string", 0)?;
+    let format = py_format(&a.str("format", 1)?);
+    let parsed = NaiveDateTime::parse_from_str(&text, &format)
+        .or_else(|_| {
+            NaiveDate::parse_from_str(&text, &format)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map_err(|e| {
+            err(format!(
+                "ValueError: time data '{text}' does not match format '{}': {e}",
+                a.str("format", 1).unwrap_or_default()
+            ))
+        })?;
+    Ok(DateTime::value(parsed, None))
+}
+
+/// A trailing UTC offset of an ISO string: `Z`, `+HH:MM[:SS]`, `+HHMM`, `+HH`.
+fn split_offset(t: &str) -> (&str, Option<i32>) {
+    if let Some(body) = t.strip_suffix(['Z', 'z']) {
+        return (body, Some(0));
+    }
+    // The offset starts at the last sign after the time part.
+    let Some(time_start) = t.find(['T', ' ']) else {
+        return (t, None);
+    };
+    let Some(pos) = t[time_start..].rfind(['+', '-']).map(|p| time_start + p) else {
+        return (t, None);
+    };
+    let digits: String = t[pos + 1..].chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) || ![2, 4, 6].contains(&digits.len()) {
+        return (t, None);
+    }
+    let n = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<i32>().ok());
+    let secs = n(0..2).unwrap_or(0) * 3600 + n(2..4).unwrap_or(0) * 60 + n(4..6).unwrap_or(0);
+    let sign = if &t[pos..=pos] == "-" { -1 } else { 1 };
+    (&t[..pos], Some(sign * secs))
 }
 
 fn parse_iso(text: &str) -> Result<Value, Error> {
-    let t = text.trim();
-    let (body, aware) = match t
-        .strip_suffix("+00:00")
-        .or_else(|| t.strip_suffix('Z'))
-        .or_else(|| t.strip_suffix("+0000"))
-    {
-        Some(b) => (b, true),
-        None => (t, false),
-    };
+    let (body, offset) = split_offset(text.trim());
+    let off = offset.map(|secs| Zone::Fixed(secs).attached());
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
@@ -197,16 +206,18 @@ fn parse_iso(text: &str) -> Result<Value, Error> {
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(body, fmt) {
-            return Ok(DateTime::value(dt, aware));
+            return Ok(DateTime::value(dt, off));
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(body, "%Y-%m-%d") {
         return Ok(DateTime::value(
             d.and_hms_opt(0, 0, 0).unwrap_or_default(),
-            aware,
+            off,
         ));
     }
-    Err(err(format!("Invalid isoformat string: '{text}'")))
+    Err(err(format!(
+        "ValueError: Invalid isoformat string: '{text}'"
+    )))
 }
 
 /// A Python strftime/strptime format for chrono: `%f` is microseconds in Python.
@@ -214,68 +225,124 @@ fn py_format(format: &str) -> String {
     format.replace("%f", "%6f")
 }
 
-/// Formats with a Python strftime format; unknown directives are an error, not a panic.
-fn strftime(dt: &NaiveDateTime, aware: bool, format: &str) -> Result<String, Error> {
-    let mut format = py_format(format);
-    if !aware {
-        // Python prints nothing for %z/%Z of a naive datetime.
-        format = format.replace("%z", "").replace("%Z", "");
+/// Formats with a Python strftime format: `%z`, `%Z` and `%f` as Python prints them (empty
+/// for a naive datetime), the rest by chrono; unknown directives are an error.
+fn strftime(dt: &NaiveDateTime, off: Option<&Offset>, format: &str) -> Result<String, Error> {
+    let mut fmt = String::with_capacity(format.len());
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            fmt.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('z') => fmt.push_str(&off.map_or(String::new(), |o| offset_text(o.secs, ""))),
+            Some('Z') => fmt.push_str(off.map_or("", |o| o.abbr.as_str())),
+            Some('f') => fmt.push_str(&format!("{:06}", dt.nanosecond() / 1000)),
+            Some(other) => {
+                fmt.push('%');
+                fmt.push(other);
+            }
+            None => fmt.push('%'),
+        }
     }
-    let items: Vec<chrono::format::Item> = chrono::format::StrftimeItems::new(&format).collect();
+    let items: Vec<chrono::format::Item> = chrono::format::StrftimeItems::new(&fmt).collect();
     if items
         .iter()
         .any(|i| matches!(i, chrono::format::Item::Error))
     {
-        return Err(err(format!("invalid strftime format '{format}'")));
+        return Err(err(format!(
+            "ValueError: invalid strftime format '{format}'"
+        )));
     }
     let mut out = String::new();
-    let written = if aware {
-        let utc = dt.and_utc();
-        write!(out, "{}", utc.format_with_items(items.iter()))
-    } else {
-        write!(out, "{}", dt.format_with_items(items.iter()))
-    };
-    written.map_err(|_| err(format!("invalid strftime format '{format}'")))?;
+    write!(out, "{}", dt.format_with_items(items.iter()))
+        .map_err(|_| err(format!("ValueError: invalid strftime format '{format}'")))?;
     Ok(out)
 }
 
-/// `datetime.datetime`: naive, or aware in UTC.
+/// `run_started_at`: one instant per process, like dbt's single run start.
+static RUN_STARTED_AT: LazyLock<NaiveDateTime> = LazyLock::new(utc_now);
+
+/// `datetime.datetime`: a wall time, naive or with the offset it carries.
 #[derive(Debug, Clone)]
 pub struct DateTime {
-    pub dt: NaiveDateTime,
-    pub aware: bool,
+    pub(super) wall: NaiveDateTime,
+    pub(super) off: Option<Offset>,
 }
 
 impl DateTime {
-    pub fn value(dt: NaiveDateTime, aware: bool) -> Value {
-        Value::from_object(DateTime { dt, aware })
+    pub(super) fn value(wall: NaiveDateTime, off: Option<Offset>) -> Value {
+        Value::from_object(DateTime { wall, off })
     }
 
-    /// `run_started_at`: the current time, in UTC.
+    /// The datetime in `zone` at the UTC instant `utc`.
+    pub(super) fn in_zone(utc: NaiveDateTime, zone: &Zone) -> Value {
+        let off = zone.at_utc(&utc);
+        DateTime::value(utc + TimeDelta::seconds(off.secs as i64), Some(off))
+    }
+
+    /// `run_started_at`: when this process first asked, in UTC (`pytz.utc`).
     pub fn now_utc() -> Value {
-        DateTime::value(utc_now(), true)
+        DateTime::in_zone(*RUN_STARTED_AT, &Zone::Utc)
+    }
+
+    /// A UTC instant as an aware datetime (`pytz.utc`).
+    pub fn from_utc(utc: NaiveDateTime) -> Value {
+        DateTime::in_zone(utc, &Zone::Utc)
+    }
+
+    /// The UTC instant (a naive datetime counts as UTC, the machine's zone for dbtc).
+    pub(super) fn utc(&self) -> NaiveDateTime {
+        self.wall - TimeDelta::seconds(self.off.as_ref().map_or(0, |o| o.secs) as i64)
     }
 
     fn iso(&self, sep: &str) -> String {
-        let micros = self.dt.nanosecond() / 1000;
+        let micros = self.wall.nanosecond() / 1000;
         let mut s = format!(
             "{}{sep}{}",
-            self.dt.format("%Y-%m-%d"),
-            self.dt.format("%H:%M:%S")
+            self.wall.format("%Y-%m-%d"),
+            self.wall.format("%H:%M:%S")
         );
         if micros != 0 {
             s.push_str(&format!(".{micros:06}"));
         }
-        if self.aware {
-            s.push_str("+00:00");
+        if let Some(off) = &self.off {
+            s.push_str(&offset_text(off.secs, ":"));
         }
         s
+    }
+
+    fn replace(&self, a: &Args) -> Result<Value, Error> {
+        let dt = &self.wall;
+        let date = NaiveDate::from_ymd_opt(
+            a.int("year", usize::MAX, dt.year() as i64)? as i32,
+            a.int("month", usize::MAX, dt.month() as i64)? as u32,
+            a.int("day", usize::MAX, dt.day() as i64)? as u32,
+        )
+        .ok_or_else(|| err("ValueError: day is out of range for month"))?;
+        let new = date
+            .and_hms_micro_opt(
+                a.int("hour", usize::MAX, dt.hour() as i64)? as u32,
+                a.int("minute", usize::MAX, dt.minute() as i64)? as u32,
+                a.int("second", usize::MAX, dt.second() as i64)? as u32,
+                a.int("microsecond", usize::MAX, (dt.nanosecond() / 1000) as i64)? as u32,
+            )
+            .ok_or_else(|| err("ValueError: replace(): time out of range"))?;
+        let off = match a.kw.as_ref().map(|k| k.has("tzinfo")) {
+            Some(true) => {
+                let tz = a.kw.as_ref().and_then(|k| k.get::<Value>("tzinfo").ok());
+                zone_arg(tz)?.map(|z| z.attached())
+            }
+            _ => self.off.clone(),
+        };
+        Ok(DateTime::value(new, off))
     }
 }
 
 impl Object for DateTime {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let dt = &self.dt;
+        let dt = &self.wall;
         Some(match key.as_str()? {
             "year" => Value::from(dt.year()),
             "month" => Value::from(dt.month()),
@@ -284,13 +351,10 @@ impl Object for DateTime {
             "minute" => Value::from(dt.minute()),
             "second" => Value::from(dt.second()),
             "microsecond" => Value::from(dt.nanosecond() / 1000),
-            "tzinfo" => {
-                if self.aware {
-                    Value::from_object(Tz)
-                } else {
-                    Value::from(())
-                }
-            }
+            "tzinfo" => match &self.off {
+                Some(off) => TzInfo::value(off.zone.clone()),
+                None => Value::from(()),
+            },
             _ => return None,
         })
     }
@@ -302,48 +366,31 @@ impl Object for DateTime {
         args: &[Value],
     ) -> Result<Value, Error> {
         let a = Args::new(args);
+        let off = self.off.as_ref();
         match method {
             "strftime" => Ok(Value::from(strftime(
-                &self.dt,
-                self.aware,
+                &self.wall,
+                off,
                 &a.str("format", 0)?,
             )?)),
             "isoformat" => {
                 let sep = a.get("sep", 0).map_or("T".to_string(), |s| s.to_string());
                 Ok(Value::from(self.iso(&sep)))
             }
-            "date" => Ok(Value::from_object(Date(self.dt.date()))),
+            "date" => Ok(Date::value(self.wall.date())),
             "timestamp" => Ok(Value::from(
-                self.dt.and_utc().timestamp_micros() as f64 / 1e6,
+                self.utc().and_utc().timestamp_micros() as f64 / 1e6,
             )),
-            "weekday" => Ok(Value::from(self.dt.weekday().num_days_from_monday())),
-            "isoweekday" => Ok(Value::from(self.dt.weekday().number_from_monday())),
-            "astimezone" => Ok(DateTime::value(
-                self.dt,
-                tz_arg(a.get("tz", 0))? || self.aware,
-            )),
-            "replace" => {
-                let dt = &self.dt;
-                let date = NaiveDate::from_ymd_opt(
-                    a.int("year", usize::MAX, dt.year() as i64)? as i32,
-                    a.int("month", usize::MAX, dt.month() as i64)? as u32,
-                    a.int("day", usize::MAX, dt.day() as i64)? as u32,
-                )
-                .ok_or_else(|| err("replace(): date out of range"))?;
-                let new = date
-                    .and_hms_micro_opt(
-                        a.int("hour", usize::MAX, dt.hour() as i64)? as u32,
-                        a.int("minute", usize::MAX, dt.minute() as i64)? as u32,
-                        a.int("second", usize::MAX, dt.second() as i64)? as u32,
-                        a.int("microsecond", usize::MAX, (dt.nanosecond() / 1000) as i64)? as u32,
-                    )
-                    .ok_or_else(|| err("replace(): time out of range"))?;
-                let aware = match a.kw.as_ref().map(|k| k.has("tzinfo")) {
-                    Some(true) => tz_arg(a.get("tzinfo", usize::MAX))?,
-                    _ => self.aware,
-                };
-                Ok(DateTime::value(new, aware))
+            "weekday" => Ok(Value::from(self.wall.weekday().num_days_from_monday())),
+            "isoweekday" => Ok(Value::from(self.wall.weekday().number_from_monday())),
+            "astimezone" => {
+                let zone = zone_arg(a.get("tz", 0))?.unwrap_or(Zone::Utc);
+                Ok(DateTime::in_zone(self.utc(), &zone))
             }
+            "utcoffset" => Ok(off.map_or(Value::from(()), |o| Delta::secs(o.secs))),
+            "dst" => Ok(off.map_or(Value::from(()), |o| Delta::secs(o.dst))),
+            "tzname" => Ok(off.map_or(Value::from(()), |o| Value::from(o.abbr.clone()))),
+            "replace" => self.replace(&a),
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!("datetime has no `{method}`"),
@@ -353,7 +400,11 @@ impl Object for DateTime {
 
     fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
         let other = other.downcast_ref::<DateTime>()?;
-        Some(self.dt.cmp(&other.dt))
+        match (&self.off, &other.off) {
+            (None, None) => Some(self.wall.cmp(&other.wall)),
+            (Some(_), Some(_)) => Some(self.utc().cmp(&other.utc())),
+            _ => None,
+        }
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -363,7 +414,13 @@ impl Object for DateTime {
 
 /// `datetime.date`.
 #[derive(Debug, Clone)]
-struct Date(NaiveDate);
+pub(super) struct Date(pub(super) NaiveDate);
+
+impl Date {
+    pub(super) fn value(d: NaiveDate) -> Value {
+        Value::from_object(Date(d))
+    }
+}
 
 impl Object for Date {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -386,12 +443,22 @@ impl Object for Date {
         match method {
             "strftime" => Ok(Value::from(strftime(
                 &midnight,
-                false,
+                None,
                 &a.str("format", 0)?,
             )?)),
             "isoformat" => Ok(Value::from(self.0.format("%Y-%m-%d").to_string())),
             "weekday" => Ok(Value::from(self.0.weekday().num_days_from_monday())),
             "isoweekday" => Ok(Value::from(self.0.weekday().number_from_monday())),
+            "replace" => {
+                let d = &self.0;
+                NaiveDate::from_ymd_opt(
+                    a.int("year", usize::MAX, d.year() as i64)? as i32,
+                    a.int("month", usize::MAX, d.month() as i64)? as u32,
+                    a.int("day", usize::MAX, d.day() as i64)? as u32,
+                )
+                .map(Date::value)
+                .ok_or_else(|| err("ValueError: day is out of range for month"))
+            }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!("date has no `{method}`"),
@@ -406,147 +473,5 @@ impl Object for Date {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.format("%Y-%m-%d"))
-    }
-}
-
-/// `datetime.timedelta`.
-#[derive(Debug, Clone)]
-struct Delta(TimeDelta);
-
-impl Object for Delta {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let micros = self.0.num_microseconds()?;
-        let days = micros.div_euclid(86_400_000_000);
-        let rest = micros.rem_euclid(86_400_000_000);
-        Some(match key.as_str()? {
-            "days" => Value::from(days),
-            "seconds" => Value::from(rest / 1_000_000),
-            "microseconds" => Value::from(rest % 1_000_000),
-            _ => return None,
-        })
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        _args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "total_seconds" => Ok(Value::from(
-                self.0.num_microseconds().unwrap_or(0) as f64 / 1e6,
-            )),
-            _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("timedelta has no `{method}`"),
-            )),
-        }
-    }
-
-    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<Ordering> {
-        let other = other.downcast_ref::<Delta>()?;
-        Some(self.0.cmp(&other.0))
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let micros = self.0.num_microseconds().unwrap_or(0);
-        let days = micros.div_euclid(86_400_000_000);
-        let rest = micros.rem_euclid(86_400_000_000);
-        let (h, m, s, us) = (
-            rest / 3_600_000_000,
-            rest / 60_000_000 % 60,
-            rest / 1_000_000 % 60,
-            rest % 1_000_000,
-        );
-        if days != 0 {
-            let plural = if days.abs() == 1 { "" } else { "s" };
-            write!(f, "{days} day{plural}, ")?;
-        }
-        write!(f, "{h}:{m:02}:{s:02}")?;
-        if us != 0 {
-            write!(f, ".{us:06}")?;
-        }
-        Ok(())
-    }
-}
-
-/// `modules.pytz`: `utc` and `timezone('UTC')`.
-#[derive(Debug)]
-pub(super) struct Pytz;
-
-impl Object for Pytz {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "utc" | "UTC" => Some(Value::from_object(Tz)),
-            _ => None,
-        }
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "timezone" => {
-                let name = Args::new(args).str("zone", 0)?;
-                if matches!(
-                    name.to_ascii_uppercase().as_str(),
-                    "UTC" | "ETC/UTC" | "GMT" | "ETC/GMT" | "Z" | "ZULU"
-                ) {
-                    Ok(Value::from_object(Tz))
-                } else {
-                    Err(err(format!(
-                        "pytz.timezone('{name}'): dbtc renders ahead of time without a time \
-                         zone database and supports only UTC here"
-                    )))
-                }
-            }
-            _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("pytz has no `{method}`"),
-            )),
-        }
-    }
-}
-
-/// The UTC time zone.
-#[derive(Debug)]
-struct Tz;
-
-impl Object for Tz {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "zone" => Some(Value::from("UTC")),
-            _ => None,
-        }
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "localize" => {
-                let dt = args
-                    .first()
-                    .and_then(|v| v.downcast_object_ref::<DateTime>().cloned())
-                    .ok_or_else(|| err("localize() needs a datetime"))?;
-                Ok(DateTime::value(dt.dt, true))
-            }
-            "utcoffset" | "dst" => Ok(Value::from_object(Delta(TimeDelta::zero()))),
-            "tzname" => Ok(Value::from("UTC")),
-            _ => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("timezone has no `{method}`"),
-            )),
-        }
-    }
-
-    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("UTC")
     }
 }

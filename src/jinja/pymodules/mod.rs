@@ -1,31 +1,80 @@
 //! dbt's `modules` context entry: the parts of Python's `re`, `datetime` and `pytz` that dbt
 //! projects and packages use (`modules.re.sub`, `modules.datetime.datetime.now().strftime`,
 //! `run_started_at.strftime`, ...). Regular expressions run on the `regex` crate, with
-//! Python's pattern and replacement syntax translated; time zones other than UTC are
-//! reported as unsupported rather than silently shifted (there is no tz database here).
+//! Python's pattern and replacement syntax translated; time zones come from the tz database
+//! bundled by chrono-tz, with pytz's semantics (`tz`); `+`/`-` on datetimes go through
+//! `modules.__dbtc_add`/`__dbtc_sub`, see `arith` and `rewrite`.
 
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, ObjectRepr, Value};
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind, State};
 
 use super::compat::new_list;
 
+mod arith;
 mod datetime;
+mod delta;
 mod re;
+mod rewrite;
+mod tz;
 
 pub use datetime::DateTime;
-use datetime::{DatetimeModule, Pytz};
+use datetime::DatetimeModule;
 use re::Re;
+pub use rewrite::rewrite_arith;
+use tz::Pytz;
 
 /// The `modules` global.
 pub fn modules() -> Value {
-    Value::from(std::collections::BTreeMap::from([
-        ("re", Value::from_object(Re)),
-        ("datetime", Value::from_object(DatetimeModule)),
-        ("pytz", Value::from_object(Pytz)),
-        ("itertools", Value::from_object(Itertools)),
-    ]))
+    Value::from_object(Modules)
+}
+
+/// `modules`: a mapping of the Python modules, plus the two arithmetic helpers that the
+/// `+`/`-` rewrite calls.
+#[derive(Debug)]
+struct Modules;
+
+const MODULE_NAMES: [&str; 4] = ["datetime", "itertools", "pytz", "re"];
+
+impl Object for Modules {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "re" => Value::from_object(Re),
+            "datetime" => Value::from_object(DatetimeModule),
+            "pytz" => Value::from_object(Pytz),
+            "itertools" => Value::from_object(Itertools),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&MODULE_NAMES)
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let pair = || match args {
+            [a, b] => Ok((a.clone(), b.clone())),
+            _ => Err(err(format!("{method}() takes two arguments"))),
+        };
+        match method {
+            "__dbtc_add" => pair().and_then(|(a, b)| arith::add(a, b)),
+            "__dbtc_sub" => pair().and_then(|(a, b)| arith::sub(a, b)),
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("modules has no `{method}`"),
+            )),
+        }
+    }
 }
 
 pub(super) fn err(msg: impl Into<String>) -> Error {
@@ -232,6 +281,10 @@ mod tests {
             render("{{ modules.datetime.date(2024, 1, 1) < modules.datetime.date(2024, 1, 2) }}"),
             "True"
         );
-        assert!(render("{{ modules.pytz.timezone('America/New_York') }}").starts_with("ERR"));
+        assert_eq!(
+            render("{{ modules.pytz.timezone('America/New_York') }}"),
+            "America/New_York"
+        );
+        assert!(render("{{ modules.pytz.timezone('Nowhere/City') }}").starts_with("ERR"));
     }
 }

@@ -8,16 +8,14 @@
 //! written by dbt-core 1.11 + dbt-postgres 1.11 (scripts/postgres_goldens.sh).
 
 mod common;
+mod pg_common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dbtc::exec::Adapter;
-use dbtc::exec::postgres::PostgresAdapter;
-use dbtc::project::profiles::Target;
+use pg_common::{TestDb, dbtc, dump, read_json, relations, server, text};
 use serde_json::{Value, json};
 
 /// Nodes dbtc does not build on Postgres yet: reported as SKIP where dbt builds them (or
@@ -30,86 +28,6 @@ fn golden(fixture: &str, file: &str) -> PathBuf {
         .join(file)
 }
 
-/// The test server's connection settings, or None (with a notice) when there is none.
-fn server() -> Option<BTreeMap<&'static str, String>> {
-    let mut env = BTreeMap::new();
-    for (key, var) in [
-        ("host", "DBTC_TEST_PG_HOST"),
-        ("port", "DBTC_TEST_PG_PORT"),
-        ("user", "DBTC_TEST_PG_USER"),
-        ("password", "DBTC_TEST_PG_PASSWORD"),
-        ("dbname", "DBTC_TEST_PG_DBNAME"),
-    ] {
-        match std::env::var(var) {
-            Ok(v) => env.insert(key, v),
-            Err(_) => {
-                eprintln!(
-                    "notice: {var} is not set, skipping this Postgres test \
-                     (.ci/run starts a server: scripts/pg_server.sh)"
-                );
-                return None;
-            }
-        };
-    }
-    assert!(
-        ["127.0.0.1", "localhost", "::1"].contains(&env["host"].as_str())
-            || env["host"].starts_with('/'),
-        "the tests only talk to a server on loopback, not {}",
-        env["host"]
-    );
-    Some(env)
-}
-
-fn connect(env: &BTreeMap<&str, String>, dbname: &str) -> PostgresAdapter {
-    let mut target = Target::fallback("test");
-    target.adapter_type = "postgres".into();
-    for (k, v) in env {
-        target.fields.insert((*k).into(), v.clone().into());
-    }
-    target.fields.insert("dbname".into(), dbname.into());
-    PostgresAdapter::open(&target).expect("connect to the test server")
-}
-
-/// A database of its own for one test, dropped when the test ends.
-struct TestDb {
-    env: BTreeMap<&'static str, String>,
-    name: String,
-}
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-impl TestDb {
-    fn create(env: BTreeMap<&'static str, String>) -> TestDb {
-        let name = format!(
-            "dbtc_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = connect(&env, &env["dbname"]);
-        admin
-            .execute(&format!("drop database if exists \"{name}\""))
-            .unwrap();
-        admin
-            .execute(&format!("create database \"{name}\""))
-            .unwrap();
-        TestDb { env, name }
-    }
-
-    fn adapter(&self) -> PostgresAdapter {
-        connect(&self.env, &self.name)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let mut admin = connect(&self.env, &self.env["dbname"]);
-        let _ = admin.execute(&format!(
-            "drop database if exists \"{}\" with (force)",
-            self.name
-        ));
-    }
-}
-
 /// A copy of a fixture pointed at `db`, its source tables loaded (when it has any).
 fn prepared(db: &TestDb, fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let (tmp, dir) = common::fixture_copy(fixture);
@@ -118,72 +36,6 @@ fn prepared(db: &TestDb, fixture: &str) -> (tempfile::TempDir, PathBuf) {
         db.adapter().execute(&sources).unwrap();
     }
     (tmp, dir)
-}
-
-fn dbtc(db: &TestDb, verb: &str, dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbtc"));
-    cmd.arg(verb)
-        .arg("--project-dir")
-        .arg(dir)
-        .arg("--profiles-dir")
-        .arg(dir)
-        .args(extra)
-        .env("DBTC_TEST_PG_DBNAME", &db.name);
-    cmd
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Every relation outside the system schemas, `schema.name`, sorted.
-fn relations(adapter: &mut PostgresAdapter) -> Vec<String> {
-    adapter
-        .query(
-            "select table_schema || '.' || table_name from information_schema.tables \
-             where table_schema not in ('pg_catalog', 'information_schema') order by 1",
-        )
-        .unwrap()
-        .rows
-        .into_iter()
-        .map(|r| r[0].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// A relation as scripts/postgres_goldens.sh dumps it.
-fn dump(adapter: &mut PostgresAdapter, rel: &str) -> Value {
-    let (schema, table) = rel.split_once('.').unwrap();
-    let relation = common::relation(schema, table);
-    let columns = adapter.columns(&relation).unwrap();
-    let casts: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{}::text", adapter.quote(&c.name)))
-        .collect();
-    let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
-    let rows = adapter
-        .query(&format!(
-            "select {} from {} order by {}",
-            casts.join(", "),
-            adapter.render_relation(&relation),
-            order.join(", ")
-        ))
-        .unwrap()
-        .rows;
-    json!({
-        "relation": rel,
-        "kind": adapter.relation_kind(&relation).unwrap().unwrap(),
-        "columns": columns.iter().map(|c| json!({"name": c.name, "type": c.data_type})).collect::<Vec<_>>(),
-        "rows": rows,
-    })
 }
 
 /// `dbtc build` on a fixture gives dbt-postgres's statuses, failure counts, test messages

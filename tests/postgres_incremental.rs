@@ -1,0 +1,233 @@
+//! fixtures/incremental on PostgreSQL, run twice as tests/incremental_models.rs runs it on
+//! DuckDB (seed, run, snapshot; then phase2/*.csv over the seeds and seed, run, snapshot
+//! with `--vars '{phase: 2}'`), compared with what dbt-core 1.11 + dbt-postgres 1.11 leave
+//! after the same two runs (fixtures/incremental/expected/postgres, written by
+//! scripts/postgres_goldens.sh): the second run's statuses and every relation (snapshot
+//! times by their order only, as on DuckDB).
+//!
+//! `dbtc seed` and `dbtc run` do the seeds, views and first builds. src/cli/jobs.rs still
+//! reports an existing incremental model and a snapshot on Postgres as SKIP, so the
+//! incremental runs and snapshots are driven here through the same library calls it makes
+//! on DuckDB (the model rendered with `is_incremental()` true, `build_incremental`,
+//! `build_snapshot`, a full refresh through `transactional::build_model`).
+
+mod clock_free;
+mod common;
+mod pg_common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dbtc::db::{NodeKey, OsSystem, Project, RootDb, Settings};
+use dbtc::exec::postgres::PostgresAdapter;
+use dbtc::exec::run::incremental::{IncrementalConfig, build_incremental};
+use dbtc::exec::run::snapshot::{SnapshotConfig, build_snapshot};
+use dbtc::exec::run::{BuildOutcome, Materialization};
+use dbtc::exec::{Adapter, Relation, transactional};
+use dbtc::jinja::incremental::incremental_sql;
+use dbtc::jinja::nodes::{node_config, node_relation, rendered_node};
+use dbtc::project::{LoadOptions, load_project};
+use pg_common::{TestDb, dbtc, dump, read_json, relations, server, text};
+use serde_json::{Value, json};
+
+const SNAPSHOTS: &[&str] = &[
+    "snap_check",
+    "snap_check_all",
+    "snap_invalidate",
+    "snap_new_record",
+    "snap_timestamp",
+];
+
+fn golden(file: &str) -> PathBuf {
+    common::fixture_dir("incremental")
+        .join("expected/postgres")
+        .join(file)
+}
+
+/// The incremental models of the fixture (every model but the view).
+fn incremental_models() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(common::fixture_dir("incremental").join("models"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".sql")
+                .map(str::to_string)
+        })
+        .filter(|n| n != "downstream")
+        .collect();
+    out.sort();
+    out
+}
+
+/// The project as `dbtc ... --vars <vars>` loads it, pointed at the test's database.
+fn load(dir: &Path, db: &TestDb, vars: Value) -> (RootDb, Project) {
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+    env.insert("DBTC_TEST_PG_DBNAME".into(), db.name.clone());
+    let opts = LoadOptions {
+        project_dir: dir.to_path_buf(),
+        profiles_dir: Some(dir.to_path_buf()),
+        settings: Settings {
+            cli_vars: vars,
+            env,
+            ..Settings::default()
+        },
+    };
+    let root = RootDb::default();
+    let project = load_project(&root, &OsSystem, &opts);
+    (root, project)
+}
+
+fn relation_of(root: &RootDb, project: Project, key: NodeKey) -> Relation {
+    let rel = node_relation(root, project, key)
+        .clone()
+        .expect("a relation");
+    Relation {
+        database: None,
+        schema: rel.schema.clone().unwrap(),
+        identifier: rel.identifier.clone().unwrap(),
+    }
+}
+
+/// One node's build: `success` or `error` (with the message printed).
+fn status(uid: &str, built: Result<BuildOutcome, String>) -> (String, String) {
+    let s = match built {
+        Ok(BuildOutcome::Built { .. }) => "success",
+        Ok(BuildOutcome::Skipped(_)) => "skipped",
+        Err(e) => {
+            eprintln!("{uid}: {e}");
+            "error"
+        }
+    };
+    (uid.to_string(), s.to_string())
+}
+
+/// The incremental models' runs where their table exists, as jobs.rs runs them.
+fn run_incremental(
+    adapter: &mut PostgresAdapter,
+    root: &RootDb,
+    project: Project,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in incremental_models() {
+        let uid = format!("model.incremental.{name}");
+        let key = NodeKey::new(root, uid.clone());
+        let relation = relation_of(root, project, key);
+        let config = IncrementalConfig::from_config(node_config(root, project, key)).unwrap();
+        let existing = adapter.relation_kind(&relation).unwrap();
+        let built = if config.full_refresh == Some(true) || existing.as_deref() != Some("table") {
+            let sql = rendered_node(root, project, key).sql.clone().unwrap();
+            transactional::build_model(
+                adapter,
+                &relation,
+                existing.as_deref(),
+                Materialization::Incremental,
+                &sql,
+            )
+        } else {
+            let sql = incremental_sql(root, project, key).sql.clone().unwrap();
+            build_incremental(adapter, &relation, &sql, &config)
+        };
+        out.extend([status(&uid, built)]);
+    }
+    out
+}
+
+fn run_snapshots(
+    adapter: &mut PostgresAdapter,
+    root: &RootDb,
+    project: Project,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in SNAPSHOTS {
+        let uid = format!("snapshot.incremental.{name}");
+        let key = NodeKey::new(root, uid.clone());
+        let relation = relation_of(root, project, key);
+        let config = SnapshotConfig::from_config(node_config(root, project, key)).unwrap();
+        let sql = rendered_node(root, project, key).sql.clone().unwrap();
+        out.extend([status(
+            &uid,
+            build_snapshot(adapter, &relation, &sql, &config),
+        )]);
+    }
+    out
+}
+
+fn expected_statuses(verb: &str, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    read_json(&golden(&format!("{verb}.json")))["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| ids.contains_key(r["unique_id"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["unique_id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn incremental_fixture_matches_dbt_postgres_after_two_runs() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy("incremental");
+    std::fs::copy(golden("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    let mut adapter = db.adapter();
+
+    // First run.
+    for verb in ["seed", "run"] {
+        let out = dbtc(&db, verb, &dir, &[]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "first {verb}:\n{}", text(&out));
+    }
+    let (root, project) = load(&dir, &db, Value::Null);
+    let first = run_snapshots(&mut adapter, &root, project);
+    assert!(first.values().all(|s| s == "success"), "{first:?}");
+
+    // Second run.
+    for entry in std::fs::read_dir(dir.join("phase2")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join("seeds").join(entry.file_name())).unwrap();
+    }
+    let phase2 = ["--vars", "{phase: 2}"];
+    let out = dbtc(&db, "seed", &dir, &phase2).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "second seed:\n{}", text(&out));
+    let (root, project) = load(&dir, &db, json!({"phase": 2}));
+    let ran = run_incremental(&mut adapter, &root, project);
+    assert_eq!(ran, expected_statuses("run", &ran), "second run statuses");
+    let snapped = run_snapshots(&mut adapter, &root, project);
+    assert_eq!(
+        snapped,
+        expected_statuses("snapshot", &snapped),
+        "second snapshot statuses"
+    );
+
+    let mut want: Vec<String> = std::fs::read_dir(golden(""))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|f| f.strip_suffix(".json").map(str::to_string))
+        .filter(|f| f.contains('.'))
+        .collect();
+    want.sort();
+    assert_eq!(relations(&mut adapter), want, "relations after two runs");
+    let mut diffs = Vec::new();
+    for rel in &want {
+        let expected = read_json(&golden(&format!("{rel}.json")));
+        let got = dump(&mut adapter, rel);
+        let (got, expected) = if rel.starts_with("snapshots.") && rel != "snapshots.snap_timestamp"
+        {
+            (
+                clock_free::clock_free(got),
+                clock_free::clock_free(expected),
+            )
+        } else {
+            (got, expected)
+        };
+        if got != expected {
+            diffs.push(format!("{rel}:\n  dbtc {got}\n  dbt  {expected}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

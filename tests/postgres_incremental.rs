@@ -16,18 +16,17 @@ mod common;
 mod pg_common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use dbtc::db::{NodeKey, OsSystem, Project, RootDb, Settings};
+use dbtc::db::{NodeKey, Project, RootDb};
 use dbtc::exec::postgres::PostgresAdapter;
 use dbtc::exec::run::incremental::{IncrementalConfig, build_incremental};
 use dbtc::exec::run::snapshot::{SnapshotConfig, build_snapshot};
 use dbtc::exec::run::{BuildOutcome, Materialization};
-use dbtc::exec::{Adapter, Relation, transactional};
+use dbtc::exec::{Adapter, transactional};
 use dbtc::jinja::incremental::incremental_sql;
-use dbtc::jinja::nodes::{node_config, node_relation, rendered_node};
-use dbtc::project::{LoadOptions, load_project};
-use pg_common::{TestDb, dbtc, dump, read_json, relations, server, text};
+use dbtc::jinja::nodes::{node_config, rendered_node};
+use pg_common::{TestDb, dbtc, dump, load, read_json, relation_of, relations, server, text};
 use serde_json::{Value, json};
 
 const SNAPSHOTS: &[&str] = &[
@@ -59,35 +58,6 @@ fn incremental_models() -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// The project as `dbtc ... --vars <vars>` loads it, pointed at the test's database.
-fn load(dir: &Path, db: &TestDb, vars: Value) -> (RootDb, Project) {
-    let mut env: BTreeMap<String, String> = std::env::vars().collect();
-    env.insert("DBTC_TEST_PG_DBNAME".into(), db.name.clone());
-    let opts = LoadOptions {
-        project_dir: dir.to_path_buf(),
-        profiles_dir: Some(dir.to_path_buf()),
-        settings: Settings {
-            cli_vars: vars,
-            env,
-            ..Settings::default()
-        },
-    };
-    let root = RootDb::default();
-    let project = load_project(&root, &OsSystem, &opts);
-    (root, project)
-}
-
-fn relation_of(root: &RootDb, project: Project, key: NodeKey) -> Relation {
-    let rel = node_relation(root, project, key)
-        .clone()
-        .expect("a relation");
-    Relation {
-        database: None,
-        schema: rel.schema.clone().unwrap(),
-        identifier: rel.identifier.clone().unwrap(),
-    }
 }
 
 /// One node's build: `success` or `error` (with the message printed).

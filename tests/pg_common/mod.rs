@@ -10,9 +10,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dbtc::exec::Adapter;
+use dbtc::db::{NodeKey, OsSystem, Project, RootDb, Settings};
 use dbtc::exec::postgres::PostgresAdapter;
+use dbtc::exec::{Adapter, Relation};
+use dbtc::jinja::nodes::node_relation;
 use dbtc::project::profiles::Target;
+use dbtc::project::{LoadOptions, load_project};
 use serde_json::{Value, json};
 
 /// The test server's connection settings, or None (with a notice) when there is none.
@@ -159,4 +162,33 @@ pub fn dump(adapter: &mut PostgresAdapter, rel: &str) -> Value {
         "columns": columns.iter().map(|c| json!({"name": c.name, "type": c.data_type})).collect::<Vec<_>>(),
         "rows": rows,
     })
+}
+
+/// The project as `dbtc ... --vars <vars>` loads it, pointed at the test's database.
+pub fn load(dir: &Path, db: &TestDb, vars: Value) -> (RootDb, Project) {
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+    env.insert("DBTC_TEST_PG_DBNAME".into(), db.name.clone());
+    let opts = LoadOptions {
+        project_dir: dir.to_path_buf(),
+        profiles_dir: Some(dir.to_path_buf()),
+        settings: Settings {
+            cli_vars: vars,
+            env,
+            ..Settings::default()
+        },
+    };
+    let root = RootDb::default();
+    let project = load_project(&root, &OsSystem, &opts);
+    (root, project)
+}
+
+pub fn relation_of(root: &RootDb, project: Project, key: NodeKey) -> Relation {
+    let rel = node_relation(root, project, key)
+        .clone()
+        .expect("a relation");
+    Relation {
+        database: None,
+        schema: rel.schema.clone().unwrap(),
+        identifier: rel.identifier.clone().unwrap(),
+    }
 }

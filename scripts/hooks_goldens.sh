@@ -74,3 +74,101 @@ for schema, table, kind, comment in rels:
         f.write("\n")
     print(f"  {schema}.{table} ({kind}): {len(rows)} rows, comment {comment!r}")
 PY
+
+# Postgres (dbt-postgres 1.11, on a throwaway server of scripts/pg_server.sh, in a database
+# `golden_hooks`): `dbt seed`, `dbt run` once, with the profile of
+# fixtures/hooks/expected/postgres/profiles.yml; writes under expected/postgres/ the
+# results.json of those two commands and every relation as scripts/postgres_goldens.sh
+# dumps it, plus its comment (obj_description), its columns' comments (col_description),
+# its constraints (pg_constraint: type and columns) and its not-null columns.
+"$venv/bin/python" -c 'import dbt.adapters.postgres' 2>/dev/null \
+  || "$venv/bin/pip" install -q 'dbt-postgres~=1.9' >&2
+pg="$out/postgres"
+pgdir=$(mktemp -d)
+trap 'rm -rf "$work"; "$root/scripts/pg_server.sh" stop "$pgdir"' EXIT
+eval "$("$root/scripts/pg_server.sh" start "$pgdir")"
+export DBTC_TEST_PG_DBNAME=golden_hooks
+"$venv/bin/python" - <<'PY'
+import os, psycopg2
+admin = psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                         user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                         dbname="postgres")
+admin.autocommit = True
+admin.cursor().execute('drop database if exists "golden_hooks"')
+admin.cursor().execute('create database "golden_hooks"')
+PY
+rm -rf "$work/pgproject" "$work/results"
+cp -r "$dir" "$work/pgproject"
+rm -rf "$work/pgproject"/*.duckdb "$work/pgproject/expected" "$work/pgproject/target"
+cp "$pg/profiles.yml" "$work/pgproject/profiles.yml"
+mkdir -p "$work/results"
+cd "$work/pgproject"
+step=0
+for cmd in seed run; do
+  step=$((step + 1))
+  "$venv/bin/dbt" "$cmd" --profiles-dir . --target-path "$work/pgtarget" --log-path "$work/logs" -q || true
+  cp "$work/pgtarget/run_results.json" "$work/results/$step-$cmd.json"
+done
+find "$pg" -name '*.json' -delete
+"$venv/bin/python" - "$pg" "$work/results" <<'PY'
+import json, os, sys
+import psycopg2
+out, results = sys.argv[1:3]
+steps = []
+for name in sorted(os.listdir(results)):
+    doc = json.load(open(os.path.join(results, name)))
+    nodes = {}
+    for r in doc["results"]:
+        entry = {"status": r["status"]}
+        if r["status"] == "error":
+            entry["message"] = r["message"]
+        nodes[r["unique_id"]] = entry
+    steps.append({"command": name.split("-", 1)[1][:-5], "nodes": dict(sorted(nodes.items()))})
+with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(steps, f, indent=2)
+    f.write("\n")
+con = psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                       user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                       dbname=os.environ["DBTC_TEST_PG_DBNAME"])
+cur = con.cursor()
+cur.execute("select table_schema, table_name, table_type from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2")
+for schema, table, kind in cur.fetchall():
+    # As scripts/postgres_goldens.sh (and tests/pg_common's dump).
+    cur.execute("select column_name::text, data_type::text, character_maximum_length::int, "
+                "numeric_precision::int, numeric_scale::int from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, table))
+    columns = []
+    for name, ty, length, precision, scale in cur.fetchall():
+        if ty in ("character varying", "character") and length is not None:
+            ty = f"{ty}({length})"
+        elif ty == "numeric" and precision is not None and scale is not None:
+            ty = f"numeric({precision},{scale})"
+        columns.append({"name": name, "type": ty})
+    casts = ", ".join('"%s"::text' % c["name"].replace('"', '""') for c in columns)
+    order = ", ".join(str(i + 1) for i in range(len(columns)))
+    cur.execute(f'select {casts} from "{schema}"."{table}" order by {order}')
+    rows = [list(r) for r in cur.fetchall()]
+    # The same queries as tests/hooks.rs.
+    oid = f'"{schema}"."{table}"'
+    cur.execute("select obj_description(%s::regclass, 'pg_class')", (oid,))
+    comment = cur.fetchone()[0]
+    cur.execute("select attname::text, col_description(attrelid, attnum) from pg_attribute "
+                "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum", (oid,))
+    column_comments = dict(cur.fetchall())
+    cur.execute("select c.contype::text, (select string_agg(a.attname::text, ',' order by a.attnum) "
+                "from pg_attribute a where a.attrelid = c.conrelid and a.attnum = any(c.conkey)) "
+                "from pg_constraint c where c.conrelid = %s::regclass and c.contype <> 'n' order by 1, 2", (oid,))
+    constraints = [list(r) for r in cur.fetchall()]
+    cur.execute("select attname::text from pg_attribute where attrelid = %s::regclass "
+                "and attnum > 0 and attnotnull order by attnum", (oid,))
+    not_null = [r[0] for r in cur.fetchall()]
+    doc = {"relation": f"{schema}.{table}", "kind": "view" if kind == "VIEW" else "table",
+           "columns": columns, "rows": rows, "comment": comment,
+           "column_comments": column_comments, "constraints": constraints, "not_null": not_null}
+    with open(os.path.join(out, f"{schema}.{table}.json"), "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    print(f"  postgres {schema}.{table} ({doc['kind']}): {len(rows)} rows, comment {comment!r}")
+PY

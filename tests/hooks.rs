@@ -3,9 +3,12 @@
 //! the same commands (fixtures/hooks/expected, written by scripts/hooks_goldens.sh): each
 //! command's node statuses and error messages, and every relation in the database (columns,
 //! rows, kind, comments, constraints) — the `hook_log` table records every hook that ran
-//! and was kept.
+//! and was kept. On Postgres (the server of scripts/pg_server.sh, when DBTC_TEST_PG_* are
+//! set), `dbtc seed` and `dbtc run` are compared with dbt-postgres 1.11
+//! (fixtures/hooks/expected/postgres).
 
 mod common;
+mod pg_common;
 
 use std::path::{Path, PathBuf};
 
@@ -248,4 +251,111 @@ fn hook_that_does_not_render_fails_its_model() {
         ),
         json!(0)
     );
+}
+
+fn pg_scalar(adapter: &mut dbtc::exec::postgres::PostgresAdapter, sql: &str) -> Value {
+    adapter.query(sql).unwrap().rows[0][0].clone()
+}
+
+/// A relation as scripts/hooks_goldens.sh dumps it from Postgres.
+fn pg_dump(adapter: &mut dbtc::exec::postgres::PostgresAdapter, rel: &str) -> Value {
+    let mut doc = pg_common::dump(adapter, rel);
+    let (schema, table) = rel.split_once('.').unwrap();
+    let oid = format!("'\"{schema}\".\"{table}\"'::regclass");
+    doc["comment"] = pg_scalar(
+        adapter,
+        &format!("select obj_description({oid}, 'pg_class')"),
+    );
+    let rows = |adapter: &mut dbtc::exec::postgres::PostgresAdapter, sql: String| {
+        adapter.query(&sql).unwrap().rows
+    };
+    doc["column_comments"] = Value::Object(
+        rows(
+            adapter,
+            format!(
+                "select attname::text, col_description(attrelid, attnum) from pg_attribute \
+                 where attrelid = {oid} and attnum > 0 and not attisdropped order by attnum"
+            ),
+        )
+        .into_iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].clone()))
+        .collect(),
+    );
+    doc["constraints"] = Value::Array(
+        rows(
+            adapter,
+            format!(
+                "select c.contype::text, (select string_agg(a.attname::text, ',' order by \
+                 a.attnum) from pg_attribute a where a.attrelid = c.conrelid and a.attnum = \
+                 any(c.conkey)) from pg_constraint c where c.conrelid = {oid} and c.contype \
+                 <> 'n' order by 1, 2"
+            ),
+        )
+        .into_iter()
+        .map(Value::Array)
+        .collect(),
+    );
+    doc["not_null"] = Value::Array(
+        rows(
+            adapter,
+            format!(
+                "select attname::text from pg_attribute where attrelid = {oid} and attnum > 0 \
+                 and attnotnull order by attnum"
+            ),
+        )
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect(),
+    );
+    doc
+}
+
+#[test]
+fn hooks_docs_and_contracts_match_dbt_postgres() {
+    let Some(env) = pg_common::server() else {
+        return;
+    };
+    let golden = expected_dir().join("postgres");
+    let db = pg_common::TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy("hooks");
+    std::fs::copy(golden.join("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    let steps = read_json(&golden.join("results.json"));
+    for step in steps.as_array().unwrap() {
+        let command = step["command"].as_str().unwrap();
+        let out = pg_common::dbtc(&db, command, &dir, &[]).output().unwrap();
+        let console = pg_common::text(&out);
+        let mut got = statuses(&dir);
+        let mut want = step["nodes"].as_object().unwrap().clone();
+        // dbt-postgres words database errors its own way ("Database Error", the
+        // statement's line): those messages are not compared, contract errors are.
+        for entries in [&mut got, &mut want] {
+            for entry in entries.values_mut() {
+                let message = entry.get("message").and_then(Value::as_str);
+                match message {
+                    Some(m) if m.starts_with("Compilation Error") => {
+                        entry["message"] = json!(comparable(m));
+                    }
+                    Some(_) => {
+                        entry.as_object_mut().unwrap().remove("message");
+                    }
+                    None => {}
+                }
+            }
+        }
+        assert_eq!(got, want, "`{command}`:\n{console}");
+    }
+    let mut adapter = db.adapter();
+    let found = pg_common::relations(&mut adapter);
+    let mut expected: Vec<String> = std::fs::read_dir(&golden)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".json") && f != "results.json")
+        .map(|f| f.trim_end_matches(".json").to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    for rel in &found {
+        let want = read_json(&golden.join(format!("{rel}.json")));
+        assert_eq!(pg_dump(&mut adapter, rel), want, "{rel}");
+    }
 }

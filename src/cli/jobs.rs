@@ -255,7 +255,17 @@ pub fn run_job(
                             Some(sql),
                             table,
                             |adapter, before, after| {
-                                build_model(adapter, rel, *m, sql, contract, before, after)
+                                let transaction = !job.extras.autocommit(adapter, false);
+                                build_model(
+                                    adapter,
+                                    rel,
+                                    *m,
+                                    sql,
+                                    contract,
+                                    transaction,
+                                    before,
+                                    after,
+                                )
                             },
                         )
                     }

@@ -70,13 +70,19 @@ pub type Step<'a> = dyn FnMut(&mut dyn Adapter) -> Result<(), String> + 'a;
 /// `contract` is created with the declared columns and constraints, then filled.
 /// In one transaction: `before`, the create, the swap, `after` (on an adapter whose
 /// builds are transactional, `transactional` builds in its own transaction, between
-/// `before` and `after`).
+/// `before` and `after`). Without `transaction` (dbt-postgres after a pre-hook outside
+/// the transaction, see `Extras::autocommit`) each statement stands alone.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the build's inputs and the steps dbt runs inside its transaction"
+)]
 pub fn build_model(
     adapter: &mut dyn Adapter,
     relation: &Relation,
     materialization: Materialization,
     sql: &str,
     contract: Option<&Contract>,
+    transaction: bool,
     before: &mut Step<'_>,
     after: &mut Step<'_>,
 ) -> Result<BuildOutcome, String> {
@@ -115,7 +121,9 @@ pub fn build_model(
         _ => (format!("CREATE TABLE {tmp_sql} AS (\n{sql}\n)"), "table"),
     };
     // Build, then drop the old relation and rename the new one, in one transaction.
-    adapter.begin()?;
+    if transaction {
+        adapter.begin()?;
+    }
     let swapped = (|| -> Result<(), String> {
         before(adapter)?;
         adapter.execute(&create)?;
@@ -130,9 +138,12 @@ pub fn build_model(
         after(adapter)
     })();
     match swapped {
-        Ok(()) => adapter.commit()?,
+        Ok(()) if transaction => adapter.commit()?,
+        Ok(()) => {}
         Err(e) => {
-            let _ = adapter.rollback();
+            if transaction {
+                let _ = adapter.rollback();
+            }
             if let Some(drop) = drop_sql(adapter, Some(tmp_kind), &tmp) {
                 let _ = adapter.execute(&drop);
             }

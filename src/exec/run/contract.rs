@@ -172,9 +172,40 @@ fn query_columns(adapter: &mut dyn Adapter, sql: &str) -> Result<Vec<Column>, St
                 })
             })
             .collect())
+    } else if adapter.adapter_type() == "postgres" {
+        let mut columns = adapter.query(&empty)?.columns;
+        for c in &mut columns {
+            c.data_type = psycopg2_name(&c.data_type);
+        }
+        Ok(columns)
     } else {
         Ok(adapter.query(&empty)?.columns)
     }
+}
+
+/// dbt-postgres names a query's column types by psycopg2's type casters, so `int2` and
+/// `int4` are both `INTEGER`, and the character types `STRING`, which dbt's `Column`
+/// labels `TEXT`.
+fn psycopg2_name(typname: &str) -> String {
+    match typname {
+        "bool" => "BOOLEAN",
+        "int8" => "LONGINTEGER",
+        "int2" | "int4" => "INTEGER",
+        "text" | "varchar" | "bpchar" | "char" | "name" => "TEXT",
+        "float4" | "float8" => "FLOAT",
+        "numeric" => "DECIMAL",
+        "date" => "DATE",
+        "time" => "TIME",
+        "timestamp" => "DATETIME",
+        "timestamptz" => "DATETIMETZ",
+        "interval" => "INTERVAL",
+        "json" => "JSON",
+        "jsonb" => "JSONB",
+        "bytea" => "BINARY",
+        "oid" => "ROWID",
+        other => return other.to_uppercase(),
+    }
+    .to_string()
 }
 
 fn text<'a>(c: &'a Value, key: &str) -> &'a str {

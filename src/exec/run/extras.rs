@@ -9,6 +9,7 @@ use super::hooks::{Hook, Hooks, config_hooks};
 use super::node_render::render_in_node;
 use super::persist_docs::PersistDocs;
 use crate::db::{Db, NodeKey, Project};
+use crate::exec::Adapter;
 use crate::jinja::nodes::{node_config, node_info};
 use crate::project::docs::{docs_index, render_description};
 use crate::project::nodes::ResourceType;
@@ -98,6 +99,18 @@ impl Extras {
             persist_docs,
             contract,
         }
+    }
+
+    /// Whether the build runs without a transaction: dbt-postgres's `run_hooks` sends
+    /// `commit;` before the pre-hooks outside the transaction, after which its
+    /// connection believes a transaction is open and never begins one, so every
+    /// statement of the build commits on its own (a later failure keeps what came
+    /// before). Only on adapters whose DDL is transactional.
+    pub fn autocommit(&self, adapter: &dyn Adapter, incremental: bool) -> bool {
+        adapter.transactional_ddl()
+            && self
+                .hooks_for(incremental)
+                .is_ok_and(|h| h.pre.iter().any(|hook| !hook.transaction))
     }
 
     /// The hooks of a build; `incremental`: it writes into the existing relation.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the dbt-core goldens of fixtures/hooks (hooks, persist_docs, contracts): on a
-# temp copy, runs `dbt seed`, `dbt run`, `dbt run` (the second run is incremental), and
+# temp copy, runs `dbt seed`, `dbt run`, `dbt run` (the second run is incremental) and
+# `dbt snapshot`, and
 # writes under fixtures/hooks/expected/:
 #   results.json   - per command, each node's status, and the message of every error
 #   <schema>.<identifier>.json - for every relation in the database after the runs: its
 #                    DESCRIBE output, all rows as text ordered by every column (as
-#                    scripts/run_goldens.sh), its kind, its comment and its columns'
+#                    scripts/run_goldens.sh; the clock-valued dbt_* columns of a snapshot
+#                    are left out of the rows), its kind, its comment and its columns'
 #                    comments (duckdb_tables/duckdb_views/duckdb_columns), and its
 #                    constraints (duckdb_constraints: type and columns)
 # Needs dbt-core 1.11 + dbt-duckdb 1.11.1: see scripts/dbt_venv.sh ($DBT_VENV).
@@ -22,7 +24,7 @@ cd "$work/project"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 mkdir -p "$work/results"
 step=0
-for cmd in seed run run; do
+for cmd in seed run run snapshot; do
   step=$((step + 1))
   # Failing models make dbt exit 1: expected.
   "$venv/bin/dbt" "$cmd" --profiles-dir . --target-path "$work/target" --log-path "$work/logs" -q || true
@@ -31,7 +33,7 @@ done
 find "$out" -name '*.json' -delete
 mkdir -p "$out"
 "$venv/bin/python" - "$work/project/dev.duckdb" "$out" "$work/results" <<'PY'
-import json, os, sys
+import json, os, re, sys
 import duckdb
 path, out, results = sys.argv[1:4]
 steps = []
@@ -41,7 +43,7 @@ for name in sorted(os.listdir(results)):
     for r in doc["results"]:
         entry = {"status": r["status"]}
         if r["status"] == "error":
-            entry["message"] = r["message"]
+            entry["message"] = re.sub(r"/tmp/tmp\.\w+", "<tmp>", r["message"])
         nodes[r["unique_id"]] = entry
     steps.append({"command": name.split("-", 1)[1][:-5], "nodes": dict(sorted(nodes.items()))})
 with open(os.path.join(out, "results.json"), "w") as f:
@@ -56,7 +58,8 @@ for schema, table, kind, comment in rels:
     rel = f'"{schema}"."{table}"'
     describe = con.execute(f"describe {rel}").fetchall()
     columns = [{"name": c[0], "type": c[1]} for c in describe]
-    casts = ", ".join(f'cast("{c["name"]}" as varchar)' for c in columns)
+    casts = ", ".join(f'cast("{c["name"]}" as varchar)' for c in columns
+                      if not c["name"].startswith("dbt_"))
     rows = con.execute(f"select {casts} from {rel} order by all").fetchall()
     column_comments = dict(con.execute(
         "select column_name, comment from duckdb_columns() where database_name = current_database() "
@@ -111,7 +114,7 @@ for cmd in seed run; do
 done
 find "$pg" -name '*.json' -delete
 "$venv/bin/python" - "$pg" "$work/results" <<'PY'
-import json, os, sys
+import json, os, re, sys
 import psycopg2
 out, results = sys.argv[1:3]
 steps = []
@@ -121,7 +124,7 @@ for name in sorted(os.listdir(results)):
     for r in doc["results"]:
         entry = {"status": r["status"]}
         if r["status"] == "error":
-            entry["message"] = r["message"]
+            entry["message"] = re.sub(r"/tmp/tmp\.\w+", "<tmp>", r["message"])
         nodes[r["unique_id"]] = entry
     steps.append({"command": name.split("-", 1)[1][:-5], "nodes": dict(sorted(nodes.items()))})
 with open(os.path.join(out, "results.json"), "w") as f:

@@ -56,9 +56,28 @@ fn scalar(adapter: &mut DuckDbAdapter, sql: &str) -> Value {
     adapter.query(sql).unwrap().rows[0][0].clone()
 }
 
-/// A relation as scripts/hooks_goldens.sh dumps it.
+/// A relation as scripts/hooks_goldens.sh dumps it (the rows without a snapshot's
+/// clock-valued dbt_* columns).
 fn dump(adapter: &mut DuckDbAdapter, schema: &str, table: &str, kind: &str) -> Value {
     let mut doc = common::dump(adapter, schema, table, false);
+    let rel = common::relation(schema, table);
+    let casts: Vec<String> = adapter
+        .columns(&rel)
+        .unwrap()
+        .iter()
+        .filter(|c| !c.name.starts_with("dbt_"))
+        .map(|c| format!("cast({} as varchar)", adapter.quote(&c.name)))
+        .collect();
+    doc["rows"] = json!(
+        adapter
+            .query(&format!(
+                "select {} from {} order by all",
+                casts.join(", "),
+                adapter.render_relation(&rel)
+            ))
+            .unwrap()
+            .rows
+    );
     doc["kind"] = json!(kind);
     let function = if kind == "view" { "views" } else { "tables" };
     let name = if kind == "view" {

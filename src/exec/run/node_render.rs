@@ -109,7 +109,17 @@ pub fn render_in_node(
         }
     }
     let compiled = render(db, project, input, &name, text, &origin);
-    compiled.output.map_err(|d| d.message)
+    let sql = compiled.output.map_err(|d| d.message)?;
+    if compiled.collected.introspective {
+        // Rendered ahead of the run, a query's answer would be empty: refuse rather than
+        // run a hook built from it.
+        return Err(format!(
+            "a hook of {} queries the database while rendering (run_query, statement, \
+             get_relation...): not supported yet",
+            node.name
+        ));
+    }
+    Ok(sql)
 }
 
 /// `model` as a hook sees it: the node's main properties.

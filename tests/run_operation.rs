@@ -167,6 +167,9 @@ fn log_without_info_goes_to_the_log_file_only() {
 #[test]
 fn hooks_match_dbt() {
     let (_tmp, dir) = fixture_copy("ops");
+    let time = regex::Regex::new(r"in \d+\.\d\ds\]").expect("regex");
+    let total = regex::Regex::new(r"in \d+ hours \d+ minutes and \d+\.\d+ seconds \(\d+\.\d+s\)")
+        .expect("regex");
     for case in golden("build.json") {
         let args: Vec<&str> = case["args"]
             .as_array()
@@ -182,10 +185,6 @@ fn hooks_match_dbt() {
             "{what}"
         );
         // dbt's lines, timings masked as the golden script masks them.
-        let time = regex::Regex::new(r"in \d+\.\d\ds\]").expect("regex");
-        let total =
-            regex::Regex::new(r"in \d+ hours \d+ minutes and \d+\.\d+ seconds \(\d+\.\d+s\)")
-                .expect("regex");
         let got: Vec<String> = lines
             .iter()
             .map(|l| {

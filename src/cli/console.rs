@@ -196,6 +196,18 @@ impl Console {
         *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = Progress::on_terminal(total);
     }
 
+    /// A node started (the progress bar names what runs).
+    pub fn started(&self, label: &str) {
+        if let Some(p) = self
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            p.start(label);
+        }
+    }
+
     /// Advances the progress bar by one finished node.
     pub fn advance(&self, label: &str) {
         if let Some(p) = self

@@ -369,6 +369,13 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    if ran.interrupted {
+        // Only what finished, as dbt counts after Ctrl-C.
+        kinds.clear();
+        for (job, _) in &done {
+            *kinds.entry(job.kind()).or_default() += 1;
+        }
+    }
     if !hook_results.is_empty() {
         *kinds.entry("project hook".into()).or_default() += hook_results.len();
     }

@@ -43,6 +43,7 @@ fn now() -> String {
 impl<'a> NodeLines<'a> {
     /// `prefix` is the `i of n` of the node's lines.
     pub fn new(console: &'a Console, job: &Job, prefix: &str) -> NodeLines<'a> {
+        console.started(&job.unique_id);
         let mut parts = prefix.split(" of ");
         let mut num = || {
             parts

@@ -3,11 +3,14 @@
 //! `ProgressBar::println`, so they never mix with the bar.
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     bar: ProgressBar,
+    /// The nodes running now, shown after the counts.
+    running: Mutex<Vec<String>>,
 }
 
 impl Progress {
@@ -27,7 +30,10 @@ impl Progress {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        Progress { bar }
+        Progress {
+            bar,
+            running: Mutex::new(Vec::new()),
+        }
     }
 
     /// Prints a line above the bar.
@@ -35,9 +41,25 @@ impl Progress {
         self.bar.println(line);
     }
 
-    /// One more node finished (`label`: what finished last).
+    fn show_running(&self, running: &[String]) {
+        self.bar.set_message(match running {
+            [] => String::new(),
+            names => format!("running {}", names.join(", ")),
+        });
+    }
+
+    /// A node started.
+    pub fn start(&self, label: &str) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.push(label.to_string());
+        self.show_running(&running);
+    }
+
+    /// A node finished.
     pub fn advance(&self, label: &str) {
-        self.bar.set_message(label.to_string());
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|r| r != label);
+        self.show_running(&running);
         self.bar.inc(1);
     }
 
@@ -53,7 +75,10 @@ mod tests {
     #[test]
     fn counts_finished_nodes() {
         let p = Progress::new(3, ProgressDrawTarget::hidden());
+        p.start("model.a");
+        p.start("model.b");
         p.advance("model.a");
+        assert_eq!(p.bar.message(), "running model.b");
         p.advance("model.b");
         assert_eq!(p.bar.position(), 2);
         assert_eq!(p.bar.length(), Some(3));

@@ -318,8 +318,10 @@ pub fn build_snapshot(
             &target,
             &changed,
             now,
-            &source_names,
-            &target_names,
+            &staging::Names {
+                query: &source_names,
+                table: &target_names,
+            },
             &quote,
         );
         adapter.execute(&format!(

@@ -20,20 +20,24 @@ pub(super) fn build_table_sql(config: &SnapshotConfig, sql: &str, now: &str) -> 
     )
 }
 
+/// The column names `hard_deletes: new_record` reads: the query's and the table's.
+pub(super) struct Names<'a> {
+    pub query: &'a [String],
+    pub table: &'a [String],
+}
+
 /// dbt's `snapshot_staging_table`: the rows to insert (new keys and new versions) and to
-/// close (changed keys; deleted keys unless `hard_deletes: ignore`). `source_columns`
-/// and `target_columns` (the query's and the table's column names) are read for
-/// `new_record` only.
+/// close (changed keys; deleted keys unless `hard_deletes: ignore`).
 pub(super) fn staging_sql(
     config: &SnapshotConfig,
     sql: &str,
     target: &str,
     row_changed: &str,
     now: &str,
-    source_columns: &[String],
-    target_columns: &[String],
+    names: &Names<'_>,
     quote: &dyn Fn(&str) -> String,
 ) -> String {
+    let (source_columns, target_columns) = (names.query, names.table);
     let u = config.updated_at(now);
     let keys = config.key_fields();
     let join = config.key_join("snapshotted_data", "source_data");

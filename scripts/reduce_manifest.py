@@ -13,8 +13,13 @@ Per row:
     keys such as `+sla_hours` show up), with their *rendered* values from config;
   - depends_on: sorted depends_on.nodes; depends_on_macros: sorted depends_on.macros;
   - columns: {name: {description, data_type}} for the documented columns;
-  - test_metadata (generic tests only).
-Volatile keys (checksum, created_at, compiled_path, root_path, ...) are left out.
+  - test_metadata (generic tests only);
+  - the file and code keys in FILE_KEYS (checksum, unrendered_config, raw_code, language,
+    build_path, doc_blocks) as dbt has them;
+  - compiled_path relative to the target folder's parent (`target/compiled/...`, whatever
+    --target-path the golden run used);
+  - created_at as its type name ("float"): the value is a time.
+root_path and the other machine-dependent keys are left out.
 """
 import json
 import sys
@@ -25,6 +30,7 @@ KEYS = ["resource_type", "package_name", "name", "path", "original_file_path", "
         "source_name", "identifier", "quoting", "loader", "source_description",
         # tests
         "column_name", "attached_node"]
+FILE_KEYS = ["checksum", "unrendered_config", "raw_code", "language", "build_path", "doc_blocks"]
 CONFIG_KEYS = ["materialized", "enabled", "tags", "meta", "schema", "alias", "database",
                "unique_key", "incremental_strategy", "on_schema_change", "severity",
                "static_analysis", "full_refresh", "pre-hook", "post-hook", "column_types",
@@ -45,6 +51,16 @@ def reduce_node(node):
                       for name, col in node.get("columns", {}).items()}
     if node.get("test_metadata"):
         row["test_metadata"] = node["test_metadata"]
+    for key in FILE_KEYS:
+        if key in node:
+            row[key] = node[key]
+    if "compiled_path" in node:
+        path = node["compiled_path"]
+        if path is not None and "/compiled/" in path:
+            path = "target" + path[path.index("/compiled/"):]
+        row["compiled_path"] = path
+    if "created_at" in node:
+        row["created_at"] = type(node["created_at"]).__name__
     return row
 
 

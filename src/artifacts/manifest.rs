@@ -2,12 +2,12 @@
 
 use serde_json::{Map, Value, json};
 
+mod file_keys;
+
 use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
 use crate::jinja::macros::{MacroLoc, macro_index};
-use crate::jinja::nodes::{
-    compiled_sql, node_config, node_info, node_relation, parsed_node, raw_code,
-};
+use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation, parsed_node};
 use crate::project::config::project_config;
 use crate::project::docs::{docs_index, render_description};
 use crate::project::nodes::ResourceType;
@@ -243,9 +243,18 @@ fn node_entry(
                 Value::Null
             };
         }
-        if let Some((raw, _)) = raw_code(db, node) {
-            n["raw_code"] = raw.into();
-            n["language"] = "sql".into();
+        n["created_at"] = file_keys::created_at();
+        n["doc_blocks"] = file_keys::doc_blocks(&node.patch.description, &node.package, &docs);
+        if node.source.is_none() {
+            n["checksum"] = file_keys::checksum(db, node);
+            n["build_path"] = Value::Null;
+            n["compiled_path"] = Value::Null;
+            if let Some(raw) = file_keys::raw_code(db, node) {
+                n["raw_code"] = raw.into();
+            }
+            if node.resource_type != ResourceType::Seed {
+                n["language"] = "sql".into();
+            }
         }
         if let Some(test) = &node.test {
             n["test_metadata"] = json!({
@@ -284,6 +293,10 @@ fn node_entry(
         if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
             n["compiled"] = true.into();
             n["compiled_code"] = sql.to_string().into();
+            // `dbt compile` leaves snapshots without a compiled file.
+            if node.resource_type != ResourceType::Snapshot {
+                n["compiled_path"] = file_keys::compiled_path(db, project, uid);
+            }
         }
         Some((false, uid.clone(), n))
     }

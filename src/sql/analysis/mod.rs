@@ -174,7 +174,7 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
         return NodeAnalysis::skipped("no SQL dialect for this adapter");
     };
     let provider = provider::NodeProvider::new(db, project, key);
-    let mut analysis = analyze_query(&sql, dialect, &provider);
+    let analysis = analyze_query(&sql, dialect, &provider);
     if dialect == Dialect::DuckDb
         && analysis
             .diagnostics
@@ -189,22 +189,6 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
             opaque: true,
             ..NodeAnalysis::default()
         };
-    }
-    if dialect != Dialect::DuckDb {
-        // Only DuckDB's catalog exists yet: for other dialects, names are checked (columns,
-        // relations, ambiguity, grouping, set arity) but functions and types are not, and
-        // no types are reported.
-        analysis.diagnostics.retain(|d| {
-            !matches!(
-                d.code,
-                codes::UNKNOWN_FUNCTION | codes::NO_OVERLOAD | codes::TYPE_MISMATCH
-            )
-        });
-        if let Some(s) = &mut analysis.schema {
-            for c in &mut s.columns {
-                c.ty = crate::sql::types::SqlType::Unknown;
-            }
-        }
     }
     let mut schema = analysis.schema.map(|mut s| {
         // The relation dbt creates renames repeated names (`id`, `id_1`).

@@ -94,7 +94,7 @@ pub fn just_in_time_findings(
     key: NodeKey,
     sql: &str,
 ) -> Vec<String> {
-    use crate::diagnostics::{Span, codes};
+    use crate::diagnostics::Span;
     use crate::sql::{Dialect, analyze_query};
     if super::analysis_mode(db, project, key) == super::Mode::Off {
         return Vec::new();
@@ -107,14 +107,6 @@ pub fn just_in_time_findings(
     analyze_query(sql, dialect, &provider)
         .diagnostics
         .iter()
-        // As ahead of time: only DuckDB's functions and types are known.
-        .filter(|d| {
-            dialect == Dialect::DuckDb
-                || !matches!(
-                    d.code,
-                    codes::UNKNOWN_FUNCTION | codes::NO_OVERLOAD | codes::TYPE_MISMATCH
-                )
-        })
         .map(|d| {
             let at = Span::from_range(sql, d.start, d.end);
             format!(

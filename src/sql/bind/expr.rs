@@ -2,7 +2,7 @@
 //! models. Anything else is UNKNOWN (never an error).
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, DataType, DateTimeField, Expr, InTarget, Subscript, UnaryOperator,
+    AccessExpr, BinaryOperator, DateTimeField, Expr, InTarget, Subscript, UnaryOperator,
 };
 
 use super::Binder;
@@ -10,7 +10,8 @@ use super::group::{GroupKeys, normalize};
 use super::literal::{literal, literal_default, string_literal};
 use super::scope::{Lineage, Scope, transformed};
 use crate::diagnostics::codes;
-use crate::sql::types::{CompareOp, Literal, SqlType, Typed, compare_type, max_type};
+use crate::sql::types::{CompareOp, Literal, SqlType, Typed};
+use sqlparser::ast::Value;
 
 /// A bound expression.
 #[derive(Debug, Clone)]
@@ -85,11 +86,6 @@ impl<'s, 'p> ExprCtx<'s, 'p> {
     }
 }
 
-/// The type a CAST or column definition names.
-pub(crate) fn data_type(dt: &DataType) -> SqlType {
-    SqlType::from_ast(dt)
-}
-
 const COMPARISONS: &[BinaryOperator] = &[
     BinaryOperator::Eq,
     BinaryOperator::NotEq,
@@ -120,7 +116,7 @@ impl Binder<'_> {
         match expr {
             Expr::Identifier(ident) => self.identifier(ident, ctx),
             Expr::CompoundIdentifier(parts) => self.compound(parts, ctx),
-            Expr::Value(v) => literal(&v.value),
+            Expr::Value(v) => self.value(&v.value),
             Expr::Nested(inner) => self.expr(inner, ctx),
             Expr::BinaryOp { left, op, right } => self.binary(expr, left, op, right, ctx),
             Expr::UnaryOp {
@@ -129,6 +125,17 @@ impl Binder<'_> {
             } => self.expr(inner, ctx),
             Expr::UnaryOp { op, expr: inner } => {
                 let b = self.expr(inner, ctx);
+                if self.is_pg() && !matches!(op, UnaryOperator::Not) {
+                    let sym = op.to_string();
+                    let ty = match b.typed.literal {
+                        Literal::Integer(v) if sym == "-" => Typed {
+                            ty: b.typed.ty.clone(),
+                            literal: Literal::Integer(-v),
+                        },
+                        _ => self.call_type(&sym, std::slice::from_ref(&b.typed), expr),
+                    };
+                    return BExpr::computed(ty, &[b]);
+                }
                 let ty = match op {
                     UnaryOperator::Not => Typed::new(SqlType::Boolean),
                     UnaryOperator::BitwiseNot => {
@@ -151,9 +158,19 @@ impl Binder<'_> {
                 ..
             } => {
                 let b = self.expr(inner, ctx);
-                BExpr::computed(Typed::new(data_type(dt)), &[b])
+                let to = self.cast_type(dt);
+                if !self.castable(&b.typed, &to) {
+                    let (from, shown) = (self.show(&b.typed.ty), self.show(&to));
+                    self.error_at(
+                        codes::TYPE_MISMATCH,
+                        expr,
+                        format!("cannot cast type {from} to {shown}"),
+                        None,
+                    );
+                }
+                BExpr::computed(Typed::new(to), &[b])
             }
-            Expr::TypedString(ts) => BExpr::of(data_type(&ts.data_type)),
+            Expr::TypedString(ts) => BExpr::of(self.cast_type(&ts.data_type)),
             Expr::IsNull(e)
             | Expr::IsNotNull(e)
             | Expr::IsTrue(e)
@@ -223,11 +240,43 @@ impl Binder<'_> {
             } => {
                 let a = self.expr(e, ctx);
                 let p = self.expr(pattern, ctx);
+                if self.is_pg() {
+                    let op = match expr {
+                        Expr::Like { .. } => Some("~~"),
+                        Expr::ILike { .. } => Some("~~*"),
+                        _ => None,
+                    };
+                    if let Some(op) = op {
+                        self.call_type(op, &[a.typed.clone(), p.typed.clone()], expr);
+                    }
+                }
                 BExpr::computed(Typed::new(SqlType::Boolean), &[a, p])
             }
-            Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. } => {
+            Expr::AnyOp {
+                left,
+                right,
+                compare_op,
+                ..
+            }
+            | Expr::AllOp {
+                left,
+                right,
+                compare_op,
+            } => {
                 let a = self.expr(left, ctx);
                 let b = self.expr(right, ctx);
+                if self.is_pg() && !matches!(right.as_ref(), Expr::Subquery(_)) {
+                    let elem = BExpr::of(self.element_of(&b.typed.ty));
+                    if !elem.typed.ty.is_unknown() {
+                        let op = if matches!(compare_op, BinaryOperator::Eq | BinaryOperator::NotEq)
+                        {
+                            CompareOp::Equality
+                        } else {
+                            CompareOp::Ordering
+                        };
+                        self.check_compare(op, &a, &elem, expr);
+                    }
+                }
                 BExpr::computed(Typed::new(SqlType::Boolean), &[a, b])
             }
             Expr::Case {
@@ -268,9 +317,19 @@ impl Binder<'_> {
                     _ => BExpr::of(SqlType::Unknown),
                 }
             }
+            Expr::Extract { expr: e, .. } if self.is_pg() => {
+                let b = self.expr(e, ctx);
+                let args = [Typed::string_literal(), b.typed.clone()];
+                let ty = self.call_type("extract", &args, expr);
+                BExpr::computed(ty, &[b])
+            }
             Expr::Extract { field, expr: e, .. } => {
                 let b = self.expr(e, ctx);
                 let ty = match field {
+                    _ if self.is_pg() => SqlType::Decimal {
+                        width: 18,
+                        scale: 3,
+                    },
                     DateTimeField::Epoch => SqlType::Double,
                     _ => SqlType::BigInt,
                 };
@@ -289,7 +348,12 @@ impl Binder<'_> {
             Expr::Position { expr: a, r#in } => {
                 let a = self.expr(a, ctx);
                 let b = self.expr(r#in, ctx);
-                BExpr::computed(Typed::new(SqlType::BigInt), &[a, b])
+                let ty = if self.is_pg() {
+                    SqlType::Integer
+                } else {
+                    SqlType::BigInt
+                };
+                BExpr::computed(Typed::new(ty), &[a, b])
             }
             Expr::Substring {
                 expr: e,
@@ -307,6 +371,7 @@ impl Binder<'_> {
             }
             Expr::Trim {
                 expr: e,
+                trim_where,
                 trim_what,
                 trim_characters,
                 ..
@@ -320,13 +385,28 @@ impl Binder<'_> {
                     parts.push(self.expr(x, ctx));
                 }
                 let types: Vec<Typed> = parts.iter().map(|p| p.typed.clone()).collect();
-                let ty = self.call_type("trim", &types, expr);
+                let name = match trim_where {
+                    _ if !self.is_pg() => "trim",
+                    Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim",
+                    Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "btrim",
+                };
+                let ty = self.call_type(name, &types, expr);
                 BExpr::computed(ty, &parts)
             }
             Expr::Collate { expr: e, .. } | Expr::Named { expr: e, .. } => self.expr(e, ctx),
             Expr::Interval(iv) => {
                 let b = self.expr(&iv.value, ctx);
                 BExpr::computed(Typed::new(SqlType::Interval), &[b])
+            }
+            Expr::AtTimeZone {
+                timestamp,
+                time_zone,
+            } if self.is_pg() => {
+                let b = self.expr(timestamp, ctx);
+                let z = self.expr(time_zone, ctx);
+                let ty = self.call_type("timezone", &[z.typed.clone(), b.typed.clone()], expr);
+                BExpr::computed(ty, &[b, z])
             }
             Expr::AtTimeZone { timestamp, .. } => {
                 let b = self.expr(timestamp, ctx);
@@ -340,7 +420,7 @@ impl Binder<'_> {
             Expr::Array(arr) => {
                 let parts: Vec<BExpr> = arr.elem.iter().map(|e| self.expr(e, ctx)).collect();
                 let elem = self.combined_type(&parts, expr);
-                BExpr::computed(Typed::new(SqlType::List(Box::new(elem))), &parts)
+                BExpr::computed(Typed::new(self.array_of(elem)), &parts)
             }
             Expr::Dictionary(fields) => {
                 let mut parts = Vec::new();
@@ -410,6 +490,11 @@ impl Binder<'_> {
                 _ => SqlType::Unknown,
             },
             AccessExpr::Dot(_) => SqlType::Unknown,
+            AccessExpr::Subscript(Subscript::Index { index }) if self.is_pg() => {
+                self.expr(index, ctx);
+                self.pg_subscript(&base, access)
+            }
+            AccessExpr::Subscript(Subscript::Slice { .. }) if self.is_pg() => base.typed.ty.clone(),
             AccessExpr::Subscript(Subscript::Index { index }) => {
                 self.expr(index, ctx);
                 match &base.typed.ty {
@@ -444,6 +529,21 @@ impl Binder<'_> {
     ) -> BExpr {
         let l = self.expr(left, ctx);
         let r = self.expr(right, ctx);
+        if self.is_pg()
+            && !COMPARISONS.contains(op)
+            && !matches!(
+                op,
+                BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor
+            )
+        {
+            let sym = op.to_string();
+            let ty = if sym.bytes().any(|b| b.is_ascii_alphanumeric() || b == b' ') {
+                Typed::unknown()
+            } else {
+                self.call_type(&sym, &[l.typed.clone(), r.typed.clone()], expr)
+            };
+            return BExpr::computed(ty, &[l, r]);
+        }
         if COMPARISONS.contains(op) || matches!(op, BinaryOperator::Spaceship) {
             if matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq) {
                 self.check_comparison(&l, &r, expr);
@@ -496,16 +596,58 @@ impl Binder<'_> {
         BExpr::computed(ty, &[l, r])
     }
 
+    /// The element type of `base[i]` in Postgres; an error for types without subscripting.
+    fn pg_subscript(&mut self, base: &BExpr, at: &AccessExpr) -> SqlType {
+        let Some(t) = self.pg.typname(&base.typed.ty) else {
+            return SqlType::Unknown;
+        };
+        if t == "jsonb" {
+            return base.typed.ty.clone();
+        }
+        let elem = self.element_of(&base.typed.ty);
+        if elem.is_unknown() && matches!(self.pg.category(&t), b'N' | b'S' | b'D' | b'B' | b'T')
+            || matches!(t.as_str(), "json" | "uuid")
+        {
+            let shown = self.show(&base.typed.ty);
+            let (s, e) = match at {
+                AccessExpr::Subscript(Subscript::Index { index }) => self.range(index),
+                _ => (0, 0),
+            };
+            self.error(
+                codes::TYPE_MISMATCH,
+                format!("cannot subscript type {shown} because it does not support subscripting"),
+                None,
+                s,
+                e,
+            );
+        }
+        elem
+    }
+
+    /// The type of a literal value; in Postgres a number with an exponent is numeric.
+    fn value(&self, v: &Value) -> BExpr {
+        if self.is_pg()
+            && let Value::Number(n, _) = v
+            && n.contains(['e', 'E'])
+        {
+            return BExpr::of(SqlType::Decimal {
+                width: 18,
+                scale: 3,
+            });
+        }
+        literal(v)
+    }
+
     /// The result type of a call, reporting when it does not bind.
     pub(crate) fn call_type(&mut self, name: &str, args: &[Typed], at: &impl super::Loc) -> Typed {
         if args.iter().any(|a| a.ty.is_unknown()) && !args.is_empty() {
             // Not worth an error: an UNKNOWN argument can be anything.
-            return match self.catalog.bind_call(name, args) {
+            return match self.bind_call_d(name, args) {
                 Ok(ty) => Typed::new(ty),
                 Err(_) => Typed::unknown(),
             };
         }
-        match self.catalog.bind_call(name, args) {
+        match self.bind_call_d(name, args) {
             Ok(ty) => Typed::new(ty),
             Err(e) => {
                 self.call_error(e, name, args, at);
@@ -523,14 +665,12 @@ impl Binder<'_> {
     }
 
     fn check_compare(&mut self, op: CompareOp, a: &BExpr, b: &BExpr, at: &impl super::Loc) {
-        if compare_type(op, &a.typed, &b.typed).is_none() {
+        if !self.comparable(op, &a.typed, &b.typed) {
+            let (ta, tb) = (self.show(&a.typed.ty), self.show(&b.typed.ty));
             self.error_at(
                 codes::TYPE_MISMATCH,
                 at,
-                format!(
-                    "cannot compare values of type {} and type {}",
-                    a.typed.ty, b.typed.ty
-                ),
+                format!("cannot compare values of type {ta} and type {tb}"),
                 Some("add an explicit cast".into()),
             );
         }
@@ -542,16 +682,14 @@ impl Binder<'_> {
         for p in parts {
             acc = match acc {
                 None => Some(p.typed.clone()),
-                Some(a) => match max_type(&a, &p.typed) {
+                Some(a) => match self.combine(&a, &p.typed) {
                     Some(t) => Some(t),
                     None => {
+                        let (ta, tb) = (self.show(&a.ty), self.show(&p.typed.ty));
                         self.error_at(
                             codes::TYPE_MISMATCH,
                             at,
-                            format!(
-                                "cannot combine values of type {} and type {}",
-                                a.ty, p.typed.ty
-                            ),
+                            format!("cannot combine values of type {ta} and type {tb}"),
                             Some("add an explicit cast".into()),
                         );
                         Some(Typed::unknown())

@@ -221,11 +221,12 @@ impl Binder<'_> {
                         let bound = self.expr_in(e, scope);
                         BoundColumn {
                             name: "unnest".to_string(),
-                            ty: element_type(&bound.typed.ty),
+                            ty: self.element_of(&bound.typed.ty),
                             lineage: super::scope::transformed(&bound.lineage),
                         }
                     })
                     .collect();
+                let columns = self.pg_function_columns(columns, alias.as_ref());
                 let bound = BoundQuery {
                     columns,
                     opaque: false,
@@ -297,6 +298,14 @@ impl Binder<'_> {
             return ScopeItem::opaque(name.clone(), name.into_iter().collect());
         }
         let mut columns = bound.columns;
+        if self.is_pg() {
+            // An untyped literal column of a subquery is text to the outer query.
+            for c in &mut columns {
+                if c.ty == SqlType::Null {
+                    c.ty = self.output_type(&c.ty);
+                }
+            }
+        }
         crate::sql::schema::dedup_names(columns.iter_mut().map(|c| &mut c.name));
         ScopeItem::new(name.clone(), name.into_iter().collect(), columns)
     }
@@ -390,10 +399,11 @@ impl Binder<'_> {
                 .iter()
                 .map(|t| BoundColumn {
                     name: "unnest".to_string(),
-                    ty: element_type(&t.ty),
+                    ty: self.element_of(&t.ty),
                     lineage: lineage.clone(),
                 })
                 .collect();
+            let columns = self.pg_function_columns(columns, alias);
             return self.derived_item(
                 BoundQuery {
                     columns,
@@ -403,7 +413,7 @@ impl Binder<'_> {
                 Some("unnest"),
             );
         }
-        match self.catalog.bind_table(&lower, &types) {
+        match self.bind_table_d(&lower, &types) {
             Ok(Some(cols)) => {
                 let columns = cols
                     .into_iter()
@@ -413,6 +423,7 @@ impl Binder<'_> {
                         lineage: lineage.clone(),
                     })
                     .collect();
+                let columns = self.pg_function_columns(columns, alias);
                 self.derived_item(
                     BoundQuery {
                         columns,
@@ -428,6 +439,22 @@ impl Binder<'_> {
                 self.opaque_item(alias, Some(fname))
             }
         }
+    }
+
+    /// Postgres names the single column of a function in FROM after the alias
+    /// (`generate_series(1, 3) as g` has a column `g`).
+    fn pg_function_columns(
+        &self,
+        mut columns: Vec<BoundColumn>,
+        alias: Option<&TableAlias>,
+    ) -> Vec<BoundColumn> {
+        if self.is_pg()
+            && let (Some(a), [only]) = (alias, columns.as_mut_slice())
+            && a.columns.is_empty()
+        {
+            only.name = a.name.value.clone();
+        }
+        columns
     }
 
     /// Reports a call that does not bind.
@@ -451,16 +478,26 @@ impl Binder<'_> {
                 );
             }
             CallError::NoOverload { candidates } => {
-                let args: Vec<String> = types.iter().map(|t| t.ty.to_string()).collect();
+                let args: Vec<String> = types.iter().map(|t| self.show(&t.ty)).collect();
                 let hint = (!candidates.is_empty()).then(|| {
                     let shown: Vec<&str> = candidates.iter().take(8).map(String::as_str).collect();
                     format!("candidates: {}", shown.join(", "))
                 });
+                let symbol = self.is_pg() && !fname.bytes().any(|b| b.is_ascii_alphanumeric());
+                let message = match args.as_slice() {
+                    [l, r] if symbol => {
+                        format!("operator does not exist: {l} {fname} {r}")
+                    }
+                    [r] if symbol => {
+                        format!("operator does not exist: {fname} {r}")
+                    }
+                    _ => format!("no function matches \"{fname}({})\"", args.join(", ")),
+                };
                 self.error_at(
                     codes::NO_OVERLOAD,
                     at,
-                    format!("no function matches \"{fname}({})\"", args.join(", ")),
-                    hint,
+                    message,
+                    hint.or_else(|| self.is_pg().then(|| "add explicit casts".into())),
                 );
             }
         }

@@ -25,7 +25,9 @@ impl Binder<'_> {
         {
             return BExpr::of(ty);
         }
-        if let Some(call) = method_call(f, ctx) {
+        if !self.is_pg()
+            && let Some(call) = method_call(f, ctx)
+        {
             return self.function(&call, at, ctx);
         }
         if matches!(name.as_str(), "grouping" | "grouping_id") {
@@ -46,7 +48,7 @@ impl Binder<'_> {
                 .collect();
             return BExpr::computed(Typed::new(SqlType::BigInt), &parts);
         }
-        let kind = self.catalog.kind(&name);
+        let kind = self.fn_kind(&name);
         let windowed = f.over.is_some();
         let aggregate = kind == Some(FunctionKind::Aggregate) && !windowed;
         if aggregate {
@@ -89,7 +91,7 @@ impl Binder<'_> {
         let arg_ctx = ExprCtx {
             in_agg: ctx.in_agg
                 || aggregate
-                || ((kind.is_none() || self.catalog.is_macro_only(&name)) && !windowed),
+                || ((kind.is_none() || self.fn_macro_only(&name)) && !windowed),
             allow_agg: ctx.allow_agg && !aggregate,
             allow_window: ctx.allow_window && !aggregate && !windowed,
             ..ctx.clone()
@@ -101,12 +103,20 @@ impl Binder<'_> {
         if let FunctionArguments::Subquery(q) = &f.args {
             let bound = self.query(q, Some(ctx.scope));
             self.opaque |= bound.opaque;
+            if self.is_pg() && name == "array" && !bound.opaque {
+                // `ARRAY(SELECT x ...)`: an array of the subquery's only column.
+                if let Some(c) = bound.columns.first() {
+                    let elem = self.output_type(&c.ty);
+                    return BExpr::of(self.array_of(elem));
+                }
+            }
             return BExpr::of(SqlType::Unknown);
         }
         let mut parts = Vec::new();
         let mut types = Vec::new();
         let mut star = false;
         let mut lambda_result = None;
+        let mut named = false;
         for arg in &args {
             let e = match arg {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e,
@@ -151,6 +161,7 @@ impl Binder<'_> {
                 } => {
                     let b = self.expr(e, &arg_ctx);
                     parts.push(b);
+                    named = true;
                     continue;
                 }
                 _ => {
@@ -209,10 +220,26 @@ impl Binder<'_> {
             }
         }
         let ty = if let Some(body) = lambda_result {
-            if self.catalog.kind(&name).is_none() {
+            if self.fn_kind(&name).is_none() {
                 self.resolve_call(&name, f, &types);
             }
             lambda_type(&name, &types, body)
+        } else if self.is_pg() && named {
+            // Postgres' named notation (`f(a => 1)`): only the name is checked.
+            if self.fn_kind(&name).is_none() {
+                self.resolve_call(&name, f, &[]);
+            }
+            Typed::unknown()
+        } else if self.is_pg() && !f.within_group.is_empty() {
+            let mut all = types.clone();
+            for ob in &f.within_group {
+                all.push(self.expr(&ob.expr, &arg_ctx).typed);
+            }
+            self.resolve_call(&name, f, &all)
+        } else if self.is_pg() && star && name == "count" && types.is_empty() {
+            Typed::new(SqlType::BigInt)
+        } else if self.is_pg() {
+            self.resolve_call(&name, f, &types)
         } else if name == "unnest" {
             let struct_arg = matches!(types.first().map(|t| &t.ty), Some(SqlType::Struct(_)));
             if args.len() > 1 || struct_arg {
@@ -269,7 +296,7 @@ impl Binder<'_> {
             .iter()
             .any(|t| t.ty.contains_unknown() || holds_struct_or_map(&t.ty))
         {
-            return match self.catalog.bind_call(name, types) {
+            return match self.bind_call_d(name, types) {
                 Ok(ty) => Typed::new(ty),
                 Err(CallError::NoOverload { candidates })
                     if candidates.iter().any(|c| takes(c, types.len())) =>
@@ -282,7 +309,7 @@ impl Binder<'_> {
                 }
             };
         }
-        match self.catalog.bind_call(name, types) {
+        match self.bind_call_d(name, types) {
             Ok(ty) => Typed::new(ty),
             Err(e) => {
                 self.call_error(e, name, types, &f.name);

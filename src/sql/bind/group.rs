@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr, Query, Visit, Visitor};
 
-use crate::sql::catalog::{Catalog, FunctionKind};
+use crate::sql::catalog::FunctionKind;
 
 /// What an aggregated SELECT groups by: expressions (normalized text) and the columns
 /// among them (scope item, column index).
@@ -51,9 +51,9 @@ pub fn normalize(expr: &Expr) -> String {
 
 /// Whether an expression calls an aggregate function outside any subquery and outside a
 /// window (`sum(x) over (...)` is a window function).
-pub fn contains_aggregate(expr: &Expr, catalog: &Catalog) -> bool {
+pub fn contains_aggregate(expr: &Expr, kind: &dyn Fn(&str) -> Option<FunctionKind>) -> bool {
     struct Finder<'c> {
-        catalog: &'c Catalog,
+        kind: &'c dyn Fn(&str) -> Option<FunctionKind>,
         depth: usize,
         found: bool,
     }
@@ -72,8 +72,7 @@ pub fn contains_aggregate(expr: &Expr, catalog: &Catalog) -> bool {
                 && let Expr::Function(f) = expr
                 && f.over.is_none()
                 && let Some(name) = f.name.0.last().and_then(|p| p.as_ident())
-                && self.catalog.kind(&name.value.to_ascii_lowercase())
-                    == Some(FunctionKind::Aggregate)
+                && (self.kind)(&name.value.to_ascii_lowercase()) == Some(FunctionKind::Aggregate)
             {
                 self.found = true;
                 return ControlFlow::Break(());
@@ -82,7 +81,7 @@ pub fn contains_aggregate(expr: &Expr, catalog: &Catalog) -> bool {
         }
     }
     let mut finder = Finder {
-        catalog,
+        kind,
         depth: 0,
         found: false,
     };

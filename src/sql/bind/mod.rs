@@ -7,6 +7,7 @@
 //! the binder does not model, yields UNKNOWN types and no error, so a valid model is never
 //! flagged because of a gap in dbtc.
 
+mod dialect;
 mod expr;
 mod from;
 mod function;
@@ -59,7 +60,7 @@ pub fn analyze_query(
         Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, sql),
         Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, sql),
     };
-    let mut binder = Binder::new(sql, provider);
+    let mut binder = Binder::new(sql, dialect, provider);
     let statements = match statements {
         Ok(s) => s,
         Err(e) => {
@@ -99,7 +100,9 @@ pub(crate) struct Binder<'a> {
     sql: &'a str,
     line_starts: Vec<usize>,
     provider: &'a dyn RelationProvider,
+    dialect: Dialect,
     catalog: &'static Catalog,
+    pg: &'static crate::sql::pg::PgCatalog,
     diagnostics: Vec<SqlDiagnostic>,
     ctes: Vec<Cte>,
     opaque: bool,
@@ -109,14 +112,16 @@ pub(crate) struct Binder<'a> {
 }
 
 impl<'a> Binder<'a> {
-    fn new(sql: &'a str, provider: &'a dyn RelationProvider) -> Binder<'a> {
+    fn new(sql: &'a str, dialect: Dialect, provider: &'a dyn RelationProvider) -> Binder<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
         Binder {
             sql,
             line_starts,
             provider,
+            dialect,
             catalog: catalog::duckdb(),
+            pg: crate::sql::pg::catalog(),
             diagnostics: Vec::new(),
             ctes: Vec::new(),
             opaque: false,
@@ -129,8 +134,8 @@ impl<'a> Binder<'a> {
             columns: cols
                 .into_iter()
                 .map(|c| Column {
+                    ty: self.output_type(&c.ty),
                     name: c.name,
-                    ty: c.ty.materialized(),
                     lineage: c.lineage.into_iter().collect(),
                 })
                 .collect(),

@@ -77,3 +77,79 @@ fn text(e: &Expr) -> String {
         other => other.to_string(),
     }
 }
+
+/// The name Postgres gives an unaliased SELECT expression (`FigureColname`): a column's
+/// name, a function's name, `x::T`'s inner name or else the type's, `case`, `array`,
+/// `exists`, and `?column?` for anything else.
+pub(crate) fn pg_column_name(e: &Expr) -> String {
+    pg_name(e).map_or_else(|| "?column?".to_string(), |(n, _)| n)
+}
+
+/// The name and whether it is strong (a column or function name beats a type name).
+fn pg_name(e: &Expr) -> Option<(String, bool)> {
+    use sqlparser::ast::{AccessExpr, TrimWhereField};
+    let strong = |s: &str| Some((s.to_string(), true));
+    match e {
+        Expr::Identifier(i) => strong(&fold(i)),
+        Expr::CompoundIdentifier(parts) => strong(&fold(parts.last()?)),
+        Expr::Nested(inner) => pg_name(inner),
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
+            Some(AccessExpr::Dot(Expr::Identifier(i))) => strong(&fold(i)),
+            _ => pg_name(root),
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => match pg_name(expr) {
+            Some((n, true)) => Some((n, true)),
+            _ => Some((
+                crate::sql::pg::PgCatalog::cast_column_name(data_type),
+                false,
+            )),
+        },
+        Expr::TypedString(ts) => Some((
+            crate::sql::pg::PgCatalog::cast_column_name(&ts.data_type),
+            false,
+        )),
+        Expr::Interval(_) => Some(("interval".into(), false)),
+        Expr::Function(f) => {
+            let name = f.name.0.last()?.as_ident()?;
+            strong(&fold(name))
+        }
+        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(pg_name) {
+            Some((n, true)) => Some((n, true)),
+            _ => Some(("case".into(), false)),
+        },
+        Expr::Array(_) => strong("array"),
+        Expr::Exists { .. } => strong("exists"),
+        Expr::Subquery(q) => match q.body.as_ref() {
+            sqlparser::ast::SetExpr::Select(s) => match s.projection.first()? {
+                sqlparser::ast::SelectItem::ExprWithAlias { alias, .. } => strong(&fold(alias)),
+                sqlparser::ast::SelectItem::UnnamedExpr(inner) => pg_name(inner),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::Extract { .. } => strong("extract"),
+        Expr::Position { .. } => strong("position"),
+        Expr::Substring { .. } => strong("substring"),
+        Expr::Trim { trim_where, .. } => strong(match trim_where {
+            Some(TrimWhereField::Leading) => "ltrim",
+            Some(TrimWhereField::Trailing) => "rtrim",
+            _ => "btrim",
+        }),
+        Expr::Ceil { .. } => strong("ceil"),
+        Expr::Floor { .. } => strong("floor"),
+        Expr::AtTimeZone { .. } => strong("timezone"),
+        Expr::Collate { expr, .. } => pg_name(expr),
+        _ => None,
+    }
+}
+
+/// An identifier as Postgres stores it: unquoted names fold to lowercase.
+fn fold(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_none() {
+        i.value.to_lowercase()
+    } else {
+        i.value.clone()
+    }
+}

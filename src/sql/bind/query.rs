@@ -6,7 +6,7 @@ use sqlparser::ast::{Expr, OrderBy, Query, SetExpr, SetOperator, SetQuantifier, 
 use super::scope::{BoundColumn, Scope, transformed};
 use super::{Binder, BoundQuery, Cte};
 use crate::diagnostics::codes;
-use crate::sql::types::{Typed, max_type};
+use crate::sql::types::Typed;
 
 impl Binder<'_> {
     /// Binds a query; `outer` is the enclosing scope for correlated references.
@@ -80,7 +80,7 @@ impl Binder<'_> {
         for (col, def) in bound.columns.iter_mut().zip(names) {
             col.name = def.name.value.clone();
             if let Some(dt) = &def.data_type {
-                col.ty = super::expr::data_type(dt);
+                col.ty = self.cast_type(dt);
             }
         }
         bound
@@ -186,7 +186,8 @@ impl Binder<'_> {
     /// max type; lineage from both sides for UNION (rows come from both), from the left
     /// for EXCEPT/INTERSECT (the right only filters).
     fn merge_column(&mut self, l: BoundColumn, r: &BoundColumn, union: bool) -> BoundColumn {
-        let ty = max_type(&Typed::new(l.ty.clone()), &Typed::new(r.ty.clone()))
+        let ty = self
+            .combine(&Typed::new(l.ty.clone()), &Typed::new(r.ty.clone()))
             .map_or(crate::sql::types::SqlType::Unknown, |t| t.ty);
         let mut lineage = l.lineage;
         if union {
@@ -230,12 +231,17 @@ impl Binder<'_> {
                 let lineage = transformed(&bound.lineage);
                 match columns.get_mut(i) {
                     Some(c) => {
-                        c.ty = max_type(&Typed::new(c.ty.clone()), &bound.typed)
+                        c.ty = self
+                            .combine(&Typed::new(c.ty.clone()), &bound.typed)
                             .map_or(crate::sql::types::SqlType::Unknown, |t| t.ty);
                         c.lineage.extend(lineage);
                     }
                     None => columns.push(BoundColumn {
-                        name: format!("col{i}"),
+                        name: if self.is_pg() {
+                            format!("column{}", i + 1)
+                        } else {
+                            format!("col{i}")
+                        },
                         ty: bound.typed.ty,
                         lineage,
                     }),

@@ -54,6 +54,10 @@ impl Binder<'_> {
                 {
                     return BExpr::of(ty);
                 }
+                if self.is_pg() && ctx.scope.find_item(std::slice::from_ref(name)).is_some() {
+                    // A whole-row reference (`row_to_json(t)`).
+                    return BExpr::of(SqlType::Unknown);
+                }
                 let names = ctx.scope.visible_names();
                 let hint = closest(name, names.iter().map(String::as_str))
                     .map(|c| format!("did you mean \"{c}\"?"));

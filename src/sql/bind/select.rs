@@ -46,8 +46,10 @@ impl Binder<'_> {
                 }
             }
         }
+        // Postgres sees output names only in GROUP BY and as whole ORDER BY items.
+        let visible: &[(String, BExpr)] = if self.is_pg() { &[] } else { &aliases };
         let plain = ExprCtx {
-            aliases: &aliases,
+            aliases: visible,
             ..ExprCtx::plain(&scope)
         };
         if let Some(w) = &select.selection {
@@ -55,7 +57,7 @@ impl Binder<'_> {
             filters.extend(as_filter(&b.lineage));
         }
         let agg_ctx = ExprCtx {
-            aliases: &aliases,
+            aliases: visible,
             group: keys,
             allow_agg: true,
             allow_window: false,
@@ -163,15 +165,15 @@ impl Binder<'_> {
         }
         let aggregated_items = select.projection.iter().any(|item| match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                contains_aggregate(e, self.catalog)
+                contains_aggregate(e, &|n| self.fn_kind(n))
             }
             _ => false,
         }) || select
             .having
             .as_ref()
-            .is_some_and(|h| contains_aggregate(h, self.catalog))
+            .is_some_and(|h| contains_aggregate(h, &|n| self.fn_kind(n)))
             || matches!(order_by, Some(OrderBy { kind: OrderByKind::Expressions(obs), .. })
-                if obs.iter().any(|o| contains_aggregate(&o.expr, self.catalog)));
+                if obs.iter().any(|o| contains_aggregate(&o.expr, &|n| self.fn_kind(n))));
         if flat.is_empty() && !aggregated_items {
             return Grouping::None;
         }
@@ -292,8 +294,9 @@ impl Binder<'_> {
                         opaque |= self.columns_call(e, scope, &mut columns);
                         continue;
                     }
+                    let visible: &[(String, BExpr)] = if self.is_pg() { &[] } else { &aliases };
                     let ctx = ExprCtx {
-                        aliases: &aliases,
+                        aliases: visible,
                         group: keys,
                         allow_agg: true,
                         allow_window: true,
@@ -306,11 +309,17 @@ impl Binder<'_> {
                         opaque = true;
                     }
                     let name = match item {
+                        SelectItem::ExprWithAlias { alias, .. }
+                            if self.is_pg() && alias.quote_style.is_none() =>
+                        {
+                            alias.value.to_lowercase()
+                        }
                         SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
                         _ => match (&b.column_name, e) {
                             (Some(n), Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => {
                                 n.clone()
                             }
+                            _ if self.is_pg() => super::naming::pg_column_name(e),
                             _ => super::naming::column_name(e),
                         },
                     };

@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::{Common, LogFormat, Session};
 use crate::artifacts::compile_cache;
 use crate::artifacts::write::{write_bytes, write_files};
-use crate::artifacts::{compiled_path, manifest::manifest_bytes};
+use crate::artifacts::{compiled_path, manifest::write_manifest};
 use crate::compile::{compile_project, default_threads, warm_parallel};
 use crate::graph::select;
 
@@ -75,17 +75,19 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
         tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
     }
-    if let Err(e) = write_bytes(
+    if let Err(e) = write_manifest(
+        db,
+        project,
+        write_compiled,
+        threads,
         &target_dir.join("manifest.json"),
-        &manifest_bytes(db, project, write_compiled, threads),
     ) {
         eprintln!("error: {e}");
         return 2;
     }
     tracing::info!(elapsed = ?start.elapsed(), "manifest written");
     if write_compiled {
-        let lineage = crate::artifacts::lineage::lineage_json(db, project);
-        let bytes = serde_json::to_vec(&lineage).unwrap_or_default();
+        let bytes = crate::artifacts::lineage::lineage_json(db, project);
         if let Err(e) = write_bytes(&target_dir.join("lineage.json"), &bytes) {
             eprintln!("error: {e}");
             return 2;

@@ -3,7 +3,8 @@
 #   fixtures/ops/expected/run_operation.json  per `dbt run-operation` case: its exit code,
 #       its console lines (timestamps and timings masked), the run_results.json result and
 #       the rows of the tables it touched
-#   fixtures/ops/expected/build.json  `dbt build` (twice, the second with --vars): console
+#   fixtures/ops/expected/build.json  `dbt build` (three times, with --vars: the last one
+#       makes an on-run-start hook fail): console
 #       lines, run_results.json results (timings left out) and the hook tables' rows
 # Usage: scripts/ops_goldens.sh   Needs dbt-core 1.11 + dbt-duckdb 1.11.1 (scripts/dbt_venv.sh).
 set -euo pipefail
@@ -72,7 +73,10 @@ json.dump(ops, open(os.path.join(out, "run_operation.json"), "w"), indent=1)
 # The builds start from an empty database.
 os.remove(os.path.join(project, "dev.duckdb"))
 builds = []
-for args in (["build"], ["build", "--vars", "{label: second}"]):
+# The third: a hook whose SQL fails (the quote in the label), so the hooks after it are
+# skipped while the nodes run.
+for args in (["build"], ["build", "--vars", "{label: second}"],
+             ["build", "--vars", "{label: \"it's\"}"]):
     code, lines = run(args)
     builds.append({"args": args, "exit": code, "lines": lines, "results": results(),
                    "hook_log": rows("main.hook_log"), "audit_marks": rows("main.audit_marks")})

@@ -43,6 +43,26 @@ fn run(dir: &Path, args: &[&str]) -> (i32, Vec<String>, String) {
     )
 }
 
+/// Console lines without the database's words for a failing hook (from the line after
+/// `... failed, error:` up to the next section; dbtc's DuckDB and dbt-duckdb's word it
+/// differently) and the `compiled code at` line of a hook (dbtc writes no file for hooks).
+fn hook_failure_masked(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skipping = false;
+    for line in lines {
+        if line.starts_with("Done.") || line.starts_with("Failure in ") {
+            skipping = false;
+        }
+        if !skipping {
+            out.push(line.clone());
+        }
+        if line.ends_with(" failed, error:") {
+            skipping = true;
+        }
+    }
+    out
+}
+
 /// A run_results.json result reduced as the golden script reduces dbt's.
 fn reduce(result: &Value) -> Value {
     let mut out = serde_json::Map::new();
@@ -199,7 +219,11 @@ fn hooks_match_dbt() {
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect();
         // dbt prints an empty line before the concurrency line (after its parse lines).
-        assert_eq!(got, want[1..], "{what}");
+        assert_eq!(
+            hook_failure_masked(&got),
+            hook_failure_masked(&want[1..]),
+            "{what}"
+        );
         let results = run_results(&dir);
         let mut got: Vec<Value> = results["results"]
             .as_array()
@@ -210,6 +234,12 @@ fn hooks_match_dbt() {
         let mut want = case["results"].as_array().expect("results").clone();
         // Worker threads and node timings are scheduling details: hooks' are compared.
         for r in got.iter_mut().chain(want.iter_mut()) {
+            // A failing hook's message: dbt's first line (the database's words differ).
+            if r["status"] == "error"
+                && let Some(first) = r["message"].as_str().and_then(|m| m.lines().next())
+            {
+                r["message"] = Value::from(first);
+            }
             if !r["unique_id"]
                 .as_str()
                 .unwrap_or("")

@@ -332,7 +332,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     };
     if !ran.interrupted && !end_hooks.is_empty() {
         say("");
-        let end = EndContext::of(&ran.done, &thread_of);
+        let end = EndContext::of(&ran.done, &hook_results, &thread_of);
         match opener() {
             Ok(mut c) => hook_results.extend(run_hooks(
                 &jit_db,
@@ -411,12 +411,13 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         )
         .chain(end_results.iter().cloned())
         .collect();
-    let doc = run_results(
+    let mut doc = run_results(
         &results,
         started_at,
         elapsed,
         invocation_args(common, verb, flags),
     );
+    super::run_hooks::uncompiled_skips(&mut doc);
     let bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     if let Err(e) = write_bytes(&target_dir.join("run_results.json"), &bytes) {
         artifact_errors.push(e);

@@ -99,10 +99,34 @@ fn database_of(relation_name: &str) -> String {
 
 impl EndContext {
     /// `results`, `schemas` and `database_schemas` of the finished nodes (schemas of the
-    /// seeds, models and snapshots that did not fail, as dbt's).
-    pub fn of(done: &[(Job, Done)], thread_of: &dyn Fn(&str) -> String) -> EndContext {
+    /// seeds, models and snapshots that did not fail, as dbt's); `results` starts with the
+    /// `on-run-start` hooks that failed, as in dbt.
+    pub fn of(
+        done: &[(Job, Done)],
+        start_hooks: &[(NodeResult, String)],
+        thread_of: &dyn Fn(&str) -> String,
+    ) -> EndContext {
         let mut schemas = BTreeSet::new();
         let mut results = Vec::new();
+        for (r, thread) in start_hooks.iter().filter(|(r, _)| r.status.is_error()) {
+            let package = r.unique_id.split('.').nth(1).unwrap_or_default();
+            results.push(json!({
+                "status": r.status.as_str(),
+                "message": r.message,
+                "failures": r.failures,
+                "execution_time": r.execution_time(),
+                "thread_id": thread,
+                "adapter_response": r.adapter_response,
+                "node": {
+                    "unique_id": r.unique_id,
+                    "name": r.unique_id.rsplit('.').next(),
+                    "resource_type": "operation",
+                    "package_name": package,
+                    "original_file_path": "./dbt_project.yml",
+                    "compiled_code": r.compiled_code,
+                },
+            }));
+        }
         for (job, d) in done {
             let r = &d.result;
             let relational = !matches!(job.work, Work::Test(_));
@@ -277,6 +301,20 @@ pub fn run_hooks(
         out.push((result, "main".to_string()));
     }
     out
+}
+
+/// In run_results.json, a hook skipped after a failure was never compiled: dbt writes
+/// `compiled: false` and no code.
+pub fn uncompiled_skips(doc: &mut Value) {
+    for r in doc["results"].as_array_mut().into_iter().flatten() {
+        let hook = r["unique_id"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("operation."));
+        if hook && r["status"] == "skipped" {
+            r["compiled"] = Value::Bool(false);
+            r["compiled_code"] = Value::Null;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -75,11 +75,16 @@ pub fn summary(
     let count = |f: &dyn Fn(Status) -> bool| statuses.iter().filter(|s| f(**s)).count();
     let errors = count(&|s| s.is_error());
     let warnings = count(&|s| s == Status::Warn);
+    // dbt lists a hook skipped after a failing one among the errors (its message says so).
+    let skipped_hooks = hooks
+        .iter()
+        .filter(|(r, _)| r.status == Status::Skipped)
+        .count();
     console.line("");
-    if errors > 0 {
+    if errors + skipped_hooks > 0 {
         console.error(&format!(
             "Completed with {}, 0 partial successes, and {}:",
-            plural(errors, "error"),
+            plural(errors + skipped_hooks, "error"),
             plural(warnings, "warning")
         ));
     } else if warnings > 0 {
@@ -87,10 +92,10 @@ pub fn summary(
     } else {
         console.line("Completed successfully");
     }
-    for (hook, _) in hooks.iter().filter(|(r, _)| r.status.is_error()) {
-        console.error("");
-        console.error(&format!("  {}", hook.message.clone().unwrap_or_default()));
-    }
+    let (start_hooks, end_hooks): (Vec<_>, Vec<_>) = hooks
+        .iter()
+        .partition(|(r, _)| !r.unique_id.contains("-on-run-end-"));
+    hook_failures(console, &start_hooks);
     let failing = done.iter().filter(|(_, d)| d.result.status.is_error());
     let warning = done.iter().filter(|(_, d)| d.result.status == Status::Warn);
     for (job, d) in failing.chain(warning) {
@@ -133,6 +138,7 @@ pub fn summary(
             }
         }
     }
+    hook_failures(console, &end_hooks);
     console.line("");
     let (line, _) = done_line(&statuses);
     console.emit(
@@ -149,6 +155,24 @@ pub fn summary(
             })),
     );
     i32::from(errors > 0)
+}
+
+/// The failures of project hooks as dbt prints them (`Failure in operation ...`; a hook
+/// skipped after a failure only in the log file).
+fn hook_failures(console: &Console, hooks: &[&(NodeResult, String)]) {
+    for (hook, _) in hooks {
+        let message = hook.message.clone().unwrap_or_default();
+        match hook.status {
+            Status::Error => {
+                let name = hook.unique_id.rsplit('.').next().unwrap_or_default();
+                console.error("");
+                console.error(&format!("Failure in operation {name} (./dbt_project.yml)"));
+                console.error(&format!("  {message}"));
+            }
+            Status::Skipped => console.debug(&message),
+            _ => {}
+        }
+    }
 }
 
 /// dbt's `humanize_execution_time`: ` in 0 hours 0 minutes and 0.35 seconds`.

@@ -226,7 +226,7 @@ fn alter_column_type_sql(adapter: &dyn Adapter, target: &str, column: &str, ty: 
 
 /// dbt's `expand_target_column_types` (Postgres): a target string column narrower than
 /// the new rows' becomes `character varying(<their size>)`.
-fn expand_target_column_types(
+pub(crate) fn expand_target_column_types(
     adapter: &mut dyn Adapter,
     target: &str,
     source: &[Column],
@@ -426,4 +426,63 @@ pub fn build_incremental(
         Ok(main)
     })();
     finish_transaction(adapter, built, &tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::QueryResult;
+
+    /// A Postgres server that only answers its version number.
+    struct Server(&'static str);
+
+    impl Adapter for Server {
+        fn adapter_type(&self) -> &'static str {
+            "postgres"
+        }
+        fn execute(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn query(&mut self, _: &str) -> Result<QueryResult, String> {
+            Ok(QueryResult {
+                columns: Vec::new(),
+                rows: vec![vec![Value::from(self.0)]],
+            })
+        }
+        fn relation_kind(&mut self, _: &Relation) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn columns(&mut self, _: &Relation) -> Result<Vec<Column>, String> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn merge_needs_postgres_15() {
+        assert!(check_merge_supported(&mut Server("150018")).is_ok());
+        let e = check_merge_supported(&mut Server("140011")).unwrap_err();
+        assert!(
+            e.contains("PostgreSQL 15 or later") && e.contains("140011"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn postgres_types_as_dbt_postgres_compares_them() {
+        let c = |t: &str| Column {
+            name: "c".into(),
+            data_type: t.into(),
+        };
+        let t = Types::Postgres;
+        assert_eq!(t.of(&c("text")), "text");
+        assert_eq!(t.of(&c("character(3)")), "character varying(3)");
+        // Only wider: not a change (the target is widened instead).
+        assert!(!t.changed(&c("character varying(10)"), &c("character varying(20)")));
+        assert!(t.changed(&c("character varying"), &c("integer")));
+        assert!(!t.changed(&c("numeric(6,2)"), &c("numeric(6,2)")));
+        assert_eq!(string_size("character varying(40)"), 40);
+        let name = temp_name(&Server("150000"), &"x".repeat(80));
+        assert_eq!(name.len(), 63, "{name}");
+        assert!(name.contains("__dbt_tmp"), "{name}");
+    }
 }

@@ -10,7 +10,7 @@ mod staging;
 
 use serde_json::{Map, Value};
 
-use super::incremental::{UniqueKey, temp_name};
+use super::incremental::{UniqueKey, expand_target_column_types, temp_name};
 use super::{BuildOutcome, finish_transaction};
 use crate::exec::transactional::PostBuild;
 use crate::exec::transactional::grants::apply_grants;
@@ -332,6 +332,12 @@ pub fn build_snapshot(
             .into_iter()
             .filter(|c| !internal(&c.name))
             .collect();
+        let existing =
+            if postgres && expand_target_column_types(adapter, &target, &source, &existing)? {
+                adapter.columns(relation)?
+            } else {
+                existing
+            };
         for c in &source {
             if !existing.iter().any(|e| e.name == c.name) {
                 adapter.execute(&format!(

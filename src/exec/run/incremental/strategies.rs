@@ -186,3 +186,96 @@ fn duckdb_sql(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{QueryResult, Relation};
+
+    /// An adapter that only names itself (the statements are built, never run).
+    struct Named(&'static str);
+
+    impl Adapter for Named {
+        fn adapter_type(&self) -> &'static str {
+            self.0
+        }
+        fn execute(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn query(&mut self, _: &str) -> Result<QueryResult, String> {
+            Ok(QueryResult::default())
+        }
+        fn relation_kind(&mut self, _: &Relation) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn columns(&mut self, _: &Relation) -> Result<Vec<Column>, String> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn config(v: serde_json::Value) -> IncrementalConfig {
+        IncrementalConfig::from_config(v.as_object().unwrap()).unwrap()
+    }
+
+    fn cols() -> Vec<Column> {
+        ["id", "v"]
+            .iter()
+            .map(|n| Column {
+                name: n.to_string(),
+                data_type: "integer".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn postgres_shapes() {
+        let pg = Named("postgres");
+        let sql = |v| strategy_sql(&pg, &config(v), "\"s\".\"t\"", "\"tmp\"", &cols());
+        assert_eq!(
+            sql(
+                serde_json::json!({"unique_key": ["id", "v"], "incremental_predicates": ["v > 0"]})
+            ),
+            "delete from \"s\".\"t\" as DBT_INTERNAL_DEST\nwhere (id, v) in (\n    select distinct id, v\n    from \"tmp\" as DBT_INTERNAL_SOURCE\n)\n    and v > 0;\n\ninsert into \"s\".\"t\" (\"id\", \"v\")\n(\n    select \"id\", \"v\"\n    from \"tmp\"\n)"
+        );
+        // Without a unique_key the default only appends.
+        assert!(sql(serde_json::json!({})).starts_with("insert into"));
+        assert_eq!(
+            sql(
+                serde_json::json!({"incremental_strategy": "merge", "unique_key": "id",
+                "incremental_predicates": ["DBT_INTERNAL_DEST.v < 9"]})
+            ),
+            "merge into \"s\".\"t\" as DBT_INTERNAL_DEST\n    using \"tmp\" as DBT_INTERNAL_SOURCE\n    on (DBT_INTERNAL_DEST.v < 9) and ((DBT_INTERNAL_SOURCE.id = DBT_INTERNAL_DEST.id))\nwhen matched then update set\n    \"id\" = DBT_INTERNAL_SOURCE.\"id\", \"v\" = DBT_INTERNAL_SOURCE.\"v\"\nwhen not matched then insert\n    (\"id\", \"v\")\nvalues\n    (\"id\", \"v\")"
+        );
+        let no_key = sql(serde_json::json!({"incremental_strategy": "merge",
+            "merge_exclude_columns": ["V"]}));
+        assert!(
+            no_key.contains("on (FALSE)") && !no_key.contains("when matched"),
+            "{no_key}"
+        );
+        let excluded = sql(
+            serde_json::json!({"incremental_strategy": "merge", "unique_key": "id",
+            "merge_exclude_columns": ["V"]}),
+        );
+        assert!(
+            excluded.contains("update set\n    \"id\" = DBT_INTERNAL_SOURCE.\"id\"\n"),
+            "{excluded}"
+        );
+    }
+
+    #[test]
+    fn duckdb_shapes_unchanged() {
+        let duck = Named("duckdb");
+        let merge = strategy_sql(
+            &duck,
+            &config(serde_json::json!({"incremental_strategy": "merge", "unique_key": "id"})),
+            "t",
+            "tmp",
+            &cols(),
+        );
+        assert!(
+            merge.starts_with("MERGE INTO t AS DBT_INTERNAL_DEST"),
+            "{merge}"
+        );
+        assert!(merge.contains("UPDATE BY NAME") && merge.ends_with("INSERT BY NAME"));
+    }
+}

@@ -10,6 +10,7 @@ use std::cell::Cell;
 
 use super::super::{Adapter, Relation};
 use super::Step;
+use super::contract::Breach;
 use super::extras::Extras;
 use super::hooks::run_hooks;
 
@@ -45,11 +46,15 @@ pub fn around<T>(
         let mut ran = Vec::new();
         run_hooks(adapter, &hooks.pre, true, &mut ran)?;
         if let (Some(contract), Some(sql)) = (&extras.contract, sql) {
-            contract.check(adapter, sql).inspect_err(|e| {
-                // A database error while describing the query is not a contract failure.
-                contract_failed
-                    .set(e.starts_with("This model") || e.starts_with("Contracted models"));
-            })?;
+            contract
+                .check(adapter, sql)
+                .map_err(|breach| match breach {
+                    Breach::Contract(e) => {
+                        contract_failed.set(true);
+                        e
+                    }
+                    Breach::Database(e) => e,
+                })?;
         }
         Ok(())
     };

@@ -10,6 +10,14 @@ use serde_json::Value;
 
 use super::super::{Adapter, Column};
 
+/// Why a contract check failed: the contract does not hold (dbt's message), or the
+/// database could not describe the columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Breach {
+    Contract(String),
+    Database(String),
+}
+
 /// A contracted column from yml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractColumn {
@@ -65,13 +73,13 @@ impl Contract {
     }
 
     /// Checks the columns `sql` returns against the contract (dbt's
-    /// `assert_columns_equivalent`); the error is dbt's message.
-    pub fn check(&self, adapter: &mut dyn Adapter, sql: &str) -> Result<(), String> {
+    /// `assert_columns_equivalent`).
+    pub fn check(&self, adapter: &mut dyn Adapter, sql: &str) -> Result<(), Breach> {
         if self.columns.is_empty() {
-            return Err(
+            return Err(Breach::Contract(
                 "This model has an enforced contract, and its 'columns' specification is missing"
                     .into(),
-            );
+            ));
         }
         let missing: Vec<String> = self
             .columns
@@ -80,14 +88,14 @@ impl Contract {
             .map(|c| format!("'{}'", c.name))
             .collect();
         if !missing.is_empty() {
-            return Err(format!(
+            return Err(Breach::Contract(format!(
                 "Contracted models require data_type to be defined for each column. Please \
                  ensure that the column name and data_type are defined within the YAML \
                  configuration for the [{}] column(s).",
                 missing.join(", ")
-            ));
+            )));
         }
-        let sql_columns = query_columns(adapter, sql)?;
+        let sql_columns = query_columns(adapter, sql).map_err(Breach::Database)?;
         let casts: Vec<String> = self
             .columns
             .iter()
@@ -99,7 +107,8 @@ impl Contract {
                 )
             })
             .collect();
-        let yml_columns = query_columns(adapter, &format!("select {}", casts.join(", ")))?;
+        let yml_columns = query_columns(adapter, &format!("select {}", casts.join(", ")))
+            .map_err(Breach::Database)?;
         let same = sql_columns.len() == yml_columns.len()
             && sql_columns.iter().all(|s| {
                 yml_columns
@@ -110,7 +119,10 @@ impl Contract {
         if same {
             Ok(())
         } else {
-            Err(mismatch_message(&yml_columns, &sql_columns))
+            Err(Breach::Contract(mismatch_message(
+                &yml_columns,
+                &sql_columns,
+            )))
         }
     }
 

@@ -18,9 +18,15 @@ impl Adapter {
         let prefixes = [input.adapter_type.as_str(), "default"];
         let packages: Vec<Option<String>> = match namespace {
             None => vec![None],
+            // dbt: the `dispatch:` search order; else for a known package (installed,
+            // internal `dbt`, or the root) the root project first, then the package (so a
+            // project's `default__x` overrides `dbt.x`'s); else the global lookup.
             Some(ns) => match input.dispatch.get(ns) {
                 Some(order) => order.iter().cloned().map(Some).collect(),
-                None => vec![Some(ns.to_string())],
+                None if input.macros.packages.contains_key(ns) => {
+                    vec![Some(input.root_package.clone()), Some(ns.to_string())]
+                }
+                None => vec![None],
             },
         };
         let (short, explicit_pkg) = match name.split_once('.') {

@@ -153,7 +153,7 @@ fn log_file_gets_every_invocation_and_the_sql() {
         "{log}"
     );
     assert!(
-        log.contains("[debug] [Thread-1 (worker)]: On duckdb:"),
+        log.contains("[debug] [Thread-1 (worker)]: On seed.ops.teas:"),
         "{log}"
     );
     assert!(log.contains("SQL status: OK"), "{log}");

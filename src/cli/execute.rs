@@ -245,10 +245,15 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     for job in jobs.values() {
         *kinds.entry(job.kind()).or_default() += 1;
     }
-    say(&format!(
-        "Concurrency: {threads} threads (target='{}')",
-        target.name
-    ));
+    console.emit(
+        &Event::new(
+            "ConcurrencyLine",
+            "Q027",
+            Level::Info,
+            format!("Concurrency: {threads} threads (target='{}')", target.name),
+        )
+        .with_data(json!({"num_threads": threads, "target_name": target.name})),
+    );
     say("");
     let target_dir = session.target_dir();
     // Just-in-time renders and hooks share one clone of the database (renders are short;

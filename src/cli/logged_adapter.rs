@@ -1,10 +1,21 @@
 //! An adapter that writes every statement it runs to the log file (debug level), as dbt's
 //! `SQLQuery` events do, then hands it to the real adapter.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::console::Console;
 use crate::exec::{Adapter, Column, QueryResult, Relation};
+
+thread_local! {
+    /// The node this thread runs now (log lines name it, as dbt's `On model.x: ...`).
+    static NODE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Sets (or clears) the node the current thread runs.
+pub fn set_node(unique_id: Option<&str>) {
+    NODE.with(|n| *n.borrow_mut() = unique_id.map(str::to_string));
+}
 
 pub struct Logged {
     inner: Box<dyn Adapter>,
@@ -17,8 +28,9 @@ impl Logged {
     }
 
     fn log(&self, sql: &str) {
-        self.console
-            .debug(&format!("On {}: {sql}", self.inner.adapter_type()));
+        let node = NODE.with(|n| n.borrow().clone());
+        let on = node.unwrap_or_else(|| self.inner.adapter_type().to_string());
+        self.console.debug(&format!("On {on}: {sql}"));
     }
 
     fn status<T>(&self, started: std::time::Instant, r: &Result<T, String>) {

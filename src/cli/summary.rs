@@ -87,10 +87,23 @@ pub fn summary(
             plural(errors + skipped_hooks, "error"),
             plural(warnings, "warning")
         ));
-    } else if warnings > 0 {
-        console.line(&format!("Completed with {}:", plural(warnings, "warning")));
     } else {
-        console.line("Completed successfully");
+        let msg = if warnings > 0 {
+            format!("Completed with {}:", plural(warnings, "warning"))
+        } else {
+            "Completed successfully".to_string()
+        };
+        console.emit(
+            &super::console::Event::new(
+                "EndOfRunSummary",
+                "Z030",
+                super::console::Level::Info,
+                msg,
+            )
+            .with_data(
+                json!({"num_errors": 0, "num_warnings": warnings, "keyboard_interrupt": false}),
+            ),
+        );
     }
     let (start_hooks, end_hooks): (Vec<_>, Vec<_>) = hooks
         .iter()

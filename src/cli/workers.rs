@@ -252,6 +252,7 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Consol
             break;
         }
         let lines = NodeLines::new(console, &job, &prefix);
+        super::logged_adapter::set_node(Some(&job.unique_id));
         let say = &|line: &str| lines.say(line);
         let sql = shared.compiled.get(&job.unique_id).map(String::as_str);
         let jit = prepare(adapter.as_mut(), shared.jit, &mut job, upstream_bad, flags);
@@ -281,6 +282,7 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Consol
             ),
         };
         drop(running);
+        super::logged_adapter::set_node(None);
         lines.finish(&done.result);
         let mut st = shared.lock();
         st.running -= 1;

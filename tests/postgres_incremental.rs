@@ -173,6 +173,11 @@ fn incremental_fixture_matches_dbt_postgres_after_two_runs() {
         "second snapshot statuses"
     );
 
+    matches_goldens(&mut adapter);
+}
+
+/// Every relation after the two runs is dbt-postgres's.
+fn matches_goldens(adapter: &mut PostgresAdapter) {
     let mut want: Vec<String> = std::fs::read_dir(golden(""))
         .unwrap()
         .flatten()
@@ -181,11 +186,11 @@ fn incremental_fixture_matches_dbt_postgres_after_two_runs() {
         .filter(|f| f.contains('.'))
         .collect();
     want.sort();
-    assert_eq!(relations(&mut adapter), want, "relations after two runs");
+    assert_eq!(relations(adapter), want, "relations after two runs");
     let mut diffs = Vec::new();
     for rel in &want {
         let expected = read_json(&golden(&format!("{rel}.json")));
-        let got = dump(&mut adapter, rel);
+        let got = dump(adapter, rel);
         let (got, expected) = if rel.starts_with("snapshots.") && rel != "snapshots.snap_timestamp"
         {
             (
@@ -200,4 +205,65 @@ fn incremental_fixture_matches_dbt_postgres_after_two_runs() {
         }
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// A run's run_results.json: unique_id → status, for `ids`.
+fn cli_statuses(dir: &std::path::Path, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    read_json(&dir.join("target/run_results.json"))["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["unique_id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(id, _)| ids.contains_key(id))
+        .collect()
+}
+
+/// The same two runs through the CLI alone. Ignored while src/cli/jobs.rs reports an
+/// existing incremental model and every snapshot on Postgres as SKIP: remove that check
+/// there and this `ignore`.
+#[test]
+#[ignore = "src/cli/jobs.rs still skips incremental runs and snapshots on Postgres"]
+fn incremental_fixture_via_cli_matches_dbt_postgres() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy("incremental");
+    std::fs::copy(golden("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    for verb in ["seed", "run", "snapshot"] {
+        let out = dbtc(&db, verb, &dir, &[]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "first {verb}:\n{}", text(&out));
+    }
+    for entry in std::fs::read_dir(dir.join("phase2")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join("seeds").join(entry.file_name())).unwrap();
+    }
+    let phase2 = ["--vars", "{phase: 2}"];
+    for (verb, code) in [("seed", 0), ("run", 1), ("snapshot", 0)] {
+        let out = dbtc(&db, verb, &dir, &phase2).output().unwrap();
+        // osc_fail fails (its columns changed), as in dbt.
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "second {verb}:\n{}",
+            text(&out)
+        );
+        if verb != "seed" {
+            let all: BTreeMap<String, String> =
+                read_json(&golden(&format!("{verb}.json")))["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r["unique_id"].as_str().unwrap().to_string(), String::new()))
+                    .collect();
+            assert_eq!(
+                cli_statuses(&dir, &all),
+                expected_statuses(verb, &all),
+                "second {verb} statuses"
+            );
+        }
+    }
+    matches_goldens(&mut db.adapter());
 }

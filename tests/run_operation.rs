@@ -259,3 +259,81 @@ fn hooks_match_dbt() {
         );
     }
 }
+
+/// Hooks on Postgres (the server of `scripts/pg_server.sh`, found through
+/// `DBTC_TEST_PG_*`; without it this prints a notice and passes): the same hooks run,
+/// and `results`/`schemas` reach the on-run-end hook.
+#[test]
+fn hooks_on_postgres() {
+    let Ok(host) = std::env::var("DBTC_TEST_PG_HOST") else {
+        eprintln!("DBTC_TEST_PG_* not set: the Postgres hooks test does not run");
+        return;
+    };
+    let schema = format!("ops_hooks_{}", std::process::id());
+    let (_tmp, dir) = fixture_copy("ops");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let profile = format!(
+        "ops:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: {host}\n      port: {}\n      user: {}\n      password: \"{{{{ env_var('DBTC_TEST_PG_PASSWORD') }}}}\"\n      dbname: {}\n      schema: {schema}\n      threads: 2\n",
+        var("DBTC_TEST_PG_PORT"),
+        var("DBTC_TEST_PG_USER"),
+        var("DBTC_TEST_PG_DBNAME"),
+    );
+    std::fs::write(dir.join("profiles.yml"), profile).expect("profile");
+    let (code, text) = dbtc_cli("build", &dir, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("2 of 2 OK hook: ops_audit.on-run-end.1"),
+        "{text}"
+    );
+    let (code, text) = dbtc_cli(
+        "run-operation",
+        &dir,
+        &["ops_audit.audit_mark", "--args", "{label: from_op}"],
+    );
+    assert_eq!(code, 0, "{text}");
+    let mut client = postgres::Client::connect(
+        &format!(
+            "host={host} port={} user={} password={} dbname={}",
+            var("DBTC_TEST_PG_PORT"),
+            var("DBTC_TEST_PG_USER"),
+            var("DBTC_TEST_PG_PASSWORD"),
+            var("DBTC_TEST_PG_DBNAME")
+        ),
+        postgres::NoTls,
+    )
+    .expect("connect");
+    let hook_log: Vec<(String, String)> = client
+        .query(
+            &format!("select hook, detail from {schema}.hook_log order by 1, 2"),
+            &[],
+        )
+        .expect("hook_log")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let want = [
+        ("model.ops.cheap_teas", "success"),
+        ("model.ops.tea_prices", "success"),
+        ("schema", schema.as_str()),
+        ("seed.ops.teas", "success"),
+        ("start", "plain"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(hook_log, want);
+    let marks: Vec<String> = client
+        .query(
+            &format!("select mark from {schema}.audit_marks order by 1"),
+            &[],
+        )
+        .expect("audit_marks")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(marks, ["end 3", "from_op"]);
+    client
+        .batch_execute(&format!("drop schema {schema} cascade"))
+        .expect("drop");
+}

@@ -87,15 +87,36 @@ pub fn render_with_connection(
             &origin,
         )
         .output
-        .map_err(|d| {
-            // minijinja's kind prefix says nothing to a dbt user.
-            d.message
-                .strip_prefix("invalid operation: ")
-                .unwrap_or(&d.message)
-                .to_string()
-        })
+        .map_err(|d| dbt_message(&d, project.root(&*db)))
     };
     render_live(adapter, &render_fn, &template.unique_id, false)
+}
+
+/// A render error worded as dbt words it: `Compilation Error in macro NAME (PATH)` and the
+/// message for `exceptions.raise_compiler_error`, the message alone otherwise (without
+/// minijinja's kind prefix, which says nothing to a dbt user).
+fn dbt_message(d: &crate::diagnostics::Diagnostic, root: &std::path::Path) -> String {
+    let message = d
+        .message
+        .strip_prefix("invalid operation: ")
+        .unwrap_or(&d.message);
+    if d.code != crate::diagnostics::codes::COMPILER_ERROR {
+        return message.to_string();
+    }
+    let Some((text, rest)) = message.rsplit_once(" (in macro `") else {
+        return format!("Compilation Error\n  {message}");
+    };
+    let name = rest
+        .trim_end_matches("`)")
+        .rsplit('.')
+        .next()
+        .unwrap_or_default();
+    let path = d
+        .file
+        .as_deref()
+        .map(|f| f.strip_prefix(root).unwrap_or(f).display().to_string())
+        .unwrap_or_default();
+    format!("Compilation Error in macro {name} ({path})\n  {text}")
 }
 
 #[cfg(test)]

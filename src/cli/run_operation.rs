@@ -131,6 +131,11 @@ pub fn run(common: &Common, macro_arg: &str, args: Option<&str>) -> i32 {
     let outcome = render_with_connection(&jinja_db, project, adapter.as_mut(), &template);
     drop(adapter);
     if let Err(e) = &outcome {
+        // A failing query is a runtime error of the operation, as dbt words it.
+        let e = match e.strip_prefix("Database Error") {
+            Some(rest) => format!("Runtime Error{rest}"),
+            None => e.clone(),
+        };
         console.emit(&Event::new(
             "RunningOperationCaughtError",
             "Q001",

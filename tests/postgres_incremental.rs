@@ -267,3 +267,49 @@ fn incremental_fixture_via_cli_matches_dbt_postgres() {
     }
     matches_goldens(&mut db.adapter());
 }
+
+/// An incremental run that fails after `on_schema_change` altered the table (its
+/// `unique_key` names no column) leaves the table as it was: no new column, the same
+/// rows, no grants; and a merge on the same table works afterwards.
+#[test]
+fn failed_incremental_run_keeps_the_table() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let mut adapter = db.adapter();
+    adapter
+        .execute(
+            "create schema s; create table s.t as select 1 as id, 'a'::text as v \
+             union all select 2, 'b'",
+        )
+        .unwrap();
+    let relation = common::relation("s", "t");
+    let before = dump(&mut adapter, "s.t");
+    let config = |v: Value| IncrementalConfig::from_config(v.as_object().unwrap()).unwrap();
+    let sql = "select 2 as id, 'B'::text as v, 3 as w";
+    let failing = config(json!({
+        "unique_key": "nope", "on_schema_change": "append_new_columns",
+        "grants": {"select": ["nobody_role_that_is_missing"]},
+    }));
+    let e = build_incremental(&mut adapter, &relation, sql, &failing).unwrap_err();
+    assert!(e.contains("nope"), "{e}");
+    assert_eq!(dump(&mut adapter, "s.t"), before);
+    let merge = config(json!({
+        "incremental_strategy": "merge", "unique_key": "id",
+        "on_schema_change": "sync_all_columns",
+    }));
+    build_incremental(&mut adapter, &relation, sql, &merge).unwrap();
+    let after = dump(&mut adapter, "s.t");
+    assert_eq!(
+        after["rows"],
+        json!([["1", "a", null], ["2", "B", "3"]]),
+        "{after}"
+    );
+    // No temporary table is left in the session.
+    assert!(
+        adapter
+            .query("select 1 from pg_class where relname like 't__dbt_tmp%'")
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+}

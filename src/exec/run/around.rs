@@ -53,7 +53,7 @@ pub fn around<T>(
                         contract_failed.set(true);
                         e
                     }
-                    Breach::Database(e) => e,
+                    Breach::Database(e) | Breach::Unsupported(e) => e,
                 })?;
         }
         Ok(())

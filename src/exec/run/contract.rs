@@ -10,12 +10,14 @@ use serde_json::Value;
 
 use super::super::{Adapter, Column};
 
-/// Why a contract check failed: the contract does not hold (dbt's message), or the
-/// database could not describe the columns.
+/// Why a contract check failed: the contract does not hold (dbt's message), the
+/// database could not describe the columns, or the contract uses what dbtc does not
+/// support yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Breach {
     Contract(String),
     Database(String),
+    Unsupported(String),
 }
 
 /// A contracted column from yml.
@@ -78,6 +80,19 @@ impl Contract {
         if self.columns.is_empty() {
             return Err(Breach::Contract(
                 "This model has an enforced contract, and its 'columns' specification is missing"
+                    .into(),
+            ));
+        }
+        let references = self
+            .columns
+            .iter()
+            .flat_map(|c| &c.constraints)
+            .chain(&self.constraints)
+            .any(|c| text(c, "type") == "foreign_key" && !text(c, "to").is_empty());
+        if references {
+            return Err(Breach::Unsupported(
+                "foreign_key constraints with `to:` are not supported yet (write the \
+                 reference in `expression:`)"
                     .into(),
             ));
         }
@@ -380,6 +395,56 @@ mod tests {
             "constraint pk primary key (a, b)"
         );
         assert!(column_constraint(&json!({"type": "check"})).is_none());
+    }
+
+    fn memory() -> crate::exec::duckdb::DuckDbAdapter {
+        crate::exec::duckdb::DuckDbAdapter::open(
+            &crate::project::profiles::Target::fallback("t"),
+            std::path::Path::new("."),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn checks_names_and_types_in_duckdb() {
+        let contract = Contract::from_yml(
+            &json!([{"name": "id", "data_type": "int"}, {"name": "name", "data_type": "text"}]),
+            &Value::Null,
+        );
+        let mut adapter = memory();
+        assert_eq!(
+            contract.check(&mut adapter, "select 1 as id, 'a' as name"),
+            Ok(())
+        );
+        let Err(Breach::Contract(message)) =
+            contract.check(&mut adapter, "select 'x' as id, 'a' as name")
+        else {
+            panic!("a type mismatch must break the contract");
+        };
+        assert!(
+            message.contains("| id          | VARCHAR         | INTEGER       |"),
+            "{message}"
+        );
+        let untyped = Contract::from_yml(&json!([{"name": "id"}]), &Value::Null);
+        assert!(matches!(
+            untyped.check(&mut adapter, "select 1 as id"),
+            Err(Breach::Contract(m)) if m.contains("['id'] column(s)")
+        ));
+    }
+
+    #[test]
+    fn references_to_other_models_are_refused() {
+        let contract = Contract::from_yml(
+            &json!([{"name": "id", "data_type": "int", "constraints": [
+                {"type": "foreign_key", "to": "ref('parent')", "to_columns": ["id"]}
+            ]}]),
+            &Value::Null,
+        );
+        let mut adapter = memory();
+        assert!(matches!(
+            contract.check(&mut adapter, "select 1 as id"),
+            Err(Breach::Unsupported(_))
+        ));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 mod file_keys;
+mod unrendered;
 
 use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
@@ -265,6 +266,12 @@ fn node_entry(
             };
         }
         n["created_at"] = file_keys::created_at();
+        n["unrendered_config"] = unrendered::unrendered_config(
+            project_config(db, project),
+            node,
+            &parsed.config_calls,
+            cfg,
+        );
         n["doc_blocks"] = file_keys::doc_blocks(&node.patch.description, &node.package, &docs);
         if node.source.is_none() {
             n["checksum"] = file_keys::checksum(db, node);

@@ -228,6 +228,16 @@ impl Recompiler {
         self.outputs.get(uid)
     }
 
+    /// The selected nodes, in the DAG's order.
+    pub fn selected(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The DAG's child lists (unchanged by targeted updates).
+    pub fn children(&self) -> &indexmap::IndexMap<String, Vec<String>> {
+        &self.children
+    }
+
     /// Brings the output up to date after `changes` were applied to the inputs.
     pub fn update(&mut self, db: &dyn Db, project: Project, changes: &Changes) {
         if changes.is_empty() {

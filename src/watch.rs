@@ -208,6 +208,25 @@ pub fn watch(
     opts: &WatchOptions,
     mut on_cycle: impl FnMut(&CycleReport) -> ControlFlow<()>,
 ) -> Result<usize, String> {
+    watch_with(db, project, opts, |report, _| on_cycle(report))
+}
+
+/// What a cycle's callback may read besides its report. No setter runs while it is
+/// borrowed; clones of `db` made from it must be dropped before the callback returns.
+pub struct CycleView<'a> {
+    pub db: &'a RootDb,
+    pub project: Project,
+    /// The compile kept up to date (None when the cycle failed before it existed).
+    pub recompiler: Option<&'a Recompiler>,
+}
+
+/// [`watch`], with a callback that also sees the database and the compile (`--run`).
+pub fn watch_with(
+    db: &mut RootDb,
+    project: Project,
+    opts: &WatchOptions,
+    mut on_cycle: impl FnMut(&CycleReport, &CycleView<'_>) -> ControlFlow<()>,
+) -> Result<usize, String> {
     let root = project.root(db).clone();
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     // The watcher starts before the initial compile so no edit made after it is missed.
@@ -234,7 +253,7 @@ pub fn watch(
     db.take_executed();
     let mut state = CycleState::default();
     let initial = state.run(db, project, opts, 0, Changes::default(), Instant::now());
-    if on_cycle(&initial).is_break() {
+    if on_cycle(&initial, &state.view(db, project)).is_break() {
         return Ok(0);
     }
 
@@ -304,7 +323,7 @@ pub fn watch(
         }
         cycles += 1;
         let report = state.run(db, project, opts, cycles, changes, start);
-        if on_cycle(&report).is_break() {
+        if on_cycle(&report, &state.view(db, project)).is_break() {
             break;
         }
     }
@@ -388,6 +407,14 @@ struct CycleState {
 }
 
 impl CycleState {
+    fn view<'a>(&'a self, db: &'a RootDb, project: Project) -> CycleView<'a> {
+        CycleView {
+            db,
+            project,
+            recompiler: self.recompiler.as_ref(),
+        }
+    }
+
     fn run(
         &mut self,
         db: &RootDb,

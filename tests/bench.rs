@@ -111,9 +111,13 @@ fn bench_measures_every_kind_and_restores_every_file() {
     assert_eq!(body.targeted_share, Some(1.0));
     assert_eq!(body.median_queries.rendered_node, 1);
     assert_eq!(body.median_queries.compiled_sql, 1);
-    // yml edits take the full path.
+    // Macro and yml edits take the targeted path too; a yml comment re-renders nothing.
+    for kind in ["macro", "yml_comment", "model_description"] {
+        let s = report.series(kind).expect(kind).stats();
+        assert_eq!(s.targeted_share, Some(1.0), "{kind}");
+    }
     let yml = report.series("yml_comment").expect("yml").stats();
-    assert_eq!(yml.targeted_share, Some(0.0));
+    assert_eq!(yml.median_queries.rendered_node, 0);
 
     let json = report.to_json();
     for key in [

@@ -131,17 +131,20 @@ fn schema_name_macro(variant: usize) -> String {
     )
 }
 
+/// A model entry of the properties yml: (model index, description, materialized,
+/// static_analysis, test).
+type Patched = (
+    usize,
+    usize,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 /// The properties yml, mutated one field at a time.
 #[derive(Default, Clone)]
 struct Yml {
-    /// (model index, description, materialized, static_analysis, test) for patched models.
-    models: Vec<(
-        usize,
-        usize,
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-    )>,
+    models: Vec<Patched>,
     source_identifier: usize,
     comments: usize,
 }

@@ -303,3 +303,208 @@ fn a_profiles_change_rerenders_every_model() {
     assert_eq!(report.files_written, 2, "{report:?}");
     assert!(h.compiled("c").unwrap().contains("\"other\""));
 }
+
+/// `dbtc watch --run` as a process on a real folder with a DuckDB file target.
+mod run {
+    use std::collections::BTreeSet;
+    use std::io::{BufRead, BufReader};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    /// a (table) -> b (view) -> c (table, `select *`); d is a leaf view.
+    fn write_project(root: &Path) {
+        let files = [
+            ("dbt_project.yml", "name: demo\nprofile: demo\n"),
+            (
+                "profiles.yml",
+                "demo:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n      schema: main\n",
+            ),
+            (
+                "models/a.sql",
+                "{{ config(materialized='table') }}\nselect 1 as id, 250 as amount_cents",
+            ),
+            (
+                "models/b.sql",
+                "select id, amount_cents / 100.0 as amount from {{ ref('a') }}",
+            ),
+            (
+                "models/c.sql",
+                "{{ config(materialized='table') }}\nselect * from {{ ref('b') }}",
+            ),
+            ("models/d.sql", "select 1 as x"),
+        ];
+        for (rel, text) in files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    struct Watcher {
+        root: PathBuf,
+        child: Child,
+        lines: mpsc::Receiver<String>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Watcher {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Watcher {
+        fn start() -> Watcher {
+            let dir = tempfile::tempdir().unwrap();
+            let root = std::fs::canonicalize(dir.path()).unwrap();
+            write_project(&root);
+            let mut child = Command::new(env!("CARGO_BIN_EXE_dbtc"))
+                .args([
+                    "watch",
+                    "--run",
+                    "--log-format",
+                    "json",
+                    "--debounce-ms",
+                    "100",
+                ])
+                .arg("--project-dir")
+                .arg(&root)
+                .arg("--profiles-dir")
+                .arg(&root)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dbtc starts");
+            let stdout = child.stdout.take().unwrap();
+            let (tx, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Watcher {
+                root,
+                child,
+                lines,
+                _dir: dir,
+            }
+        }
+
+        /// The next `--run` step's report: (models run with their status, note).
+        fn next_run(&self) -> (BTreeSet<(String, String)>, Option<String>) {
+            let deadline = Instant::now() + super::TIMEOUT;
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                let line = self
+                    .lines
+                    .recv_timeout(left)
+                    .expect("a line from dbtc watch");
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                let Some(run) = v.get("run") else { continue };
+                let ran = run["ran"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        let uid = r["unique_id"].as_str().unwrap();
+                        let name = uid.rsplit('.').next().unwrap().to_string();
+                        (name, r["status"].as_str().unwrap().to_string())
+                    })
+                    .collect();
+                return (ran, run["note"].as_str().map(str::to_string));
+            }
+            panic!("no run report within the timeout");
+        }
+
+        fn save(&self, rel: &str, text: &str) {
+            // Past the debounce of the previous cycle's own writes.
+            std::thread::sleep(Duration::from_millis(300));
+            super::save(&self.root.join(rel), text);
+        }
+
+        /// The first column of a query's rows on the target (the watcher holds no
+        /// connection between cycles).
+        fn query(&self, sql: &str) -> Vec<String> {
+            let conn = duckdb::Connection::open(self.root.join("dev.duckdb")).unwrap();
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |row| {
+                let v: duckdb::types::Value = row.get(0)?;
+                Ok(format!("{v:?}"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+        }
+    }
+
+    fn ok(names: &[&str]) -> BTreeSet<(String, String)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_string(), "success".to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn watch_run_builds_only_what_changed() {
+        let w = Watcher::start();
+        // Nothing exists yet: the first cycle builds every model.
+        let (ran, note) = w.next_run();
+        assert_eq!(ran, ok(&["a", "b", "c", "d"]), "{note:?}");
+        assert_eq!(w.query("select amount = 2.5 from c"), ["Boolean(true)"]);
+
+        // A leaf's body: only the leaf.
+        w.save("models/d.sql", "select 2 as x");
+        assert_eq!(w.next_run().0, ok(&["d"]));
+        assert_eq!(w.query("select x = 2 from d"), ["Boolean(true)"]);
+
+        // New data, same columns in a table: it and the table below the view (the view
+        // reads its parent when queried).
+        w.save(
+            "models/a.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, 300 as amount_cents",
+        );
+        assert_eq!(w.next_run().0, ok(&["a", "c"]));
+        assert_eq!(w.query("select amount = 3 from c"), ["Boolean(true)"]);
+
+        // A column alias: the view and everything below it.
+        w.save(
+            "models/b.sql",
+            "select id, amount_cents / 100.0 as amount_eur from {{ ref('a') }}",
+        );
+        assert_eq!(w.next_run().0, ok(&["b", "c"]));
+        assert_eq!(w.query("select amount_eur = 3 from c"), ["Boolean(true)"]);
+
+        // A compile error: nothing runs; fixed, the pending change is built.
+        w.save("models/d.sql", "select 3 as x from {{ ref('nope') }}");
+        let (ran, note) = w.next_run();
+        assert!(ran.is_empty(), "{ran:?}");
+        assert!(note.is_some_and(|n| n.contains("error")));
+        w.save("models/d.sql", "select 3 as x");
+        assert_eq!(w.next_run().0, ok(&["d"]));
+        assert_eq!(w.query("select x = 3 from d"), ["Boolean(true)"]);
+
+        // A model failing on the database is reported and watch goes on; its old relation
+        // stays.
+        w.save(
+            "models/d.sql",
+            "{{ config(materialized='table') }}\nselect cast('abc' as integer) as x",
+        );
+        let (ran, _) = w.next_run();
+        assert_eq!(
+            ran,
+            BTreeSet::from([("d".to_string(), "error".to_string())])
+        );
+        assert_eq!(w.query("select x = 3 from d"), ["Boolean(true)"]);
+        w.save("models/d.sql", "select 4 as x");
+        assert_eq!(w.next_run().0, ok(&["d"]));
+        assert_eq!(w.query("select x = 4 from d"), ["Boolean(true)"]);
+    }
+}

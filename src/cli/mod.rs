@@ -21,6 +21,7 @@ mod run_operation;
 mod show;
 mod summary;
 mod watch;
+mod watch_run;
 mod workers;
 
 use std::collections::BTreeMap;
@@ -212,6 +213,10 @@ pub enum Command {
         /// Milliseconds a file must be quiet before a cycle starts.
         #[arg(long, hide = true, default_value_t = 100)]
         debounce_ms: u64,
+        /// After each cycle without errors, build the models it changed (and what that
+        /// changes below them) on the target.
+        #[arg(long)]
+        run: bool,
     },
     /// Time a cold compile, a no-op recompile and one-file edits on the project (or, with
     /// --generate DIR, write a generated project to bench).
@@ -414,7 +419,8 @@ pub fn run(cli: Cli) -> i32 {
             common,
             max_cycles,
             debounce_ms,
-        } => watch::run(&common, max_cycles, debounce_ms),
+            run,
+        } => watch::run(&common, max_cycles, debounce_ms, run),
         Command::Bench(args) => bench::run(&args),
         Command::Generate { dir, models, seed } => {
             match crate::generate::generate_project(

@@ -1,13 +1,15 @@
-//! `dbtc watch`: compile, then recompile on every change and print one summary per cycle.
+//! `dbtc watch`: compile, then recompile on every change and print one summary per cycle;
+//! with `--run`, also build what the cycle changed (see `watch_run`).
 
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use super::watch_run::WatchRunner;
 use super::{Common, LogFormat, Session};
 use crate::compile::default_threads;
-use crate::watch::{CycleReport, WatchOptions, watch};
+use crate::watch::{CycleReport, CycleView, WatchOptions, watch_with};
 
-pub fn run(common: &Common, max_cycles: Option<usize>, debounce_ms: u64) -> i32 {
+pub fn run(common: &Common, max_cycles: Option<usize>, debounce_ms: u64, build: bool) -> i32 {
     let session = match Session::load_logged(common) {
         Ok(s) => s,
         Err(e) => {
@@ -30,7 +32,8 @@ pub fn run(common: &Common, max_cycles: Option<usize>, debounce_ms: u64) -> i32 
     };
     let format = common.log_format;
     let quiet = common.quiet;
-    let print = |report: &CycleReport| {
+    let mut runner = build.then(|| WatchRunner::new(common, None));
+    let print = |report: &CycleReport, view: &CycleView<'_>| {
         match format {
             LogFormat::Json => println!("{}", report.to_json(&root)),
             LogFormat::Text => {
@@ -45,16 +48,39 @@ pub fn run(common: &Common, max_cycles: Option<usize>, debounce_ms: u64) -> i32 
                 if !quiet || !report.new_diagnostics.is_empty() || report.internal_error.is_some() {
                     println!("{}", report.summary());
                 }
-                if report.cycle == 0 && !quiet {
-                    println!("watching {} (Ctrl-C to stop)", root.display());
+            }
+        }
+        if let Some(runner) = runner.as_mut() {
+            let run = runner.after_cycle(report, view);
+            match format {
+                LogFormat::Json => {
+                    let ran: Vec<_> = run
+                        .ran
+                        .iter()
+                        .map(|(uid, status)| {
+                            serde_json::json!({"unique_id": uid, "status": status.as_str()})
+                        })
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::json!({"cycle": report.cycle, "run": {"ran": ran, "note": run.note}})
+                    );
+                }
+                LogFormat::Text => {
+                    if let Some(note) = run.note {
+                        println!("{note}");
+                    }
                 }
             }
+        }
+        if report.cycle == 0 && !quiet && format == LogFormat::Text {
+            println!("watching {} (Ctrl-C to stop)", root.display());
         }
         ControlFlow::Continue(())
     };
     // Ctrl-C ends the process through the default SIGINT handler; artifacts are written
     // through a temporary file and a rename, so none is ever left half-written.
-    match watch(&mut db, project, &opts, print) {
+    match watch_with(&mut db, project, &opts, print) {
         Ok(_) => 0,
         Err(e) => {
             eprintln!("error: {e}");

@@ -214,3 +214,205 @@ select name as "Name" from customers
 select "name" from customers
 select customers.id from customers
 select c.id from public.customers c
+select '1' + 1
+select 'a' || 1
+select length('abc')
+select abs('1')
+select upper('x'), lower(null)
+select round('1.5')
+select 1 = '1'
+select id from customers where name = 'x' and score > '1'
+select id as k from customers where k > 1
+select id as k from customers group by k having k > 1
+select id as k from customers order by k + 1
+select score * 2 as s from customers order by s
+select name, count(*) from customers group by name having name like 'a%'
+select name, id from customers group by name
+select c.name, count(*) from customers c group by c.id
+select count(*) from customers where count(*) > 1
+select sum(count(*)) from customers
+select id from customers where row_number() over () > 1
+select id from customers group by id having id > 1
+select region, sum(score) filter (where active) from customers group by region
+select coalesce(id, 'a') from customers
+select coalesce(name, 1) from customers
+select case when active then 1 else 'a' end from customers
+select case when active then 1 else name end from customers
+select array[1, 'a']
+select array[1, 2.5]
+select array['a', 'b']
+select array[name, email] from customers
+select id from customers union select name from customers
+select id, name from customers union select id from customers
+select 1 union select 'a'
+select 1.5 union select 1
+select null union select 1
+select id from customers where id in ('1', '2')
+select id from customers where id in (1, 'a')
+select id from customers where name in (1, 2)
+select id from customers where created_at > '2024-01-01'
+select id from customers where created_at > 1
+select id from customers where signup_date = now()
+select id from customers where signup_date < created_at
+select id from orders where ordered_at > current_date
+select id from customers where active = 1
+select id from customers where active = 'true'
+select id from customers where id
+select id from customers where name
+select sum(name) from customers
+select avg(created_at) from customers
+select max(tags) from customers
+select min(meta) from customers
+select max(active) from customers
+select string_agg(id, ',') from customers
+select string_agg(id::text, ',') from customers
+select to_char(now())
+select to_char(name, 'x') from customers
+select date_trunc('day', signup_date) from customers
+select extract(hour from signup_date) from customers
+select extract(year from duration) from events
+select substring(id from 1 for 2) from customers
+select position(1 in name) from customers
+select length(id) from customers
+select upper(id::text) from customers
+select id::date from customers
+select created_at::integer from customers
+select name::integer from customers
+select active::integer from customers
+select meta::text::jsonb from customers
+select tags::text from customers
+select sizes::text[] from products
+select uid::text, 'x'::uuid from events
+select now() - created_at from customers
+select created_at - signup_date from customers
+select signup_date - 1.5 from customers
+select duration / 2, duration * 1.5 from events
+select amount::money from orders
+select 5 / 0.0, 5.0 / 2
+select power(2, 3), power(2.0, 3)
+select mod(7, 2.5)
+select round(discount, 2) from orders
+select round(weight) from orders
+select trunc(amount, 1), trunc(discount) from orders
+select log(amount), ln(discount), exp(weight) from orders
+select generate_series(1, 3)
+select generate_series(1, 3) + 1
+select jsonb_array_elements(attrs) from products
+select jsonb_array_elements_text(attrs) ->> 'x' from products
+select attrs -> 0, attrs -> 'a' -> 'b', attrs #> '{a}' from products
+select attrs ->> 1 from products
+select attrs ? 'a', attrs ?| array['a'], attrs ?& array['a'] from products
+select attrs - 'a', attrs || '{}' from products
+select payload::jsonb ? 'a' from events
+select payload ? 'a' from events
+select meta['a'] from customers
+select tags[1:2] from customers
+select name[1] from customers
+select sizes[1] + 1 from products
+select sizes[1] || 'a' from products
+select lower(tags) from customers
+select array_length(sizes) from products
+select unnest(sizes) * 2 from products
+select u from products, unnest(sizes) u
+select u.x from products, unnest(sizes) as u(x)
+select t.i from products, generate_series(1, stock) as t(i)
+select * from customers c join lateral unnest(c.tags) as t(tag) on true
+select tag from customers c, unnest(c.tags) tag where tag like 'a%'
+select e.kind, count(*) over (partition by e.kind) from events e
+select kind, sum(count(*)) over (order by kind) from events group by kind
+select kind, rank() over (order by count(*) desc) from events group by kind
+select kind, row_number() over (partition by user_id) from events group by kind
+select avg(duration), sum(duration), max(at) from events
+select user_id, max(at) - min(at) as span from events group by user_id
+select day, count(*) from events group by day order by 1
+select date_trunc('hour', at) as h, count(*) from events group by 1
+select date_trunc('hour', at) as h, count(*) from events group by h
+select date_trunc('hour', at), count(*) from events group by date_trunc('hour', at)
+select date_trunc('hour', at), count(*) from events group by date_trunc('day', at)
+select extract(year from at) as y, count(*) from events group by y order by y
+select kind, count(*) from events group by kind order by count(*) desc limit 3
+select kind from events group by kind having count(*) > 1 and kind <> 'x'
+select distinct kind from events order by kind
+select distinct kind from events order by user_id
+select distinct on (kind) kind, at from events order by kind, at desc
+select distinct on (kind) kind, at from events order by at
+with x as (select 1 as a, 2 as a) select a from x
+with x as (select 1 as a, 2 as b) select x.a, x.b from x
+with x(p, q) as (select 1, 2) select p, q from x
+with x(p, q) as (select 1) select p from x
+with recursive r(n) as (select 1 union all select n + 1 from r where n < 5) select n from r
+select * from (select 1 as a, 2 as a) s
+select s.a from (select 1 as a, 2 as a) s
+select * from customers where exists (select * from orders where orders.customer_id = customers.id)
+select * from customers where id = (select max(id) from orders)
+select * from customers where id = (select id, 1 from orders limit 1)
+select (select id, name from customers limit 1)
+select * from customers c where c.id in (select o.customer_id from orders o where o.amount > c.score)
+select c.name, o.status from customers c, orders o where c.id = o.customer_id and o.status = 'x'
+select c.name from customers c join orders o on c.id = o.idd
+select c.name from customers c join orders o on c.id = o.customer_id join products p on p.id = o.id
+select name from customers c join products p on p.id = c.id
+select c.name, p.name from customers c join products p on p.id = c.id
+select customers.name from customers c
+select x.id from customers c
+select id, name from customers c left join orders o on o.customer_id = c.id
+select cast(amount as text) || ' EUR' from orders
+select format('%s', amount) from orders
+select concat(amount, ' ', status) from orders
+select status || amount from orders
+select amount || ' x' from orders
+select 'x' || null
+select null || null
+select null + 1
+select null = null
+select not name from customers
+select -name from customers
+select +amount, -amount, @ amount from orders
+select |/ amount from orders
+select amount ^ 2 from orders
+select 2 ^ quantity from orders
+select quantity & 1, quantity | 2, quantity << 1 from orders
+select name & 1 from customers
+select '{1,2}'::int[] || 3
+select array[1] || array[2.5]
+select array[1] || 'a'
+select array_agg(name) || 'x' from customers
+select cardinality(array_agg(id)) from customers
+select json_agg(c) from customers c
+select jsonb_agg(c.*) from customers c
+select to_json(c.*) from customers c
+select count(c.*) from customers c
+select count(c) from customers c
+select c from customers c
+select greatest(amount, discount) from orders
+select greatest(name, 1) from customers
+select least(signup_date, created_at) from customers
+select nullif(name, 1) from customers
+select nullif(id, 'a') from customers
+select coalesce(created_at, signup_date) from customers
+select coalesce(signup_date, created_at) from customers
+select coalesce(amount, quantity, id) from orders
+select case when id > 1 then amount when id > 2 then quantity end from orders
+select case status when 'a' then 1 when 2 then 2 end from orders
+select case when 1 then 1 end
+select id from customers order by name collate "C"
+select name from customers where name ilike any(array['a%', 'b%'])
+select name from customers where name like all(array['a%'])
+select name from customers where id = any('{1,2}')
+select name from customers where id = any(array['1'])
+select name from customers where id = any(array[1.5])
+select name from customers where id <> all(select customer_id from orders)
+select name from customers where (id, name) = (1, 'a')
+select name from customers where (id, name) = (1, 2)
+select name from customers where id between 'a' and 'b'
+select name from customers where score between 1 and '2'
+select name from customers where name not between 'a' and 'm'
+select name from customers where name similar to '%a%' escape '#'
+select name from customers where name is not distinct from null
+select name from customers where email is unknown
+select name from customers where active is not false
+select name from customers where meta is json
+select name from customers limit 'a'
+select name from customers limit 1 offset 2
+select name from customers fetch first 3 rows only
+select name from customers for update

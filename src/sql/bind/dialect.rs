@@ -81,13 +81,15 @@ impl Binder<'_> {
                 if inputs.len() != 2 {
                     return Err(no_overload());
                 }
-                self.pg
+                // The result has the type the `=` operator takes on the left.
+                let eq = self
+                    .pg
                     .resolve_operator("=", Some(&inputs[0]), &inputs[1])
                     .map_err(|_| no_overload())?;
-                Some(if inputs[0] == "unknown" {
-                    "text".to_string()
-                } else {
-                    inputs[0].clone()
+                Some(match eq.params.first() {
+                    _ if inputs[0] == "unknown" => "text".to_string(),
+                    Some(p) if !p.starts_with("any") => p.clone(),
+                    _ => inputs[0].clone(),
                 })
             } else {
                 self.pg.common_type(&inputs)

@@ -125,6 +125,9 @@ impl Binder<'_> {
             } => self.expr(inner, ctx),
             Expr::UnaryOp { op, expr: inner } => {
                 let b = self.expr(inner, ctx);
+                if matches!(op, UnaryOperator::Not) {
+                    self.require_boolean(&b, "NOT", inner);
+                }
                 if self.is_pg() && !matches!(op, UnaryOperator::Not) {
                     let sym = op.to_string();
                     let ty = match b.typed.literal {
@@ -239,15 +242,23 @@ impl Binder<'_> {
                 expr: e, pattern, ..
             } => {
                 let a = self.expr(e, ctx);
-                let p = self.expr(pattern, ctx);
+                let quantified = quantified_arg(pattern).filter(|_| self.is_pg());
+                let p = self.expr(quantified.unwrap_or(pattern), ctx);
                 if self.is_pg() {
-                    let op = match expr {
-                        Expr::Like { .. } => Some("~~"),
-                        Expr::ILike { .. } => Some("~~*"),
-                        _ => None,
+                    let (op, any) = match expr {
+                        Expr::Like { any, .. } => (Some("~~"), *any),
+                        Expr::ILike { any, .. } => (Some("~~*"), *any),
+                        _ => (None, false),
                     };
-                    if let Some(op) = op {
-                        self.call_type(op, &[a.typed.clone(), p.typed.clone()], expr);
+                    let pt = if any || quantified.is_some() {
+                        Typed::new(self.element_of(&p.typed.ty))
+                    } else {
+                        p.typed.clone()
+                    };
+                    if let Some(op) = op
+                        && !pt.ty.is_unknown()
+                    {
+                        self.call_type(op, &[a.typed.clone(), pt], expr);
                     }
                 }
                 BExpr::computed(Typed::new(SqlType::Boolean), &[a, p])
@@ -349,7 +360,8 @@ impl Binder<'_> {
                 let a = self.expr(a, ctx);
                 let b = self.expr(r#in, ctx);
                 let ty = if self.is_pg() {
-                    SqlType::Integer
+                    self.call_type("position", &[b.typed.clone(), a.typed.clone()], expr)
+                        .ty
                 } else {
                     SqlType::BigInt
                 };
@@ -554,6 +566,13 @@ impl Binder<'_> {
         }
         let name = match op {
             BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor => {
+                let clause = if matches!(op, BinaryOperator::Or) {
+                    "OR"
+                } else {
+                    "AND"
+                };
+                self.require_boolean(&l, clause, left);
+                self.require_boolean(&r, clause, right);
                 return BExpr::computed(Typed::new(SqlType::Boolean), &[l, r]);
             }
             BinaryOperator::Plus => "+",
@@ -594,6 +613,26 @@ impl Binder<'_> {
         };
         let ty = self.call_type(name, &[l.typed.clone(), r.typed.clone()], expr);
         BExpr::computed(ty, &[l, r])
+    }
+
+    /// Postgres requires a boolean where a condition stands (WHERE, HAVING, ON, CASE WHEN,
+    /// NOT, AND, OR); an untyped literal or NULL is fine.
+    pub(crate) fn require_boolean(&mut self, b: &BExpr, clause: &str, at: &Expr) {
+        if !self.is_pg() {
+            return;
+        }
+        match self.pg_input(&b.typed).as_deref() {
+            None | Some("bool" | "unknown") => {}
+            Some(_) => {
+                let shown = self.show(&b.typed.ty);
+                self.error_at(
+                    codes::TYPE_MISMATCH,
+                    at,
+                    format!("argument of {clause} must be type boolean, not type {shown}"),
+                    None,
+                );
+            }
+        }
     }
 
     /// The element type of `base[i]` in Postgres; an error for types without subscripting.
@@ -715,6 +754,8 @@ impl Binder<'_> {
             let c = self.expr(&w.condition, ctx);
             if let Some(o) = &op {
                 self.check_comparison(o, &c, &w.condition);
+            } else {
+                self.require_boolean(&c, "CASE/WHEN", &w.condition);
             }
             conds.push(c);
             results.push(self.expr(&w.result, ctx));
@@ -727,5 +768,26 @@ impl Binder<'_> {
         parts.extend(conds);
         parts.extend(op);
         BExpr::computed(Typed::new(ty), &parts)
+    }
+}
+
+/// The array of `x LIKE ALL (array)` / `ANY (array)` / `SOME (array)`, which sqlparser
+/// reads as a call of a function named `all`, `any` or `some`.
+fn quantified_arg(pattern: &Expr) -> Option<&Expr> {
+    let Expr::Function(f) = pattern else {
+        return None;
+    };
+    let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+    if !matches!(name.as_str(), "all" | "any" | "some") {
+        return None;
+    }
+    match &f.args {
+        sqlparser::ast::FunctionArguments::List(list) => match list.args.as_slice() {
+            [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e))] => {
+                Some(e)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }

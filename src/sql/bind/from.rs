@@ -90,6 +90,7 @@ impl Binder<'_> {
         match constraint {
             Some(JoinConstraint::On(on)) => {
                 let bound = self.expr_in(on, scope);
+                self.require_boolean(&bound, "JOIN/ON", on);
                 filters.extend(as_filter(&bound.lineage));
             }
             Some(JoinConstraint::Using(names)) | Some(JoinConstraint::UsingAlias(names, _)) => {
@@ -219,6 +220,15 @@ impl Binder<'_> {
                     .iter()
                     .map(|e| {
                         let bound = self.expr_in(e, scope);
+                        if !self.pg_unnest_arg(&bound.typed) {
+                            let shown = self.show(&bound.typed.ty);
+                            self.error_at(
+                                codes::NO_OVERLOAD,
+                                e,
+                                format!("no function matches \"unnest({shown})\""),
+                                Some("unnest takes arrays".into()),
+                            );
+                        }
                         BoundColumn {
                             name: "unnest".to_string(),
                             ty: self.element_of(&bound.typed.ty),
@@ -305,8 +315,9 @@ impl Binder<'_> {
                     c.ty = self.output_type(&c.ty);
                 }
             }
+        } else {
+            crate::sql::schema::dedup_names(columns.iter_mut().map(|c| &mut c.name));
         }
-        crate::sql::schema::dedup_names(columns.iter_mut().map(|c| &mut c.name));
         ScopeItem::new(name.clone(), name.into_iter().collect(), columns)
     }
 
@@ -394,6 +405,17 @@ impl Binder<'_> {
             }
         }
         let lower = fname.to_ascii_lowercase();
+        if lower == "unnest" && self.is_pg() && types.iter().any(|t| !self.pg_unnest_arg(t)) {
+            self.call_error(
+                CallError::NoOverload {
+                    candidates: vec!["unnest(anyarray)".into()],
+                },
+                fname,
+                &types,
+                name,
+            );
+            return self.opaque_item(alias, Some(fname));
+        }
         if lower == "unnest" {
             let columns = types
                 .iter()
@@ -439,6 +461,14 @@ impl Binder<'_> {
                 self.opaque_item(alias, Some(fname))
             }
         }
+    }
+
+    /// Whether a value can be an argument of Postgres' `unnest` (an array, or UNKNOWN).
+    fn pg_unnest_arg(&self, t: &Typed) -> bool {
+        !self.is_pg()
+            || self
+                .pg_input(t)
+                .is_none_or(|n| n != "unknown" && !self.element_of(&t.ty).is_unknown())
     }
 
     /// Postgres names the single column of a function in FROM after the alias

@@ -31,8 +31,13 @@ impl Binder<'_> {
             return self.function(&call, at, ctx);
         }
         if matches!(name.as_str(), "grouping" | "grouping_id") {
+            let ty = if self.is_pg() {
+                SqlType::Integer
+            } else {
+                SqlType::BigInt
+            };
             let FunctionArguments::List(list) = &f.args else {
-                return BExpr::of(SqlType::BigInt);
+                return BExpr::of(ty);
             };
             let plain = ExprCtx {
                 group: None,
@@ -46,7 +51,7 @@ impl Binder<'_> {
                     _ => None,
                 })
                 .collect();
-            return BExpr::computed(Typed::new(SqlType::BigInt), &parts);
+            return BExpr::computed(Typed::new(ty), &parts);
         }
         let kind = self.fn_kind(&name);
         let windowed = f.over.is_some();
@@ -164,6 +169,11 @@ impl Binder<'_> {
                     named = true;
                     continue;
                 }
+                FunctionArg::Unnamed(FunctionArgExpr::QualifiedWildcard(_)) if self.is_pg() => {
+                    // `f(t.*)`: the whole row.
+                    types.push(Typed::new(self.pg.sql_type("record")));
+                    continue;
+                }
                 _ => {
                     star = true;
                     continue;
@@ -238,6 +248,12 @@ impl Binder<'_> {
             self.resolve_call(&name, f, &all)
         } else if self.is_pg() && star && name == "count" && types.is_empty() {
             Typed::new(SqlType::BigInt)
+        } else if self.is_pg() && star {
+            // `f(t.*)`: a whole row; only the name is checked.
+            if self.fn_kind(&name).is_none() {
+                self.resolve_call(&name, f, &[]);
+            }
+            Typed::unknown()
         } else if self.is_pg() {
             self.resolve_call(&name, f, &types)
         } else if name == "unnest" {

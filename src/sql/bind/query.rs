@@ -20,7 +20,11 @@ impl Binder<'_> {
                 } else {
                     self.query(&cte.query, outer)
                 };
-                let names = &cte.alias.columns[..cte.alias.columns.len().min(bound.columns.len())];
+                let names = if self.is_pg() {
+                    &cte.alias.columns[..]
+                } else {
+                    &cte.alias.columns[..cte.alias.columns.len().min(bound.columns.len())]
+                };
                 let bound = self.rename_columns(bound, names, &cte.alias.name);
                 self.ctes.push(Cte { name, query: bound });
             }
@@ -173,13 +177,44 @@ impl Binder<'_> {
             .zip(r.columns.iter().map(Some).chain(std::iter::repeat(None)))
             .map(|(lc, rc)| match rc {
                 None => lc,
-                Some(rc) => self.merge_column(lc, rc, op == SetOperator::Union),
+                Some(rc) => {
+                    self.check_set_types(&lc, rc, op, at);
+                    self.merge_column(lc, rc, op == SetOperator::Union)
+                }
             })
             .collect();
         BoundQuery {
             columns,
             opaque: false,
         }
+    }
+
+    /// Postgres refuses a set operation whose column types cannot be matched.
+    fn check_set_types(&mut self, l: &BoundColumn, r: &BoundColumn, op: SetOperator, at: &SetExpr) {
+        if !self.is_pg()
+            || self
+                .combine(&Typed::new(l.ty.clone()), &Typed::new(r.ty.clone()))
+                .is_some()
+        {
+            return;
+        }
+        let op = match op {
+            SetOperator::Union => "UNION",
+            SetOperator::Except | SetOperator::Minus => "EXCEPT",
+            SetOperator::Intersect => "INTERSECT",
+        };
+        let (lt, rt) = (self.show(&l.ty), self.show(&r.ty));
+        let (start, end) = self.range(at);
+        self.error(
+            codes::TYPE_MISMATCH,
+            format!(
+                "{op} types {lt} and {rt} cannot be matched (column \"{}\")",
+                l.name
+            ),
+            Some("add an explicit cast".into()),
+            start,
+            end,
+        );
     }
 
     /// The column of a set operation from one column of each side: the left name, the

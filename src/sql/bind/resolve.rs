@@ -55,8 +55,8 @@ impl Binder<'_> {
                     return BExpr::of(ty);
                 }
                 if self.is_pg() && ctx.scope.find_item(std::slice::from_ref(name)).is_some() {
-                    // A whole-row reference (`row_to_json(t)`).
-                    return BExpr::of(SqlType::Unknown);
+                    // A whole-row reference (`row_to_json(t)`): a row of the relation.
+                    return BExpr::of(self.pg.sql_type("record"));
                 }
                 let names = ctx.scope.visible_names();
                 let hint = closest(name, names.iter().map(String::as_str))
@@ -154,6 +154,15 @@ impl Binder<'_> {
                     );
                     return BExpr::of(SqlType::Unknown);
                 };
+                if scope_item.repeats(&rest[0]) {
+                    self.error_at(
+                        codes::AMBIGUOUS_COLUMN,
+                        &parts[split],
+                        format!("column reference \"{}\" is ambiguous", names.join(".")),
+                        Some("the relation has several columns of this name: alias them".into()),
+                    );
+                    return BExpr::of(SqlType::Unknown);
+                }
                 let b = self.column(depth, item, Some(c), &parts[split], ctx);
                 return self.fields(b, &rest[1..], last);
             }

@@ -68,6 +68,16 @@ impl ScopeItem {
         }
     }
 
+    /// Whether several columns of this item have the name (a Postgres subquery keeps
+    /// repeated names, and a reference to one is ambiguous).
+    pub fn repeats(&self, name: &str) -> bool {
+        self.columns
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(name))
+            .nth(1)
+            .is_some()
+    }
+
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns
             .iter()
@@ -144,7 +154,12 @@ impl<'p> Scope<'p> {
             let mut opaque = None;
             for (i, item) in s.items.iter().enumerate() {
                 match item.column_index(name) {
-                    Some(c) if !item.merged.contains(&c) => found.push((i, c)),
+                    Some(c) if !item.merged.contains(&c) => {
+                        found.push((i, c));
+                        if item.repeats(name) {
+                            found.push((i, c));
+                        }
+                    }
                     Some(_) => {}
                     None if item.opaque && opaque.is_none() => opaque = Some(i),
                     None => {}

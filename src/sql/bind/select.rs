@@ -54,6 +54,7 @@ impl Binder<'_> {
         };
         if let Some(w) = &select.selection {
             let b = self.expr(w, &plain);
+            self.require_boolean(&b, "WHERE", w);
             filters.extend(as_filter(&b.lineage));
         }
         let agg_ctx = ExprCtx {
@@ -65,6 +66,7 @@ impl Binder<'_> {
         };
         if let Some(h) = &select.having {
             let b = self.expr(h, &agg_ctx);
+            self.require_boolean(&b, "HAVING", h);
             filters.extend(as_filter(&b.lineage));
         }
         let win_ctx = ExprCtx {
@@ -174,7 +176,8 @@ impl Binder<'_> {
             .is_some_and(|h| contains_aggregate(h, &|n| self.fn_kind(n)))
             || matches!(order_by, Some(OrderBy { kind: OrderByKind::Expressions(obs), .. })
                 if obs.iter().any(|o| contains_aggregate(&o.expr, &|n| self.fn_kind(n))));
-        if flat.is_empty() && !aggregated_items {
+        let pg_having = self.is_pg() && select.having.is_some();
+        if flat.is_empty() && !aggregated_items && !pg_having {
             return Grouping::None;
         }
         let mut keys = GroupKeys::default();

@@ -24,6 +24,10 @@ const MACROS: &str = r#"
     {{ return(obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')) }}
 {%- endmacro %}
 
+{% macro days_before(day, n) -%}
+    {{ return((modules.datetime.date.fromisoformat(day) - modules.datetime.timedelta(days=n)).isoformat()) }}
+{%- endmacro %}
+
 {% macro first_values(sql) -%}
     {%- set results = run_query(sql) -%}
     {%- if execute -%}
@@ -127,4 +131,22 @@ fn queries_return_empty_results_and_mark_the_node_introspective() {
         |uid: &str| rendered_node(&db, project, NodeKey::new(&db, uid.to_string())).introspective;
     assert!(introspective("model.p.q"));
     assert!(!introspective("model.p.plain"));
+}
+
+#[test]
+fn datetime_arithmetic_in_macros_and_models() {
+    let (db, project) = compile(&[(
+        "d",
+        "{% set ny = modules.pytz.timezone('America/New_York') %}\
+         {% set start = ny.localize(modules.datetime.datetime(2024, 3, 9, 12)) %}\
+         {{ days_before('2024-03-01', 1) }} {{ (start + modules.datetime.timedelta(days=1)).isoformat() }} \
+         {{ ny.normalize(start + modules.datetime.timedelta(days=1)).isoformat() }} \
+         {{ (run_started_at - run_started_at).total_seconds() }} {{ 1 + 2 - 4 }} {{ 'a' + 'b' }} \
+         {% for i in range(2) %}{{ loop.index - 1 }}{% endfor %}",
+    )]);
+    // What Jinja2 with Python's datetime and pytz renders for the same template.
+    assert_eq!(
+        sql(&db, project, "d"),
+        "2024-02-29 2024-03-10T12:00:00-05:00 2024-03-10T13:00:00-04:00 0.0 -1 ab 01"
+    );
 }

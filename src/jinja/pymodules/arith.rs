@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use chrono::TimeDelta;
 use minijinja::value::Value;
-use minijinja::{Environment, Error};
+use minijinja::{Environment, Error, Expression};
 
 use super::datetime::{Date, DateTime};
 use super::delta::Delta;
@@ -105,20 +105,29 @@ fn py_sub(a: &Value, b: &Value) -> Option<Result<Value, Error>> {
     })
 }
 
-/// minijinja's own `+`/`-`, for operands that are not datetimes.
+/// minijinja's own `+`/`-`, for operands that are not datetimes: expressions compiled once.
 static OPS: LazyLock<Environment<'static>> = LazyLock::new(Environment::new);
+static PLUS: LazyLock<Result<Expression<'static, 'static>, Error>> =
+    LazyLock::new(|| OPS.compile_expression("a + b"));
+static MINUS: LazyLock<Result<Expression<'static, 'static>, Error>> =
+    LazyLock::new(|| OPS.compile_expression("a - b"));
 
-fn minijinja_op(expr: &str, a: Value, b: Value) -> Result<Value, Error> {
-    OPS.compile_expression(expr)?
+fn minijinja_op(
+    expr: &Result<Expression<'static, 'static>, Error>,
+    a: Value,
+    b: Value,
+) -> Result<Value, Error> {
+    expr.as_ref()
+        .map_err(|e| err(format!("cannot evaluate `a + b`/`a - b`: {e}")))?
         .eval(minijinja::context! { a => a, b => b })
 }
 
 /// `modules.__dbtc_add(a, b)`: `a + b`.
 pub fn add(a: Value, b: Value) -> Result<Value, Error> {
-    py_add(&a, &b).unwrap_or_else(|| minijinja_op("a + b", a, b))
+    py_add(&a, &b).unwrap_or_else(|| minijinja_op(&PLUS, a, b))
 }
 
 /// `modules.__dbtc_sub(a, b)`: `a - b`.
 pub fn sub(a: Value, b: Value) -> Result<Value, Error> {
-    py_sub(&a, &b).unwrap_or_else(|| minijinja_op("a - b", a, b))
+    py_sub(&a, &b).unwrap_or_else(|| minijinja_op(&MINUS, a, b))
 }

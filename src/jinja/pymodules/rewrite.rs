@@ -1,5 +1,6 @@
 //! Rewrites binary `+`/`-` inside the tags of a template to `modules.__dbtc_add(a, b)` /
-//! `modules.__dbtc_sub(a, b)` (see `arith`), only in templates that may use datetimes.
+//! `modules.__dbtc_sub(a, b)` (see `arith`), only in templates that may use datetimes (their
+//! text has one of `DATETIME_WORDS`).
 //!
 //! Precedence follows Jinja2: `+`/`-` bind looser than `~`, `*`, `/`, `%`, `**`, unary
 //! signs, filters and postfix access, and tighter than comparisons, `in`, `is`, `not`,
@@ -32,11 +33,22 @@ const BOUNDARY_WORDS: &[&str] = &[
     "block",
 ];
 
-/// Whether the template may do datetime arithmetic (the rewrite is skipped otherwise).
+/// Words of templates that may do datetime arithmetic (the rewrite is skipped otherwise):
+/// the modules and values that make datetimes, and methods only datetimes have.
+const DATETIME_WORDS: &[&str] = &[
+    "datetime",
+    "timedelta",
+    "pytz",
+    "run_started_at",
+    "strftime",
+    "isoformat",
+    "astimezone",
+    "tzinfo",
+    "total_seconds",
+];
+
 fn may_use_datetimes(source: &str) -> bool {
-    ["datetime", "timedelta", "pytz", "run_started_at"]
-        .iter()
-        .any(|w| source.contains(w))
+    DATETIME_WORDS.iter().any(|w| source.contains(w))
 }
 
 /// The template with `+`/`-` in its `{{ }}` and `{% %}` tags rewritten to calls.

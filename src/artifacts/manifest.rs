@@ -61,52 +61,67 @@ fn entry_bytes(
     Some((is_source, out))
 }
 
+/// Entries of `items` (unique_id, parents), in order, computed on `threads` database
+/// clones.
+fn entries_parallel(
+    db: &RootDb,
+    project: Project,
+    items: &[(&String, &Vec<String>)],
+    compiled: bool,
+    threads: usize,
+) -> Vec<(String, Option<EntryBytes>)> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let db = db.clone();
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(uid, parents)| {
+                            (
+                                (*uid).clone(),
+                                entry_bytes(&db, project, uid, parents, compiled),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The top-level keys in manifest order, each but `nodes` and `sources` serialized (they
+/// are small: built as values).
+fn rest_pieces(db: &RootDb, project: Project) -> Vec<(String, Option<Vec<u8>>)> {
+    let Value::Object(rest) = assemble(db, project, Vec::new()) else {
+        unreachable!("the manifest is an object")
+    };
+    rest.into_iter()
+        .map(|(key, value)| {
+            let bytes = (!matches!(key.as_str(), "nodes" | "sources"))
+                .then(|| serde_json::to_vec(&value).expect("a JSON value serializes"));
+            (key, bytes)
+        })
+        .collect()
+}
+
 impl ManifestCache {
     /// Builds every entry, on `threads` database clones.
     pub fn build(db: &RootDb, project: Project, compiled: bool, threads: usize) -> ManifestCache {
         let graph = dag(db, project);
         let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
-        let chunk = items.len().div_ceil(threads.max(1)).max(1);
-        type Built = (String, Option<(bool, Vec<u8>)>);
-        let built: Vec<Built> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| {
-                    let db = db.clone();
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(uid, parents)| {
-                                (
-                                    (*uid).clone(),
-                                    entry_bytes(&db, project, uid, parents, compiled),
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+        let built = entries_parallel(db, project, &items, compiled, threads);
         let order = built.iter().map(|(uid, _)| uid.clone()).collect();
         let entries = built
             .into_iter()
             .filter_map(|(uid, e)| Some((uid, e?)))
             .collect();
-        // The rest is small: build it as values and serialize each key.
-        let Value::Object(rest) = assemble(db, project, Vec::new()) else {
-            unreachable!("the manifest is an object")
-        };
-        let rest = rest
-            .into_iter()
-            .map(|(key, value)| {
-                let bytes = (!matches!(key.as_str(), "nodes" | "sources"))
-                    .then(|| serde_json::to_vec(&value).expect("a JSON value serializes"));
-                (key, bytes)
-            })
-            .collect();
+        let rest = rest_pieces(db, project);
         ManifestCache {
             compiled,
             order,
@@ -183,7 +198,9 @@ impl ManifestCache {
 }
 
 /// Builds the manifest and streams it to `path` (through a temporary file renamed into
-/// place, so a reader never sees half a manifest).
+/// place, so a reader never sees half a manifest). Node entries are built a batch at a
+/// time and written as they come, so the whole manifest is never held in memory (the
+/// watch loop keeps a [`ManifestCache`] instead, to refresh single entries).
 pub fn write_manifest(
     db: &RootDb,
     project: Project,
@@ -191,8 +208,85 @@ pub fn write_manifest(
     threads: usize,
     path: &std::path::Path,
 ) -> Result<(), String> {
-    let cache = ManifestCache::build(db, project, compiled, threads);
-    super::write::write_streamed(path, |w| cache.write_to(w))
+    write_manifest_in_batches(db, project, compiled, threads, 2048, path)
+}
+
+/// [`write_manifest`] with node entries built `batch` at a time.
+pub fn write_manifest_in_batches(
+    db: &RootDb,
+    project: Project,
+    compiled: bool,
+    threads: usize,
+    batch: usize,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let graph = dag(db, project);
+    let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
+    let rest = rest_pieces(db, project);
+    super::write::write_streamed(path, |w| {
+        // Sources are few: kept for their own key.
+        let mut sources: Vec<Vec<u8>> = Vec::new();
+        let mut sources_done = false;
+        let write_sources =
+            |w: &mut dyn std::io::Write, sources: &[Vec<u8>]| -> std::io::Result<()> {
+                w.write_all(b"{")?;
+                for (i, entry) in sources.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    w.write_all(entry)?;
+                }
+                w.write_all(b"}")
+            };
+        w.write_all(b"{")?;
+        for (i, (key, value)) in rest.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *w, key)?;
+            w.write_all(b":")?;
+            match (key.as_str(), value) {
+                ("nodes", _) => {
+                    w.write_all(b"{")?;
+                    let mut first = true;
+                    for batch in items.chunks(batch.max(1)) {
+                        let built = entries_parallel(db, project, batch, compiled, threads);
+                        for (is_source, entry) in built.into_iter().filter_map(|(_, e)| e) {
+                            if is_source {
+                                sources.push(entry);
+                                continue;
+                            }
+                            if !first {
+                                w.write_all(b",")?;
+                            }
+                            first = false;
+                            w.write_all(&entry)?;
+                        }
+                    }
+                    w.write_all(b"}")?;
+                    sources_done = true;
+                }
+                ("sources", _) => {
+                    if !sources_done {
+                        // `sources` before `nodes`: build them on their own.
+                        let own: Vec<_> = items
+                            .iter()
+                            .copied()
+                            .filter(|(uid, _)| uid.starts_with("source."))
+                            .collect();
+                        sources = entries_parallel(db, project, &own, compiled, threads)
+                            .into_iter()
+                            .filter_map(|(_, e)| e.filter(|(s, _)| *s).map(|(_, b)| b))
+                            .collect();
+                    }
+                    write_sources(w, &sources)?;
+                }
+                (_, Some(bytes)) => w.write_all(bytes)?,
+                (_, None) => w.write_all(b"null")?,
+            }
+        }
+        w.write_all(b"}")
+    })
 }
 
 /// One node's manifest entry: (is a source, unique_id, entry).

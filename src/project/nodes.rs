@@ -96,6 +96,7 @@ pub struct Patch {
     pub description: String,
     pub columns: Value,
     pub config: Value,
+    /// The entry's other keys (tags, meta, docs, constraints, ...).
     pub props: Value,
 }
 
@@ -112,8 +113,22 @@ impl Patch {
                 .to_string(),
             columns: entry.get("columns").cloned().unwrap_or(Value::Null),
             config: entry.get("config").cloned().unwrap_or(Value::Null),
-            props: entry.clone(),
+            props: without_columns_and_config(entry),
         }
+    }
+}
+
+/// An entry's other keys: `columns` and `config` are held once, in their own fields (at
+/// 10,000 models a second copy of every entry's columns cost tens of megabytes).
+fn without_columns_and_config(entry: &Value) -> Value {
+    match entry {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "columns" | "config"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

@@ -205,7 +205,7 @@ fn apply_versions(
         node.fqn.push(format!("v{v}"));
         node.is_latest = latest.as_deref() == Some(v.as_str());
         node.version = Some(v.clone());
-        let mut props = entry.clone();
+        let mut props = Patch::from_entry(yml, entry).props;
         if let Value::Object(m) = &mut props {
             m.shift_remove("versions");
         }

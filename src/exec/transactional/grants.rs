@@ -115,7 +115,8 @@ pub fn apply_grants(
     grants: &Grants,
     should_revoke: bool,
 ) -> Result<Vec<String>, String> {
-    if grants.is_empty() {
+    // dbt-duckdb does not apply grants (it warns that DuckDB has none).
+    if grants.is_empty() || adapter.adapter_type() != "postgres" {
         return Ok(Vec::new());
     }
     let (grant, revoke) = if should_revoke {

@@ -86,9 +86,18 @@ fn index_name(index: &Index, rendered: &str) -> String {
     format!("{:x}", Md5::digest(inputs.join("_").as_bytes()))
 }
 
-/// The `create index` statement of one index on `relation`.
+/// The `create index` statement of one index on `relation` (dbt-duckdb's shape, without
+/// `if not exists` and access method, on DuckDB).
 pub fn create_index_sql(adapter: &dyn Adapter, relation: &Relation, index: &Index) -> String {
     let rendered = adapter.render_relation(relation);
+    if adapter.adapter_type() != "postgres" {
+        return format!(
+            "create {}index\n  \"{}\"\n  on {rendered}\n  ({})",
+            if index.unique { "unique " } else { "" },
+            index_name(index, &rendered),
+            index.columns.join(", ")
+        );
+    }
     format!(
         "create {}index if not exists\n  \"{}\"\n  on {rendered} {}({})",
         if index.unique { "unique " } else { "" },
@@ -120,6 +129,28 @@ pub fn create_indexes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::{Column, QueryResult};
+
+    /// Names itself `postgres`; never runs anything.
+    struct Postgres;
+
+    impl Adapter for Postgres {
+        fn adapter_type(&self) -> &'static str {
+            "postgres"
+        }
+        fn execute(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn query(&mut self, _: &str) -> Result<QueryResult, String> {
+            Ok(QueryResult::default())
+        }
+        fn relation_kind(&mut self, _: &Relation) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn columns(&mut self, _: &Relation) -> Result<Vec<Column>, String> {
+            Ok(Vec::new())
+        }
+    }
 
     #[test]
     fn reads_and_renders() {
@@ -130,13 +161,16 @@ mod tests {
         let idx = from_config(config.as_object().unwrap()).unwrap();
         assert_eq!(idx.len(), 2);
         assert!(idx[0].unique && idx[1].method.as_deref() == Some("hash"));
-        let a = crate::exec::duckdb::DuckDbAdapter::in_memory().unwrap();
         let rel = Relation {
             database: None,
             schema: "s".into(),
             identifier: "t".into(),
         };
-        let sql = create_index_sql(&a, &rel, &idx[1]);
+        let duck = crate::exec::duckdb::DuckDbAdapter::in_memory().unwrap();
+        let sql = create_index_sql(&duck, &rel, &idx[0]);
+        assert!(sql.starts_with("create unique index\n  \""), "{sql}");
+        assert!(sql.ends_with("on \"s\".\"t\"\n  (id)"), "{sql}");
+        let sql = create_index_sql(&Postgres, &rel, &idx[1]);
         assert!(sql.starts_with("create index if not exists\n  \""), "{sql}");
         assert!(
             sql.ends_with("on \"s\".\"t\" using hash\n  (a, b)"),

@@ -154,6 +154,20 @@ fn run_operation_matches_dbt() {
 }
 
 #[test]
+fn quiet_keeps_print_only() {
+    let (_tmp, dir) = fixture_copy("ops");
+    let (code, lines, err) = run(&dir, &["run-operation", "say_hello", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines, ["hello world"]);
+    let (code, lines, err) = run(
+        &dir,
+        &["run-operation", "make_audit", "--args", "{name: t2}", "-q"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
 fn unknown_macro_exits_2_and_names_it() {
     let (_tmp, dir) = fixture_copy("ops");
     let (code, text) = dbtc_cli("run-operation", &dir, &["no_such_macro"]);

@@ -132,13 +132,15 @@ impl Console {
     }
 
     /// Fires an event: the log file gets every level, stdout gets info and above (errors
-    /// only with `--quiet`), as text or as one JSON line.
+    /// and `print()` only with `--quiet`), as text or as one JSON line.
     pub fn emit(&self, event: &Event) {
         let thread = thread_name();
         if let Some(log) = &self.log {
             log.write(event.level, &thread, &event.msg);
         }
-        if event.level == Level::Debug || (self.quiet && event.level < Level::Error) {
+        // As dbt's `--quiet`: errors only, and what Jinja's `print()` prints.
+        let quieted = self.quiet && event.level < Level::Error && event.name != "PrintEvent";
+        if event.level == Level::Debug || quieted {
             return;
         }
         let line = if self.json {

@@ -354,6 +354,8 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             )),
         }
     }
+    // Ctrl-C during the on-run-end hooks ends the run as an interrupted one too.
+    let interrupted = super::interrupt::interrupted();
     let done = ran.done;
     let mut run_files: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut compiled_files: Vec<(std::path::PathBuf, String)> = Vec::new();
@@ -374,7 +376,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    if ran.interrupted {
+    if interrupted {
         // Only what finished, as dbt counts after Ctrl-C.
         kinds.clear();
         for (job, _) in &done {
@@ -385,7 +387,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         *kinds.entry("project hook".into()).or_default() += hook_results.len();
     }
     let finished = finished_line(&kinds, elapsed);
-    if ran.interrupted {
+    if interrupted {
         super::summary::interrupted(&console, &done, &hook_results);
     }
     say("");
@@ -435,7 +437,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         .map(|p| p.to_path_buf())
         .unwrap_or(target_dir.clone());
     let compiled_at = |uid: &str| compiled_path(db, project, &rel_target, uid);
-    if ran.interrupted {
+    if interrupted {
         // dbt's exit code for a run stopped by Ctrl-C.
         return 2;
     }

@@ -39,12 +39,10 @@ pub fn around<T>(
     let hooks = extras
         .hooks_for(incremental)
         .map_err(Failure::Compilation)?;
-    let mut ran = Vec::new();
-    run_hooks(adapter, &hooks.pre, false, &mut ran).map_err(Failure::Runtime)?;
+    run_hooks(adapter, &hooks.pre, false).map_err(Failure::Runtime)?;
     let contract_failed = Cell::new(false);
     let mut before = |adapter: &mut dyn Adapter| -> Result<(), String> {
-        let mut ran = Vec::new();
-        run_hooks(adapter, &hooks.pre, true, &mut ran)?;
+        run_hooks(adapter, &hooks.pre, true)?;
         if let (Some(contract), Some(sql)) = (&extras.contract, sql) {
             contract
                 .check(adapter, sql)
@@ -59,15 +57,14 @@ pub fn around<T>(
         Ok(())
     };
     let mut after = |adapter: &mut dyn Adapter| -> Result<(), String> {
-        let mut ran = Vec::new();
         if table {
-            run_hooks(adapter, &hooks.post, true, &mut ran)?;
+            run_hooks(adapter, &hooks.post, true)?;
         }
         if let Some(docs) = &extras.persist_docs {
             docs.apply(adapter, relation)?;
         }
         if !table {
-            run_hooks(adapter, &hooks.post, true, &mut ran)?;
+            run_hooks(adapter, &hooks.post, true)?;
         }
         Ok(())
     };
@@ -78,7 +75,7 @@ pub fn around<T>(
             Failure::Runtime(e)
         }
     })?;
-    run_hooks(adapter, &hooks.post, false, &mut ran).map_err(Failure::Runtime)?;
+    run_hooks(adapter, &hooks.post, false).map_err(Failure::Runtime)?;
     Ok(built)
 }
 

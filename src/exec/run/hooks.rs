@@ -69,21 +69,14 @@ impl Hooks {
     }
 }
 
-/// Runs the hooks of `hooks` whose `transaction` is `inside`, in order, appending each
-/// statement run to `ran`. The first failure stops and is the error.
-pub fn run_hooks(
-    adapter: &mut dyn Adapter,
-    hooks: &[Hook],
-    inside: bool,
-    ran: &mut Vec<String>,
-) -> Result<(), String> {
+/// Runs the hooks of `hooks` whose `transaction` is `inside`, in order; the first
+/// failure stops and is the error.
+pub fn run_hooks(adapter: &mut dyn Adapter, hooks: &[Hook], inside: bool) -> Result<(), String> {
     for hook in hooks.iter().filter(|h| h.transaction == inside) {
         let sql = hook.sql.trim();
-        if sql.is_empty() {
-            continue;
+        if !sql.is_empty() {
+            adapter.execute(sql)?;
         }
-        adapter.execute(sql)?;
-        ran.push(sql.to_string());
     }
     Ok(())
 }

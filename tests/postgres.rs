@@ -41,6 +41,11 @@ fn prepared(db: &TestDb, fixture: &str) -> (tempfile::TempDir, PathBuf) {
 /// `dbtc build` on a fixture gives dbt-postgres's statuses, failure counts, test messages
 /// and relations; `summary` is the console's last line.
 fn build_matches_dbt_postgres(fixture: &str, summary: &str) {
+    build_exits_as_dbt_postgres(fixture, summary, 1);
+}
+
+/// [`build_matches_dbt_postgres`] for a build whose exit code is `code`.
+fn build_exits_as_dbt_postgres(fixture: &str, summary: &str, code: i32) {
     let Some(env) = server() else { return };
     let db = TestDb::create(env);
     let (_tmp, dir) = prepared(&db, fixture);
@@ -48,8 +53,8 @@ fn build_matches_dbt_postgres(fixture: &str, summary: &str) {
         .output()
         .unwrap();
     let console = text(&out);
-    // Failing tests and models that Postgres rejects, as in dbt.
-    assert_eq!(out.status.code(), Some(1), "{console}");
+    // 1: failing tests and models that Postgres rejects, as in dbt.
+    assert_eq!(out.status.code(), Some(code), "{console}");
     assert!(console.contains(summary), "{console}");
     let want = read_json(&golden(fixture, "results.json"));
     let got = read_json(&dir.join("target/run_results.json"));
@@ -135,6 +140,13 @@ fn shop_build_matches_dbt_postgres() {
 #[test]
 fn builtin_macros_build_matches_dbt_postgres() {
     build_matches_dbt_postgres("builtin_macros", "ERROR=3");
+}
+
+/// Introspective models and tests (run_query, get_columns_in_relation, ...) render just in
+/// time against Postgres and build as in dbt.
+#[test]
+fn introspective_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("introspective", "PASS=8", 0);
 }
 
 /// `dbtc debug` connects, and says why when it cannot, without printing the password.

@@ -55,6 +55,19 @@ fn postgres_only_functions_are_accepted() {
 }
 
 #[test]
+fn syntax_sqlparser_lacks_is_not_flagged() {
+    // sqlparser cannot parse ROWS FROM; DuckDB's parser (Postgres' grammar) decides.
+    let found = findings(&[(
+        "m",
+        "select * from rows from (generate_series(1, 2), generate_series(1, 3)) as t(a, b)",
+    )]);
+    assert!(found.is_empty(), "{found:#?}");
+    let broken = findings(&[("m", "select id from from {{ ref('raw') }}")]);
+    assert_eq!(broken.len(), 1, "{broken:#?}");
+    assert_eq!(broken[0].code, "E4001");
+}
+
+#[test]
 fn misspelled_function_is_flagged_at_the_template() {
     let found = findings(&[(
         "m",

@@ -416,3 +416,45 @@ select name from customers limit 'a'
 select name from customers limit 1 offset 2
 select name from customers fetch first 3 rows only
 select name from customers for update
+select created_at::timestamp(0) from customers
+select interval '1' day
+select date_trunc('month', created_at)::date from customers
+select E'a\nb', $$dollar$$, U&'\0041'
+select * from generate_series(1, 3) with ordinality as t(v, n)
+select * from unnest(array[1, 2]) with ordinality
+select * from rows from (generate_series(1, 2), generate_series(1, 3)) as t(a, b)
+select * from customers tablesample system (10)
+select ordered_at at time zone 'UTC' from orders
+select created_at at time zone 'Europe/Paris' from customers
+select 3 operator(pg_catalog.+) 4
+select name collate "C" from customers
+select id from customers where id = any(array[1, 2]::int[])
+select array[]::integer[]
+select '{}'::text[]
+select (meta->>'a')::int from customers
+select meta->'a'->>'b' from customers
+select x.* from (select 1 as a) x
+select count(*)::int from customers
+select sum(amount)::float from orders
+select coalesce(sum(amount), 0)::numeric(12, 2) from orders
+select cast(null as text)
+select id, name from customers where id = $1
+select current_setting('timezone')
+select split_part(email, '@', 1) as local_part, count(*) from customers group by 1
+select id from customers where created_at >= date_trunc('day', now()) - interval '30 days'
+select to_char(created_at, 'Day'), to_char(created_at, 'IW') from customers
+select array_to_string(array_agg(distinct name order by name), ', ') from customers
+select jsonb_object_agg(name, id) from customers
+select json_object_agg(name, score) from customers
+select regexp_matches(name, '(a)') from customers
+select substring(name, '[0-9]+') from customers
+select overlay(name placing 'x' from 1 for 1) from customers
+select 1 where false
+select id from customers limit all
+select id from customers c where not exists (select from orders o where o.customer_id = c.id)
+select ntile(3) over w, lag(id) over w from customers window w as (partition by region order by id)
+select sum(score) over (order by id range between unbounded preceding and current row) from customers
+select id, count(*) over (partition by region) filter_count from customers
+select count(*) filter (where active), count(*) filter (where not active) from customers
+select percentile_disc(0.9) within group (order by score) from customers
+select rank(3) within group (order by id) from customers

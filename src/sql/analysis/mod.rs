@@ -175,7 +175,9 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     };
     let provider = provider::NodeProvider::new(db, project, key);
     let analysis = analyze_query(&sql, dialect, &provider);
-    if dialect == Dialect::DuckDb
+    // DuckDB's parser descends from Postgres' grammar: on Postgres targets it stands in
+    // for the server's (a model it parses is not flagged when sqlparser cannot parse it).
+    if matches!(dialect, Dialect::DuckDb | Dialect::Postgres)
         && analysis
             .diagnostics
             .iter()
@@ -184,7 +186,7 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     {
         return NodeAnalysis {
             status: Some(Status::Skipped(
-                "sqlparser cannot parse it (DuckDB can): not analyzed",
+                "sqlparser cannot parse it (DuckDB's parser can): not analyzed",
             )),
             opaque: true,
             ..NodeAnalysis::default()

@@ -175,13 +175,21 @@ impl Binder<'_> {
     ) -> Vec<ScopeItem> {
         match factor {
             TableFactor::Table {
-                name, alias, args, ..
+                name,
+                alias,
+                args,
+                with_ordinality,
+                ..
             } => {
                 let parts = name_parts(name);
                 match args {
                     Some(args) => {
                         let fname = parts.last().map_or(String::new(), |i| i.value.clone());
-                        vec![self.table_function(&fname, name, &args.args, alias.as_ref(), scope)]
+                        self.ordinality = *with_ordinality;
+                        let item =
+                            self.table_function(&fname, name, &args.args, alias.as_ref(), scope);
+                        self.ordinality = false;
+                        vec![item]
                     }
                     None => vec![self.named_relation(&parts, name, alias.as_ref())],
                 }
@@ -193,12 +201,19 @@ impl Binder<'_> {
                 vec![self.derived_item(bound, alias.as_ref(), None)]
             }
             TableFactor::Function {
-                name, args, alias, ..
+                name,
+                args,
+                alias,
+                with_ordinality,
+                ..
             } => {
                 let fname = name_parts(name)
                     .last()
                     .map_or(String::new(), |i| i.value.clone());
-                vec![self.table_function(&fname, name, args, alias.as_ref(), scope)]
+                self.ordinality = *with_ordinality;
+                let item = self.table_function(&fname, name, args, alias.as_ref(), scope);
+                self.ordinality = false;
+                vec![item]
             }
             TableFactor::TableFunction { expr, alias } => match expr {
                 Expr::Function(f) => {
@@ -214,7 +229,10 @@ impl Binder<'_> {
                 _ => vec![self.opaque_item(alias.as_ref(), None)],
             },
             TableFactor::UNNEST {
-                alias, array_exprs, ..
+                alias,
+                array_exprs,
+                with_ordinality,
+                ..
             } => {
                 let columns = array_exprs
                     .iter()
@@ -236,6 +254,7 @@ impl Binder<'_> {
                         }
                     })
                     .collect();
+                self.ordinality = *with_ordinality;
                 let columns = self.pg_function_columns(columns, alias.as_ref());
                 let bound = BoundQuery {
                     columns,
@@ -473,8 +492,9 @@ impl Binder<'_> {
 
     /// Postgres names the single column of a function in FROM after the alias
     /// (`generate_series(1, 3) as g` has a column `g`).
+    /// `WITH ORDINALITY` adds a bigint column `ordinality`.
     fn pg_function_columns(
-        &self,
+        &mut self,
         mut columns: Vec<BoundColumn>,
         alias: Option<&TableAlias>,
     ) -> Vec<BoundColumn> {
@@ -483,6 +503,13 @@ impl Binder<'_> {
             && a.columns.is_empty()
         {
             only.name = a.name.value.clone();
+        }
+        if std::mem::take(&mut self.ordinality) {
+            columns.push(BoundColumn {
+                name: "ordinality".into(),
+                ty: SqlType::BigInt,
+                lineage: Lineage::new(),
+            });
         }
         columns
     }

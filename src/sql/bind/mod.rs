@@ -109,6 +109,8 @@ pub(crate) struct Binder<'a> {
     /// Set while binding a SELECT item that expands into columns dbtc cannot list
     /// (`unnest(struct)`, recursive `unnest`, nested `COLUMNS(...)`).
     expanding: bool,
+    /// Set while binding a FROM function with `WITH ORDINALITY`.
+    ordinality: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -121,11 +123,16 @@ impl<'a> Binder<'a> {
             provider,
             dialect,
             catalog: catalog::duckdb(),
-            pg: crate::sql::pg::catalog(),
+            // DuckDB projects never load the Postgres catalog.
+            pg: match dialect {
+                Dialect::Postgres => crate::sql::pg::catalog(),
+                Dialect::DuckDb => crate::sql::pg::empty(),
+            },
             diagnostics: Vec::new(),
             ctes: Vec::new(),
             opaque: false,
             expanding: false,
+            ordinality: false,
         }
     }
 

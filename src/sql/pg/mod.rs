@@ -141,6 +141,12 @@ impl PgCatalog {
     }
 }
 
+/// A catalog with nothing in it (what a DuckDB binder holds).
+pub fn empty() -> &'static PgCatalog {
+    static EMPTY: OnceLock<PgCatalog> = OnceLock::new();
+    EMPTY.get_or_init(|| PgCatalog::load(""))
+}
+
 /// The catalog of the Postgres version CI runs.
 pub fn catalog() -> &'static PgCatalog {
     static CATALOG: OnceLock<PgCatalog> = OnceLock::new();

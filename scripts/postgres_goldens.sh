@@ -15,7 +15,8 @@
 # scripts/incremental_goldens.sh does on DuckDB: seed, run, snapshot; then phase2/*.csv
 # over seeds/ and seed, run, snapshot with --vars '{phase: 2}'; results.json is replaced
 # by <verb>.json (unique_id, status, relation_name of the second run's nodes).
-# Usage: scripts/postgres_goldens.sh [fixture ...]   (default: shop)
+# Usage: scripts/postgres_goldens.sh [fixture ...]   (default: shop; the tests use shop,
+#   builtin_macros, configs, macros_pkg, introspective, incremental and pg_grants)
 # Needs dbt-core 1.11 + dbt-postgres 1.x in $DBT_VENV (installed there when missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -41,7 +41,7 @@ pub fn render_in_node(
         },
         |(_, origin)| origin,
     );
-    let config = node_config(db, project, key).clone();
+    let config = (**node_config(db, project, key)).clone();
     let name = format!("{}#hook", node.unique_id);
     let parse_input = base_input(db, project, &node, Phase::Parse, config.clone());
     let parsed = render(db, project, parse_input, &name, text, &origin);
@@ -141,6 +141,7 @@ fn model_json(
         "meta": config.get("meta").cloned().unwrap_or(json!({})),
         "description": node.patch.description,
         "language": "sql",
+        "columns": columns_json(&node.patch.columns),
     });
     if let Some(r) = relation {
         model["database"] = json!(r.database);
@@ -148,4 +149,28 @@ fn model_json(
         model["alias"] = json!(r.identifier);
     }
     model
+}
+
+/// The yml columns as dbt's `model.columns`: by name, each with its name, description,
+/// data_type, constraints, quote and meta.
+fn columns_json(columns: &Value) -> Value {
+    let mut out = Map::new();
+    for c in columns.as_array().into_iter().flatten() {
+        let Some(name) = c.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let field = |key: &str, default: Value| c.get(key).cloned().unwrap_or(default);
+        out.insert(
+            name.to_string(),
+            json!({
+                "name": name,
+                "description": field("description", json!("")),
+                "data_type": field("data_type", Value::Null),
+                "constraints": field("constraints", json!([])),
+                "quote": field("quote", Value::Null),
+                "meta": field("meta", json!({})),
+            }),
+        );
+    }
+    Value::Object(out)
 }

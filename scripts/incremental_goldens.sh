@@ -9,7 +9,8 @@
 #   fixtures/incremental/expected/twice/<schema>.<identifier>.json
 #                                                     every relation afterwards (columns,
 #                                                     DuckDB types, rows as text, ordered)
-# Snapshot timestamps of the check strategy come from the clock: tests/incremental_runs.rs
+# Snapshot timestamps of the check strategy and of hard deletes come from the clock:
+# tests/incremental_models.rs (and tests/postgres_incremental.rs)
 # compares their structure only.
 # Needs dbt-core 1.11 + dbt-duckdb 1.11.1: see scripts/dbt_venv.sh ($DBT_VENV).
 set -euo pipefail

@@ -325,15 +325,18 @@ fn hooks_on_postgres() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let want = [
+        ("cheap_teas", "model view SCHEMA True 2 priced+daily"),
         ("model.ops.cheap_teas", "success"),
         ("model.ops.tea_prices", "success"),
-        ("schema", schema.as_str()),
+        ("schema", "SCHEMA"),
         ("seed.ops.teas", "success"),
         ("start", "plain"),
+        ("tea_prices", "model table SCHEMA True 2 priced+daily"),
+        ("teas", "seed seed SCHEMA True 2 "),
     ];
     let want: Vec<(String, String)> = want
         .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .map(|(a, b)| (a.to_string(), b.replace("SCHEMA", &schema)))
         .collect();
     assert_eq!(hook_log, want);
     let marks: Vec<String> = client

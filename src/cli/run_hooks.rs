@@ -88,8 +88,12 @@ pub struct EndContext {
     pub database_schemas: Vec<(String, String)>,
 }
 
+fn time(t: &chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// The database part of `"db"."schema"."name"`.
-fn database_of(relation_name: &str) -> String {
+pub fn database_of(relation_name: &str) -> String {
     relation_name
         .strip_prefix('"')
         .and_then(|r| r.split_once('"'))
@@ -100,17 +104,23 @@ fn database_of(relation_name: &str) -> String {
 impl EndContext {
     /// `results`, `schemas` and `database_schemas` of the finished nodes (schemas of the
     /// seeds, models and snapshots that did not fail, as dbt's); `results` starts with the
-    /// `on-run-start` hooks that failed, as in dbt.
+    /// `on-run-start` hooks that failed, as in dbt. `node_extra` adds to each `node` what
+    /// the project knows of it (config, tags, ...).
     pub fn of(
         done: &[(Job, Done)],
         start_hooks: &[(NodeResult, String)],
         thread_of: &dyn Fn(&str) -> String,
+        node_extra: &dyn Fn(&str) -> Value,
     ) -> EndContext {
         let mut schemas = BTreeSet::new();
         let mut results = Vec::new();
         for (r, thread) in start_hooks.iter().filter(|(r, _)| r.status.is_error()) {
             let package = r.unique_id.split('.').nth(1).unwrap_or_default();
-            results.push(json!({
+            let mut result = json!({
+                "timing": [
+                    {"name": "compile", "started_at": time(&r.started_at), "completed_at": time(&r.started_at)},
+                    {"name": "execute", "started_at": time(&r.started_at), "completed_at": time(&r.completed_at)},
+                ],
                 "status": r.status.as_str(),
                 "message": r.message,
                 "failures": r.failures,
@@ -125,7 +135,13 @@ impl EndContext {
                     "original_file_path": "./dbt_project.yml",
                     "compiled_code": r.compiled_code,
                 },
-            }));
+            });
+            if let (Value::Object(node), Value::Object(extra)) =
+                (&mut result["node"], node_extra(&r.unique_id))
+            {
+                node.extend(extra);
+            }
+            results.push(result);
         }
         for (job, d) in done {
             let r = &d.result;
@@ -135,7 +151,15 @@ impl EndContext {
                 schemas.insert((database.clone(), job.relation.schema.clone()));
             }
             let package = job.unique_id.split('.').nth(1).unwrap_or_default();
-            results.push(json!({
+            let timing = if r.executed {
+                json!([
+                    {"name": "compile", "started_at": time(&r.started_at), "completed_at": time(&r.started_at)},
+                    {"name": "execute", "started_at": time(&r.started_at), "completed_at": time(&r.completed_at)},
+                ])
+            } else {
+                json!([])
+            };
+            let mut result = json!({
                 "status": r.status.as_str(),
                 "message": r.message,
                 "failures": r.failures,
@@ -155,7 +179,14 @@ impl EndContext {
                     "original_file_path": job.original_file_path,
                     "compiled_code": r.compiled_code,
                 },
-            }));
+                "timing": timing,
+            });
+            if let (Value::Object(node), Value::Object(extra)) =
+                (&mut result["node"], node_extra(&job.unique_id))
+            {
+                node.extend(extra);
+            }
+            results.push(result);
         }
         EndContext {
             results: Value::Array(results),

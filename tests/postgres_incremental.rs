@@ -313,3 +313,49 @@ fn failed_incremental_run_keeps_the_table() {
             .is_empty()
     );
 }
+
+/// A connection killed in the middle of an incremental run (its backend terminated while
+/// the new rows are selected) loses nothing: the run fails, the table keeps its rows.
+#[test]
+fn killed_incremental_run_keeps_the_table() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let mut adapter = db.adapter();
+    adapter
+        .execute("create schema s; create table s.k as select 1 as id, 'a'::text as v")
+        .unwrap();
+    let before = dump(&mut adapter, "s.k");
+    let mut runner = db.adapter();
+    let worker = std::thread::spawn(move || {
+        let config = IncrementalConfig::from_config(
+            json!({"unique_key": "id", "on_schema_change": "sync_all_columns"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        let sql = "select 1 as id, 'b'::text as v, 2 as w from pg_sleep(30)";
+        build_incremental(&mut runner, &common::relation("s", "k"), sql, &config)
+    });
+    let started = std::time::Instant::now();
+    let killed = loop {
+        let found = adapter
+            .query(&format!(
+                "select pg_terminate_backend(pid) from pg_stat_activity \
+                 where datname = '{}' and state = 'active' and query like '%pg_sleep(30)%' \
+                 and pid <> pg_backend_pid()",
+                db.name
+            ))
+            .unwrap();
+        if !found.rows.is_empty() {
+            break true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let outcome = worker.join().unwrap();
+    assert!(killed, "the slow run never started: {outcome:?}");
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert_eq!(dump(&mut adapter, "s.k"), before);
+}

@@ -305,7 +305,7 @@ fn node_entry(
         let parsed = parsed_node(db, project, key);
         let docs = docs_index(db, project);
         let describe = |text: &str| render_description(text, &node.package, &docs);
-        let mut cfg_out = cfg.clone();
+        let mut cfg_out = (**cfg).clone();
         for hook in ["pre-hook", "post-hook"] {
             if let Some(Value::Array(items)) = cfg_out.get(hook) {
                 let hooks: Vec<Value> = items.iter().map(hook_entry).collect();

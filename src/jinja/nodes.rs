@@ -13,7 +13,7 @@ use super::render::{TemplateOrigin, render};
 use crate::db::{Db, NodeKey, Project};
 use crate::diagnostics::Diagnostic;
 use crate::project::config::project_config;
-use crate::project::node_config::{merge_config, path_config};
+use crate::project::node_config::{merge_config, path_config, shared_config};
 use crate::project::nodes::{NodeInfo, ResourceType, node_index, snapshot_blocks};
 use crate::project::profiles::{Target, target};
 
@@ -270,9 +270,9 @@ pub struct ParsedNode {
 
 /// The project- and yml-level config of a node (before in-file config()).
 #[salsa::tracked(returns(ref))]
-pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, Value> {
+pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
     let Some(node) = node_info(db, project, key) else {
-        return Map::new();
+        return shared_config(Map::new());
     };
     let config = project_config(db, project);
     let vars = vars_for(db, project, &node.package);
@@ -307,7 +307,7 @@ pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, V
             t => Value::String(t.to_string()),
         })
     };
-    path_config(config, node, &render)
+    shared_config(path_config(config, node, &render))
 }
 
 /// Parse-time render of a node. Reads the node's template, the macros it may call, its
@@ -321,7 +321,7 @@ pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
     let Some((source, origin)) = raw_code(db, node) else {
         return ParsedNode::default();
     };
-    let config = base_config(db, project, key).clone();
+    let config = (**base_config(db, project, key)).clone();
     let mut input = base_input(db, project, node, Phase::Parse, config.clone());
     input.model = super::model::model_value(node, &config, None, &source);
     let result = render(db, project, input, &node.unique_id, &source, &origin);
@@ -341,11 +341,18 @@ pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
 }
 
 /// The final config of a node: base config < in-file config() calls.
+/// Identical configs are shared (see [`shared_config`]): most nodes of a folder have the
+/// same one.
 #[salsa::tracked(returns(ref))]
-pub fn node_config(db: &dyn Db, project: Project, key: NodeKey) -> Map<String, Value> {
-    let mut config = base_config(db, project, key).clone();
-    merge_config(&mut config, &parsed_node(db, project, key).config_calls);
-    config
+pub fn node_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
+    let base = base_config(db, project, key);
+    let calls = &parsed_node(db, project, key).config_calls;
+    if calls.is_empty() {
+        return base.clone();
+    }
+    let mut config = (**base).clone();
+    merge_config(&mut config, calls);
+    shared_config(config)
 }
 
 fn str_of<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -402,7 +409,8 @@ pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rela
                         jinja_literal(&Value::String(c.into()))
                     });
                     let tmpl = format!("{{{{ {macro_name}({custom_lit}, model) }}}}");
-                    let mut input = base_input(db, project, node, Phase::Compile, config.clone());
+                    let mut input =
+                        base_input(db, project, node, Phase::Compile, (**config).clone());
                     input.model = super::model::model_value(node, config, None, "");
                     let origin = TemplateOrigin {
                         file: node.file.map(|f| f.path(db).clone()).unwrap_or_default(),
@@ -550,7 +558,7 @@ pub(crate) fn rendered_node_impl(
             ..RenderedNode::default()
         };
     }
-    let config = node_config(db, project, key).clone();
+    let config = (**node_config(db, project, key)).clone();
     let mut input = base_input(db, project, node, Phase::Compile, config.clone());
     let this = node_relation(db, project, key).clone();
     if this_exists && let Some(t) = &this {

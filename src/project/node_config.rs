@@ -236,3 +236,30 @@ fn render_value(value: &mut Value, render: &dyn Fn(&str) -> Option<Value>) {
         _ => {}
     }
 }
+
+/// One shared copy of each distinct config. At 10,000 models every node held its own
+/// config map twice (project/yml config and final config), about 100 MB, although most
+/// nodes of a folder have identical ones. Values are compared by their JSON text; entries
+/// whose configs were all dropped are pruned as the pool grows.
+pub fn shared_config(config: Map<String, Value>) -> std::sync::Arc<Map<String, Value>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex, Weak};
+    type Pool = HashMap<String, Weak<Map<String, Value>>>;
+    static POOL: LazyLock<Mutex<(Pool, usize)>> =
+        LazyLock::new(|| Mutex::new((HashMap::new(), 1024)));
+    let Ok(text) = serde_json::to_string(&config) else {
+        return Arc::new(config);
+    };
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let (pool, prune_at) = &mut *guard;
+    if let Some(found) = pool.get(&text).and_then(Weak::upgrade) {
+        return found;
+    }
+    if pool.len() >= *prune_at {
+        pool.retain(|_, w| w.strong_count() > 0);
+        *prune_at = (pool.len() * 2).max(1024);
+    }
+    let shared = Arc::new(config);
+    pool.insert(text, Arc::downgrade(&shared));
+    shared
+}

@@ -337,57 +337,13 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     };
     if !ran.interrupted && !end_hooks.is_empty() {
         say("");
-        // What `results[i].node` says beyond the job: config, tags, fqn, path; for a
-        // hook, its package's model config as dbt gives it (and its kind as a tag).
         let database = ran
             .done
             .first()
             .map(|(j, _)| super::run_hooks::database_of(&j.relation_name))
             .unwrap_or_default();
-        let node_extra = |uid: &str| {
-            if let Some(rest) = uid.strip_prefix("operation.") {
-                let package = rest.split('.').next().unwrap_or_default();
-                let kind = if uid.contains("-on-run-end-") {
-                    "on-run-end"
-                } else {
-                    "on-run-start"
-                };
-                let config = crate::project::config::project_config(db, project);
-                let models = config
-                    .package(package)
-                    .and_then(|p| p.section("models"))
-                    .and_then(|m| m.get(package))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let setting = |k: &str| models.get(format!("+{k}")).or(models.get(k)).cloned();
-                let mut tags = vec![json!(kind)];
-                match setting("tags") {
-                    Some(Value::Array(list)) => tags.extend(list),
-                    Some(Value::String(one)) => tags.push(json!(one)),
-                    _ => {}
-                }
-                let materialized = setting("materialized").unwrap_or(json!("view"));
-                return json!({
-                    "config": {"materialized": materialized, "tags": tags},
-                    "tags": tags,
-                    "schema": target.schema,
-                    "database": database,
-                });
-            }
-            let key = NodeKey::new(db, uid.to_string());
-            let config: serde_json::Map<String, Value> = node_config(db, project, key)
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let info = node_info(db, project, key).clone();
-            json!({
-                "tags": config.get("tags").cloned().unwrap_or(json!([])),
-                "meta": config.get("meta").cloned().unwrap_or(json!({})),
-                "config": config,
-                "fqn": info.as_ref().map(|n| n.fqn.clone()),
-                "path": info.as_ref().map(|n| n.path.clone()),
-            })
-        };
+        let node_extra =
+            |uid: &str| super::run_hooks::node_extra(db, project, &target.schema, &database, uid);
         let end = EndContext::of(&ran.done, &hook_results, &thread_of, &node_extra);
         match opener() {
             Ok(mut c) => hook_results.extend(run_hooks(

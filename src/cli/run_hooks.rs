@@ -21,8 +21,10 @@ use super::interrupt::interrupted;
 use super::jobs::{Done, Job, Work};
 use super::live_template::{Template, jinja_string, render_with_connection};
 use crate::artifacts::run_results::{NodeResult, Status};
+use crate::db::NodeKey;
 use crate::db::{Project, RootDb};
 use crate::exec::Adapter;
+use crate::jinja::nodes::{node_config, node_info};
 use crate::project::config::project_config;
 
 /// Which hooks.
@@ -86,6 +88,53 @@ pub struct EndContext {
     pub results: Value,
     pub schemas: Vec<String>,
     pub database_schemas: Vec<(String, String)>,
+}
+
+/// What `results[i].node` says beyond the job: config, tags, fqn, path; for a hook, its
+/// package's model config as dbt gives it (and its kind as a tag).
+pub fn node_extra(db: &RootDb, project: Project, schema: &str, database: &str, uid: &str) -> Value {
+    if let Some(rest) = uid.strip_prefix("operation.") {
+        let package = rest.split('.').next().unwrap_or_default();
+        let kind = if uid.contains("-on-run-end-") {
+            "on-run-end"
+        } else {
+            "on-run-start"
+        };
+        let config = project_config(db, project);
+        let models = config
+            .package(package)
+            .and_then(|p| p.section("models"))
+            .and_then(|m| m.get(package))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let setting = |k: &str| models.get(format!("+{k}")).or(models.get(k)).cloned();
+        let mut tags = vec![json!(kind)];
+        match setting("tags") {
+            Some(Value::Array(list)) => tags.extend(list),
+            Some(Value::String(one)) => tags.push(json!(one)),
+            _ => {}
+        }
+        let materialized = setting("materialized").unwrap_or(json!("view"));
+        return json!({
+            "config": {"materialized": materialized, "tags": tags},
+            "tags": tags,
+            "schema": schema,
+            "database": database,
+        });
+    }
+    let key = NodeKey::new(db, uid.to_string());
+    let config: serde_json::Map<String, Value> = node_config(db, project, key)
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let info = node_info(db, project, key).clone();
+    json!({
+        "tags": config.get("tags").cloned().unwrap_or(json!([])),
+        "meta": config.get("meta").cloned().unwrap_or(json!({})),
+        "config": config,
+        "fqn": info.as_ref().map(|n| n.fqn.clone()),
+        "path": info.as_ref().map(|n| n.path.clone()),
+    })
 }
 
 fn time(t: &chrono::DateTime<Utc>) -> String {

@@ -14,8 +14,8 @@ Per row:
   - depends_on: sorted depends_on.nodes; depends_on_macros: sorted depends_on.macros;
   - columns: {name: {description, data_type}} for the documented columns;
   - test_metadata (generic tests only);
-  - the file and code keys in FILE_KEYS (checksum, unrendered_config, raw_code, language,
-    build_path, doc_blocks) as dbt has them;
+  - the file, code and property keys in FILE_KEYS (checksum, unrendered_config, raw_code,
+    refs, sources, patch_path, contract, ...) as dbt has them;
   - compiled_path relative to the target folder's parent (`target/compiled/...`, whatever
     --target-path the golden run used);
   - created_at as its type name ("float"): the value is a time.
@@ -30,7 +30,10 @@ KEYS = ["resource_type", "package_name", "name", "path", "original_file_path", "
         "source_name", "identifier", "quoting", "loader", "source_description",
         # tests
         "column_name", "attached_node"]
-FILE_KEYS = ["checksum", "unrendered_config", "raw_code", "language", "build_path", "doc_blocks"]
+FILE_KEYS = ["checksum", "unrendered_config", "raw_code", "language", "build_path", "doc_blocks",
+             "refs", "sources", "patch_path", "docs", "group", "metrics", "functions", "contract",
+             "access", "constraints", "version", "latest_version", "deprecation_date",
+             "time_spine", "file_key_name"]
 CONFIG_KEYS = ["materialized", "enabled", "tags", "meta", "schema", "alias", "database",
                "unique_key", "incremental_strategy", "on_schema_change", "severity",
                "static_analysis", "full_refresh", "pre-hook", "post-hook", "column_types",

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 mod file_keys;
+mod node_keys;
 mod unrendered;
 
 use crate::db::{Db, NodeKey, Project, RootDb};
@@ -368,9 +369,14 @@ fn node_entry(
         );
         n["doc_blocks"] = file_keys::doc_blocks(&node.patch.description, &node.package, &docs);
         if node.source.is_none() {
+            let attached = node.test.as_ref().and_then(|t| attached_node(db, project, t));
+            let config = project_config(db, project);
+            node_keys::add_node_keys(&mut n, config, node, parsed, cfg, attached.as_deref());
             n["checksum"] = file_keys::checksum(db, node);
             n["build_path"] = Value::Null;
-            n["compiled_path"] = Value::Null;
+            if node.resource_type != ResourceType::Seed {
+                n["compiled_path"] = Value::Null;
+            }
             if let Some(raw) = file_keys::raw_code(db, node) {
                 n["raw_code"] = raw.into();
             }

@@ -458,3 +458,13 @@ select id, count(*) over (partition by region) filter_count from customers
 select count(*) filter (where active), count(*) filter (where not active) from customers
 select percentile_disc(0.9) within group (order by score) from customers
 select rank(3) within group (order by id) from customers
+select distinct kind from events e order by e.kind
+select distinct e.kind from events e order by kind
+select distinct upper(kind) from events order by upper(kind)
+select distinct kind as k from events order by k
+select distinct kind, user_id from events order by 2, 1
+select distinct kind from events order by kind desc
+select null is true, active is not false from customers
+select ceil(amount), floor(2.5), ceiling(discount) from orders
+select overlay('abc' placing 'x' from 2)
+select e.* from events e where e.kind is not null order by e.at

@@ -174,6 +174,26 @@ impl Binder<'_> {
                 BExpr::computed(Typed::new(to), &[b])
             }
             Expr::TypedString(ts) => BExpr::of(self.cast_type(&ts.data_type)),
+            Expr::IsTrue(e)
+            | Expr::IsNotTrue(e)
+            | Expr::IsFalse(e)
+            | Expr::IsNotFalse(e)
+            | Expr::IsUnknown(e)
+            | Expr::IsNotUnknown(e)
+                if self.is_pg() =>
+            {
+                let b = self.expr(e, ctx);
+                let clause = match expr {
+                    Expr::IsTrue(_) => "IS TRUE",
+                    Expr::IsNotTrue(_) => "IS NOT TRUE",
+                    Expr::IsFalse(_) => "IS FALSE",
+                    Expr::IsNotFalse(_) => "IS NOT FALSE",
+                    Expr::IsUnknown(_) => "IS UNKNOWN",
+                    _ => "IS NOT UNKNOWN",
+                };
+                self.require_boolean(&b, clause, e);
+                BExpr::computed(Typed::new(SqlType::Boolean), &[b])
+            }
             Expr::IsNull(e)
             | Expr::IsNotNull(e)
             | Expr::IsTrue(e)
@@ -346,15 +366,46 @@ impl Binder<'_> {
                 };
                 BExpr::computed(Typed::new(ty), &[b])
             }
-            Expr::Ceil { expr: e, .. } | Expr::Floor { expr: e, .. } => {
+            Expr::Ceil { expr: e, field } | Expr::Floor { expr: e, field } => {
                 let name = if matches!(expr, Expr::Ceil { .. }) {
                     "ceil"
                 } else {
                     "floor"
                 };
                 let b = self.expr(e, ctx);
-                let ty = self.call_type(name, std::slice::from_ref(&b.typed), expr);
+                let mut args = vec![b.typed.clone()];
+                if self.is_pg()
+                    && let sqlparser::ast::CeilFloorKind::Scale(v) = field
+                {
+                    // Postgres has no ceil/floor with a scale: the call does not bind.
+                    args.push(literal(&v.value).typed);
+                }
+                let ty = self.call_type(name, &args, expr);
                 BExpr::computed(ty, &[b])
+            }
+            Expr::Overlay {
+                expr: e,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
+                let parts: Vec<BExpr> = [
+                    Some(e),
+                    Some(overlay_what),
+                    Some(overlay_from),
+                    overlay_for.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|x| self.expr(x, ctx))
+                .collect();
+                let ty = if self.is_pg() {
+                    let types: Vec<Typed> = parts.iter().map(|p| p.typed.clone()).collect();
+                    self.call_type("overlay", &types, expr)
+                } else {
+                    Typed::unknown()
+                };
+                BExpr::computed(ty, &parts)
             }
             Expr::Position { expr: a, r#in } => {
                 let a = self.expr(a, ctx);
@@ -761,7 +812,13 @@ impl Binder<'_> {
             results.push(self.expr(&w.result, ctx));
         }
         if let Some(e) = else_result {
-            results.push(self.expr(e, ctx));
+            let b = self.expr(e, ctx);
+            if self.is_pg() {
+                // Postgres resolves the ELSE branch first (it wins between equals).
+                results.insert(0, b);
+            } else {
+                results.push(b);
+            }
         }
         let ty = self.combined_type(&results, expr);
         let mut parts = results;

@@ -120,6 +120,7 @@ impl Binder<'_> {
                     continue;
                 }
                 self.order_by_expr(&ob.expr, &columns, &win_ctx);
+                self.pg_distinct_order(select, &ob.expr, &columns);
             }
         }
         let columns = columns
@@ -130,6 +131,40 @@ impl Binder<'_> {
             })
             .collect();
         BoundQuery { columns, opaque }
+    }
+
+    /// Postgres: with SELECT DISTINCT, ORDER BY may only use what the SELECT list has.
+    fn pg_distinct_order(&mut self, select: &Select, e: &Expr, columns: &[BoundColumn]) {
+        if !self.is_pg() || !matches!(select.distinct, Some(sqlparser::ast::Distinct::Distinct)) {
+            return;
+        }
+        let last = match e {
+            Expr::Identifier(i) => Some(i),
+            Expr::CompoundIdentifier(parts) => parts.last(),
+            _ => None,
+        };
+        if last.is_some_and(|i| {
+            columns
+                .iter()
+                .any(|c| c.name.eq_ignore_ascii_case(&i.value))
+        }) {
+            return;
+        }
+        let text = normalize(e);
+        let listed = select.projection.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(x) | SelectItem::ExprWithAlias { expr: x, .. } => {
+                normalize(x) == text
+            }
+            _ => true,
+        });
+        if !listed {
+            self.error_at(
+                codes::NOT_GROUPED,
+                e,
+                "for SELECT DISTINCT, ORDER BY expressions must appear in the select list".into(),
+                Some("add the expression to the SELECT list".into()),
+            );
+        }
     }
 
     /// ORDER BY in a SELECT: an output name, or an expression over the FROM items.

@@ -401,7 +401,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     console.emit(
         &Event::new("FinishedRunningStats", "E047", Level::Info, finished).with_data(json!({
             "execution_time": elapsed,
-            "stat_line": kinds.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", "),
+            "stat_line": super::summary::stat_line(&kinds),
         })),
     );
     let mut artifact_errors = Vec::new();

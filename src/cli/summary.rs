@@ -14,6 +14,15 @@ use crate::artifacts::run_results::{NodeResult, Status};
 /// `Finished running 3 project hooks, 1 seed, 2 view models in 0 hours ...`: the counts
 /// of what ran, sorted by name as dbt sorts them.
 pub fn finished_line(kinds: &BTreeMap<String, usize>, elapsed: f64) -> String {
+    format!(
+        "Finished running {}{} ({elapsed:.2}s).",
+        stat_line(kinds),
+        humanized(elapsed)
+    )
+}
+
+/// `3 project hooks, 1 seed, 2 view models`.
+pub fn stat_line(kinds: &BTreeMap<String, usize>) -> String {
     let parts: Vec<String> = kinds
         .iter()
         .map(|(kind, n)| {
@@ -21,11 +30,7 @@ pub fn finished_line(kinds: &BTreeMap<String, usize>, elapsed: f64) -> String {
             format!("{n} {kind}{}", if *n == 1 { "" } else { "s" })
         })
         .collect();
-    format!(
-        "Finished running {}{} ({elapsed:.2}s).",
-        parts.join(", "),
-        humanized(elapsed)
-    )
+    parts.join(", ")
 }
 
 fn plural(n: usize, word: &str) -> String {

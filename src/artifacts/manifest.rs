@@ -369,9 +369,21 @@ fn node_entry(
         );
         n["doc_blocks"] = file_keys::doc_blocks(&node.patch.description, &node.package, &docs);
         if node.source.is_none() {
-            let attached = node.test.as_ref().and_then(|t| attached_node(db, project, t));
+            let attached = node
+                .test
+                .as_ref()
+                .and_then(|t| attached_node(db, project, t));
             let config = project_config(db, project);
-            node_keys::add_node_keys(&mut n, config, node, parsed, cfg, attached.as_deref());
+            let tested = node_keys::tested_columns(db, project);
+            node_keys::add_node_keys(
+                &mut n,
+                tested,
+                config,
+                node,
+                parsed,
+                cfg,
+                attached.as_deref(),
+            );
             n["checksum"] = file_keys::checksum(db, node);
             n["build_path"] = Value::Null;
             if node.resource_type != ResourceType::Seed {

@@ -1,9 +1,13 @@
 //! More per-node keys of manifest.json that dbt-core writes, with dbt's values: `refs`,
 //! `sources`, `patch_path`, `docs`, `group`, `metrics`, `functions`, `contract`, and for
 //! models `access`, `constraints`, `version`, `latest_version`, `deprecation_date`,
-//! `time_spine`; for generic tests `file_key_name`.
+//! `time_spine`, `primary_key`; for generic tests `file_key_name`.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
+
+use crate::db::{Db, Project};
 
 use crate::jinja::nodes::ParsedNode;
 use crate::project::config::ProjectConfig;
@@ -25,9 +29,83 @@ fn version_value(v: &str) -> Value {
     v.parse::<i64>().map_or_else(|_| v.into(), Value::from)
 }
 
+/// Per model unique_id: the columns of its `unique` / `unique_combination_of_columns` tests
+/// and of its `not_null` tests (dbt's inputs to `primary_key`).
+#[salsa::tracked(returns(ref))]
+pub(super) fn tested_columns(
+    db: &dyn Db,
+    project: Project,
+) -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
+    let mut out: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let index = crate::project::nodes::node_index(db, project);
+    for node in index.nodes.values() {
+        let Some(test) = &node.test else { continue };
+        let unique = matches!(
+            test.test_name.as_str(),
+            "unique" | "unique_combination_of_columns"
+        );
+        if !unique && test.test_name != "not_null" {
+            continue;
+        }
+        let columns: Vec<String> = match (
+            test.kwargs.get("column_name"),
+            test.kwargs.get("combination_of_columns"),
+        ) {
+            (Some(Value::String(c)), _) => vec![c.clone()],
+            (_, Some(Value::Array(cols))) => cols
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect(),
+            _ => continue,
+        };
+        let Some(model) = super::attached_node(db, project, test) else {
+            continue;
+        };
+        let entry = out.entry(model).or_default();
+        let set = if unique { &mut entry.0 } else { &mut entry.1 };
+        set.extend(columns);
+    }
+    out
+}
+
+/// dbt's `primary_key` of a model: a primary_key constraint (model, then column level),
+/// else the columns with both unique and not_null tests, else those with unique tests;
+/// sorted.
+fn primary_key(node: &NodeInfo, tested: Option<&(BTreeSet<String>, BTreeSet<String>)>) -> Value {
+    let is_pk = |c: &Value| c.get("type").and_then(Value::as_str) == Some("primary_key");
+    if let Some(Value::Array(constraints)) = node.patch.props.get("constraints")
+        && let Some(pk) = constraints.iter().find(|c| is_pk(c))
+    {
+        let mut cols: Vec<Value> = pk
+            .get("columns")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        cols.sort_by_key(|c| c.to_string());
+        return Value::Array(cols);
+    }
+    for col in node.patch.columns.as_array().into_iter().flatten() {
+        if let Some(Value::Array(constraints)) = col.get("constraints")
+            && constraints.iter().any(is_pk)
+        {
+            return json!([col.get("name")]);
+        }
+    }
+    let Some((unique, not_null)) = tested else {
+        return json!([]);
+    };
+    let both: Vec<&String> = not_null.intersection(unique).collect();
+    if both.is_empty() {
+        json!(unique)
+    } else {
+        json!(both)
+    }
+}
+
 /// Adds the keys to `n`. `attached` is a generic test's node unique_id.
 pub(super) fn add_node_keys(
     n: &mut Value,
+    tested: &BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
     project: &ProjectConfig,
     node: &NodeInfo,
     parsed: &ParsedNode,
@@ -95,5 +173,6 @@ pub(super) fn add_node_keys(
         n["latest_version"] = props("latest_version");
         n["deprecation_date"] = props("deprecation_date");
         n["time_spine"] = Value::Null;
+        n["primary_key"] = primary_key(node, tested.get(&node.unique_id));
     }
 }

@@ -3,10 +3,11 @@
 //! A render preloads the macros its template's words may name and, transitively, the words
 //! of those macros (`crate::jinja::render::macro_bundle`). So a node's render can read
 //! macro `m` only when one of its template's words names `m` or a macro that may call `m`.
-//! [`word_users`] maps each template word to the nodes using it; it reads only templates,
-//! never macro bodies, so editing a macro leaves it valid. [`macro_callers`] is the
-//! reverse of "may call" over the (few hundred) macros. Together they give the nodes a
-//! macro edit can change ([`nodes_reading`]).
+//! [`node_words`] gives a node's template words; it reads only the template, never macro
+//! bodies, so editing a macro leaves it valid. [`macro_callers`] is the reverse of "may
+//! call" over the (few hundred) macros. Together they give the words, and so the nodes, a
+//! macro edit can reach ([`reaching_words`]; the `Recompiler` keeps the word -> nodes
+//! index as edits go, so finding the nodes never visits every node).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use crate::db::{Db, MacroKey, NodeKey, Project};
 use crate::jinja::compat::rewrite_template;
 use crate::jinja::macros::{MacroIndex, candidate_names, macro_candidates, macro_index};
-use crate::jinja::nodes::{all_nodes, node_info, raw_code};
+use crate::jinja::nodes::{node_info, raw_code};
 
 /// A macro by (package, name).
 pub type MacroName = (String, String);
@@ -33,19 +34,6 @@ pub fn node_words(db: &dyn Db, project: Project, key: NodeKey) -> Vec<String> {
     candidate_names(&rewrite_template(&source))
         .into_iter()
         .collect()
-}
-
-/// Template word -> the nodes whose template has it. Reads every node's [`node_words`]
-/// (not macros), so after a macro edit it is re-verified, never recomputed.
-#[salsa::tracked(returns(clone))]
-pub fn word_users(db: &dyn Db, project: Project) -> Arc<HashMap<String, Vec<NodeKey>>> {
-    let mut out: HashMap<String, Vec<NodeKey>> = HashMap::new();
-    for key in all_nodes(db, project) {
-        for word in node_words(db, project, *key) {
-            out.entry(word.clone()).or_default().push(*key);
-        }
-    }
-    Arc::new(out)
 }
 
 /// Macro -> the macros whose body may call it (their candidate words name it). Reads the
@@ -102,9 +90,10 @@ pub fn words_naming(index: &MacroIndex, macros: &BTreeSet<MacroName>) -> BTreeSe
         .collect()
 }
 
-/// The nodes whose render may read one of `macros` (directly or through other macros),
-/// and those whose template says one of `extra_words` or calls a macro that does.
-pub fn nodes_reading(
+/// The template words whose nodes' renders may read one of `macros` (directly or through
+/// other macros), plus `extra_words` and the words of macros that may reach one of them
+/// (e.g. `graph`).
+pub fn reaching_words(
     db: &dyn Db,
     project: Project,
     macros: &BTreeSet<MacroName>,
@@ -112,7 +101,6 @@ pub fn nodes_reading(
 ) -> BTreeSet<String> {
     let index = macro_index(db, project);
     let mut reached = macros.clone();
-    // Macros that mention an extra word (e.g. `graph`) make their callers' nodes read it.
     if !extra_words.is_empty() {
         for (pkg, list) in &index.packages {
             for name in list.keys() {
@@ -127,12 +115,5 @@ pub fn nodes_reading(
     let reached = with_callers(db, project, &reached);
     let mut words = words_naming(&index, &reached);
     words.extend(extra_words.iter().map(|w| (*w).to_string()));
-    let users = word_users(db, project);
-    let mut out = BTreeSet::new();
-    for word in &words {
-        for key in users.get(word).into_iter().flatten() {
-            out.insert(key.unique_id(db).clone());
-        }
-    }
-    out
+    words
 }

@@ -254,6 +254,9 @@ impl Recompiler {
         let (mut macro_files, mut yml_files) = (Vec::new(), Vec::new());
         for p in &changes.changed {
             if let Some(uids) = self.file_nodes.get(p) {
+                for uid in uids {
+                    self.reach.refresh_words(db, project, uid);
+                }
                 seeds.extend(uids.iter().cloned());
             } else if self.reach.is_macro_file(p) {
                 macro_files.push(p.clone());
@@ -264,6 +267,7 @@ impl Recompiler {
             }
         }
         if !macro_files.is_empty() {
+            let _span = tracing::info_span!("macro_reach").entered();
             match self.reach.macro_edit(db, project, &macro_files) {
                 Some(nodes) => seeds.extend(nodes),
                 None => return self.full(db, project),
@@ -275,18 +279,27 @@ impl Recompiler {
                 // Selectors may read yml (tags, config).
                 return self.full(db, project);
             }
+            let _span = tracing::info_span!("yml_reach").entered();
             match self
                 .reach
                 .yml_edit(db, project, &yml_files, &self.dag_diagnostics)
             {
                 Some(yml) => {
-                    seeds.extend(yml.recheck);
+                    // An unchanged node's output moves only where it points into the file.
+                    seeds.extend(yml.related.into_iter().filter(|uid| {
+                        self.outputs
+                            .get(uid)
+                            .is_some_and(|o| !o.diagnostics.is_empty())
+                    }));
+                    seeds.extend(yml.changed.iter().cloned());
+                    seeds.extend(yml.graph_readers);
                     parents_changed = yml.changed;
                     yml_diagnostics = true;
                 }
                 None => return self.full(db, project),
             }
         }
+        let _span = tracing::info_span!("recheck", seeds = seeds.len()).entered();
         for uid in &seeds {
             if self.parse_keys.contains_key(uid)
                 && self.parse_keys.get(uid) != Some(&parse_key(db, project, uid))

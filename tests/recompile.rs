@@ -151,7 +151,11 @@ struct Yml {
 
 impl Yml {
     fn text(&self) -> String {
-        let mut out = String::from("version: 2\nmodels:\n");
+        // Comments on top move every position below them.
+        let mut out: String = (0..self.comments)
+            .map(|c| format!("# comment {c}\n"))
+            .collect();
+        out.push_str("version: 2\nmodels:\n");
         if self.models.is_empty() {
             out.push_str(
                 "  - name: m0\n    columns:\n      - name: v\n        data_tests: [not_null]\n",
@@ -179,9 +183,6 @@ impl Yml {
             "sources:\n  - name: raw\n    schema: raw\n    tables:\n      - name: t1\n        identifier: t1_{}\n        columns:\n          - name: v\n            data_type: integer\n",
             self.source_identifier
         ));
-        for c in 0..self.comments {
-            out.push_str(&format!("# comment {c}\n"));
-        }
         out
     }
 
@@ -198,7 +199,7 @@ impl Yml {
             0 | 1 => m.1 = rng.below(5),
             2 => m.2 = [None, Some("table"), Some("view"), Some("ephemeral")][rng.below(4)],
             3 => m.3 = [None, Some("off"), Some("unsafe"), Some("on")][rng.below(4)],
-            4 => m.4 = [None, Some("not_null"), Some("unique")][rng.below(3)],
+            4 => m.4 = [None, Some("not_null"), Some("unique"), Some("no_such_test")][rng.below(4)],
             5 => self.source_identifier = rng.below(3),
             6 => {
                 self.models.remove(k);

@@ -16,7 +16,7 @@ use crate::db::{Db, MacroKey, Project};
 use crate::diagnostics::Diagnostic;
 use crate::jinja::macros::{MacroIndex, MacroLoc, macro_index, macro_source};
 use crate::jinja::nodes::parsed_node;
-use crate::macro_users::{MacroName, nodes_reading, with_callers};
+use crate::macro_users::{MacroName, node_words, reaching_words, with_callers};
 use crate::project::config::project_config;
 use crate::project::nodes::{NodeInfo, node_index};
 use crate::project::profiles::target;
@@ -48,14 +48,22 @@ pub(super) struct Snapshot {
     called_by: HashMap<MacroName, Vec<String>>,
     /// Every node's info, in the node index's order.
     infos: Vec<Arc<NodeInfo>>,
+    /// Template word -> nodes, for the words that name a macro or are `graph`, and each
+    /// node's such words: kept up to date as templates change, so that the nodes a macro
+    /// or yml edit reaches are found without visiting every node.
+    word_nodes: HashMap<String, BTreeSet<String>>,
+    node_words: HashMap<String, Vec<String>>,
 }
 
 /// What a yml edit reaches.
 pub(super) struct YmlReach {
-    /// Nodes to re-check: those the files declare or patch, and the `graph` readers.
-    pub recheck: BTreeSet<String>,
-    /// Nodes whose info changed: their children are re-checked too.
+    /// Nodes the files declare or patch whose info is unchanged: their output changes only
+    /// where it points into the files (diagnostics).
+    pub related: BTreeSet<String>,
+    /// Nodes whose info changed, and the `graph` readers when one did. The children of
+    /// the changed ones are re-checked too.
     pub changed: BTreeSet<String>,
+    pub graph_readers: BTreeSet<String>,
 }
 
 impl Snapshot {
@@ -77,12 +85,56 @@ impl Snapshot {
                 called_by.entry(m.clone()).or_default().push(uid.clone());
             }
         }
-        Snapshot {
-            macro_index: Some(index),
+        let mut snapshot = Snapshot {
+            macro_index: Some(Arc::clone(&index)),
             macro_files,
             called_by,
             infos: nodes.nodes.values().cloned().collect(),
+            word_nodes: HashMap::new(),
+            node_words: HashMap::new(),
+        };
+        for uid in nodes.nodes.keys() {
+            snapshot.refresh_words(db, project, uid);
         }
+        snapshot
+    }
+
+    /// Re-reads a node's template words (after its template or info changed).
+    pub fn refresh_words(&mut self, db: &dyn Db, project: Project, uid: &str) {
+        let Some(index) = self.macro_index.as_deref() else {
+            return;
+        };
+        let key = crate::db::NodeKey::new(db, uid.to_string());
+        let words: Vec<String> = node_words(db, project, key)
+            .iter()
+            .filter(|w| index.by_word.contains_key(*w) || *w == "graph")
+            .cloned()
+            .collect();
+        if self.node_words.get(uid) == Some(&words) {
+            return;
+        }
+        for w in self.node_words.remove(uid).into_iter().flatten() {
+            if let Some(set) = self.word_nodes.get_mut(&w) {
+                set.remove(uid);
+            }
+        }
+        for w in &words {
+            self.word_nodes
+                .entry(w.clone())
+                .or_default()
+                .insert(uid.to_string());
+        }
+        self.node_words.insert(uid.to_string(), words);
+    }
+
+    /// The nodes whose template has one of `words`.
+    fn nodes_with(&self, words: &BTreeSet<String>) -> BTreeSet<String> {
+        words
+            .iter()
+            .filter_map(|w| self.word_nodes.get(w))
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     pub fn is_macro_file(&self, path: &Path) -> bool {
@@ -124,7 +176,10 @@ impl Snapshot {
         {
             return None;
         }
-        let mut nodes = nodes_reading(db, project, &edited, &[]);
+        let mut nodes = {
+            let _span = tracing::info_span!("nodes_reading").entered();
+            self.nodes_with(&reaching_words(db, project, &edited, &[]))
+        };
         for m in &edited {
             nodes.extend(self.called_by.get(m).into_iter().flatten().cloned());
         }
@@ -149,7 +204,10 @@ impl Snapshot {
         if self.macro_index.as_deref() != Some(&*macro_index(db, project)) {
             return None;
         }
-        let index = node_index(db, project);
+        let index = {
+            let _span = tracing::info_span!("node_index").entered();
+            node_index(db, project)
+        };
         if index.nodes.len() != self.infos.len() {
             return None;
         }
@@ -158,8 +216,9 @@ impl Snapshot {
                 || info.file.is_some_and(|f| files.contains(f.path(db)))
         };
         let mut reach = YmlReach {
-            recheck: BTreeSet::new(),
+            related: BTreeSet::new(),
             changed: BTreeSet::new(),
+            graph_readers: BTreeSet::new(),
         };
         for ((uid, new), old) in index.nodes.iter().zip(self.infos.iter_mut()) {
             if *uid != old.unique_id {
@@ -168,8 +227,8 @@ impl Snapshot {
             if !related(new) && !related(old) {
                 continue;
             }
-            reach.recheck.insert(uid.clone());
             if Arc::ptr_eq(new, old) || **new == **old {
+                reach.related.insert(uid.clone());
                 continue;
             }
             // Versions decide what a bare ref() resolves to: the DAG may change.
@@ -179,10 +238,14 @@ impl Snapshot {
             reach.changed.insert(uid.clone());
             *old = Arc::clone(new);
         }
+        for uid in &reach.changed {
+            // A generic test's template is its yml entry.
+            self.refresh_words(db, project, uid);
+        }
         if !reach.changed.is_empty() {
-            reach
-                .recheck
-                .extend(nodes_reading(db, project, &BTreeSet::new(), &["graph"]));
+            let _span = tracing::info_span!("graph_readers").entered();
+            reach.graph_readers =
+                self.nodes_with(&reaching_words(db, project, &BTreeSet::new(), &["graph"]));
         }
         Some(reach)
     }

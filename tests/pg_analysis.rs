@@ -55,6 +55,22 @@ fn postgres_only_functions_are_accepted() {
 }
 
 #[test]
+fn functions_in_other_schemas_are_not_checked() {
+    // A user-defined function (created by a hook or a migration) is not in the catalog.
+    let found = findings(&[(
+        "m",
+        "select util.clean_name(note) as n, pg_catalog.upper(note) as u from {{ ref('raw') }}",
+    )]);
+    assert!(found.is_empty(), "{found:#?}");
+    let typo = findings(&[(
+        "m",
+        "select pg_catalog.uper(note) as u from {{ ref('raw') }}",
+    )]);
+    assert_eq!(typo.len(), 1, "{typo:#?}");
+    assert_eq!(typo[0].code, "E4005");
+}
+
+#[test]
 fn syntax_sqlparser_lacks_is_not_flagged() {
     // sqlparser cannot parse ROWS FROM; DuckDB's parser (Postgres' grammar) decides.
     let found = findings(&[(

@@ -468,3 +468,5 @@ select null is true, active is not false from customers
 select ceil(amount), floor(2.5), ceiling(discount) from orders
 select overlay('abc' placing 'x' from 2)
 select e.* from events e where e.kind is not null order by e.at
+select pg_catalog.upper(name), pg_catalog.length(name) from customers
+select pg_catalog.uper(name) from customers

@@ -234,6 +234,9 @@ impl Binder<'_> {
                 self.resolve_call(&name, f, &types);
             }
             lambda_type(&name, &types, body)
+        } else if self.is_pg() && user_schema(f) {
+            // `myschema.my_function(...)`: a user-defined function dbtc cannot see.
+            Typed::unknown()
         } else if self.is_pg() && named {
             // Postgres' named notation (`f(a => 1)`): only the name is checked.
             if self.fn_kind(&name).is_none() {
@@ -475,4 +478,12 @@ fn takes(overload: &str, n: usize) -> bool {
         }
     }
     count == n
+}
+
+/// Whether a call names a schema other than `pg_catalog` (a user-defined function).
+fn user_schema(f: &Function) -> bool {
+    f.name.0.len() > 1
+        && f.name.0[f.name.0.len() - 2]
+            .as_ident()
+            .is_none_or(|s| !s.value.eq_ignore_ascii_case("pg_catalog"))
 }

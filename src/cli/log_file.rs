@@ -1,5 +1,7 @@
 //! `logs/dbtc.log`: every event of every execution command as text, appended per
-//! invocation (dbt writes `logs/dbt.log` the same way), debug details included.
+//! invocation (dbt writes `logs/dbt.log` the same way), debug details included. Past
+//! 10 MiB the file is rotated when an invocation starts, as dbt rotates its log:
+//! `dbtc.log.1` ... `dbtc.log.5` keep the older ones.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,6 +10,26 @@ use std::sync::Mutex;
 use chrono::Utc;
 
 use super::console::Level;
+
+const MAX_BYTES: u64 = 10 * 1024 * 1024;
+const BACKUPS: usize = 5;
+
+/// Renames `path` to `path.1` (and `.1` to `.2`, ..., dropping the oldest) when it is
+/// larger than `max` bytes. Failures are ignored: the log then keeps growing.
+fn rotate(path: &Path, max: u64, backups: usize) {
+    if std::fs::metadata(path).map_or(true, |m| m.len() <= max) {
+        return;
+    }
+    let numbered = |n: usize| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        std::path::PathBuf::from(name)
+    };
+    for n in (1..backups).rev() {
+        let _ = std::fs::rename(numbered(n), numbered(n + 1));
+    }
+    let _ = std::fs::rename(path, numbered(1));
+}
 
 /// The log file of one invocation.
 pub struct LogFile {
@@ -21,6 +43,7 @@ impl LogFile {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the log folder {}: {e}", dir.display()))?;
         let path = dir.join("dbtc.log");
+        rotate(&path, MAX_BYTES, BACKUPS);
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -69,5 +92,23 @@ mod tests {
         assert!(text.contains("[info ] [MainThread]: first"));
         assert!(text.contains("[debug] [Thread-1 (worker)]: select 1"));
         assert!(text.find("first").unwrap_or(0) < text.find("second").unwrap_or(0));
+    }
+
+    #[test]
+    fn rotates_past_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dbtc.log");
+        for round in 0..4 {
+            std::fs::write(&path, format!("round {round} {}", "x".repeat(100))).expect("write");
+            rotate(&path, 50, 2);
+        }
+        assert!(!path.exists());
+        let one = std::fs::read_to_string(dir.path().join("dbtc.log.1")).expect(".1");
+        let two = std::fs::read_to_string(dir.path().join("dbtc.log.2")).expect(".2");
+        assert!(one.starts_with("round 3") && two.starts_with("round 2"));
+        assert!(!dir.path().join("dbtc.log.3").exists());
+        std::fs::write(&path, "small").expect("write");
+        rotate(&path, 50, 2);
+        assert!(path.exists());
     }
 }

@@ -1,4 +1,4 @@
-//! Ctrl-C (SIGINT, and SIGTERM) during `seed`, `run`, `test`, `snapshot` and `build`, as
+//! Ctrl-C (SIGINT) during `seed`, `run`, `test`, `snapshot` and `build`, as
 //! dbt handles a keyboard interrupt: no new node starts, the queries running are
 //! cancelled where the adapter can (DuckDB: the connection is interrupted; the statement
 //! fails and its build rolls back, so the previous relation stays), a `CANCEL query`

@@ -133,6 +133,26 @@ impl Binder<'_> {
         if !self.is_pg() {
             return self.catalog.bind_table(name, args);
         }
+        let inputs: Option<Vec<String>> = args.iter().map(|a| self.pg_input(a)).collect();
+        if let Some(inputs) = inputs
+            && let Ok((_, f)) = self.pg.resolve_function(name, &inputs)
+            && !f.out_columns.is_empty()
+        {
+            // A row of OUT columns (`jsonb_each` gives key, value).
+            return Ok(Some(
+                f.out_columns
+                    .iter()
+                    .map(|(n, t)| {
+                        let ty = if t.starts_with("any") {
+                            SqlType::Unknown
+                        } else {
+                            self.pg.sql_type(t)
+                        };
+                        (n.clone(), ty)
+                    })
+                    .collect(),
+            ));
+        }
         match self.bind_call_d(name, args)? {
             SqlType::Unknown => Ok(None),
             SqlType::Other(t) if t == "record" => Ok(None),

@@ -35,8 +35,8 @@ where s.typnamespace = 'pg_catalog'::regnamespace
   and t.typnamespace = 'pg_catalog'::regnamespace
 order by 1, 2";
 
-/// Arguments are the IN arguments (`proargtypes`); `out` says whether OUT arguments make the
-/// result a row (its columns are then not listed: such a table function is opaque).
+/// Arguments are the IN arguments (`proargtypes`); the OUT (or TABLE) arguments, when there
+/// are some, are the columns of the row the function returns (`name:type,...`).
 fn functions_query() -> String {
     format!(
         "
@@ -44,7 +44,11 @@ select case when p.prokind = 'a' and a.aggkind <> 'n' then 'o' else p.prokind::t
        p.proname::text, r.typname::text,
        case when p.proretset then 't' else 'f' end,
        coalesce(v.typname::text, '-'), p.pronargdefaults::text,
-       case when p.proargmodes && array['o','t']::\"char\"[] then 't' else 'f' end,
+       coalesce((select string_agg(coalesce(p.proargnames[o.n], 'column' || o.n) || ':' ||
+                                   t.typname, ',' order by o.n)
+                 from unnest(p.proallargtypes, p.proargmodes) with ordinality o(oid, mode, n)
+                 join pg_type t on t.oid = o.oid
+                 where o.mode in ('o', 't')), 'f'),
        coalesce((select string_agg(t.typname::text, E'\\t' order by i.n)
                  from unnest(p.proargtypes::oid[]) with ordinality i(oid, n)
                  join pg_type t on t.oid = i.oid), '')
@@ -98,7 +102,7 @@ fn lines(
 ///   type or -> <typtype>`
 /// - `cast <source> <target> <context i/a/e>`
 /// - `func <kind f/a/o/w> <name> <return> <set-returning t/f> <variadic element or ->
-///   <defaulted argument count> <OUT arguments t/f> <argument types...>` (kind `o`:
+///   <defaulted argument count> <OUT columns name:type,... or f> <argument types...>` (kind `o`:
 ///   ordered-set or hypothetical-set aggregates)
 /// - `oper <name> <left or - for prefix> <right> <result>`
 pub fn catalog_tsv(client: &mut Client) -> Result<String, postgres::Error> {

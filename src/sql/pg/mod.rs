@@ -42,7 +42,8 @@ pub(crate) struct PgFunc {
     /// function may appear in FROM.
     pub variadic: Option<String>,
     pub defaults: usize,
-    pub out_args: bool,
+    /// The columns of the row a function with OUT arguments returns (name, typname).
+    pub out_columns: Vec<(String, String)>,
     pub args: Vec<String>,
 }
 
@@ -109,7 +110,14 @@ impl PgCatalog {
                         ret: get(3).to_string(),
                         variadic: opt(get(5)),
                         defaults: get(6).parse().unwrap_or(0),
-                        out_args: get(7) == "t",
+                        out_columns: match get(7) {
+                            "f" | "" => Vec::new(),
+                            cols => cols
+                                .split(',')
+                                .filter_map(|c| c.split_once(':'))
+                                .map(|(n, t)| (n.to_string(), t.to_string()))
+                                .collect(),
+                        },
                         args: f.iter().skip(8).map(|s| s.to_string()).collect(),
                     };
                     cat.funcs.entry(get(2).to_string()).or_default().push(func);

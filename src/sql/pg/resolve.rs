@@ -354,7 +354,7 @@ impl PgCatalog {
         match self.select(&cands, inputs) {
             Ok(i) => {
                 let f = owners[i];
-                let ret = if f.out_args && f.ret == "record" {
+                let ret = if !f.out_columns.is_empty() && f.ret == "record" {
                     None
                 } else {
                     self.polymorphic(&cands[i], inputs, &f.ret).ok().flatten()

@@ -94,6 +94,7 @@ impl<'a> NodeLines<'a> {
             "node_path": n.path,
             "node_relation": {
                 "alias": n.alias,
+                "database": super::run_hooks::database_of(&n.relation_name),
                 "schema": n.schema,
                 "relation_name": n.relation_name,
             },

@@ -1,5 +1,7 @@
 //! An adapter that writes every statement it runs to the log file (debug level), as dbt's
-//! `SQLQuery` events do, then hands it to the real adapter.
+//! `SQLQuery` events do, then hands it to the real adapter. Every method of `Adapter` is
+//! forwarded here, defaults included: a method added to the trait must be added here too,
+//! or an adapter's own version of it would be bypassed.
 
 use std::cell::RefCell;
 use std::sync::Arc;

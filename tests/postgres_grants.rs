@@ -6,10 +6,10 @@
 //! The second run changes the grants of the incremental model and the snapshot, whose
 //! tables stay: what they no longer list is revoked.
 //!
-//! `dbtc seed` loads the seeds; the models and the snapshot are built through the library
-//! calls that take a node's grants and indexes (`transactional::build_model_with`,
-//! `build_incremental`, `build_snapshot`): src/cli/jobs.rs does not pass them for tables
-//! and views yet, and still skips incremental runs and snapshots on Postgres.
+//! Twice: with `dbtc seed` loading the seeds and the models and the snapshot built through
+//! the library calls that take a node's grants and indexes
+//! (`transactional::build_model_with`, `build_incremental`, `build_snapshot`); and through
+//! the CLI alone (`dbtc seed`, `run`, `snapshot`, statuses compared with dbt's too).
 
 mod common;
 mod pg_common;
@@ -92,22 +92,49 @@ fn grants_and_indexes(adapter: &mut PostgresAdapter) -> (Value, Value) {
     (json!(grants), json!(indexes))
 }
 
-#[test]
-fn grants_and_indexes_match_dbt_postgres() {
-    let Some(env) = server() else { return };
-    let db = TestDb::create(env);
-    let mut adapter = db.adapter();
+/// Creates the roles of `_roles.txt` (they belong to the server: created once, kept).
+fn create_roles(adapter: &mut PostgresAdapter) {
     for role in std::fs::read_to_string(golden("_roles.txt"))
         .unwrap()
         .split_whitespace()
     {
-        // Roles belong to the server: created once, kept.
         adapter
             .execute(&format!(
                 "do $$ begin create role \"{role}\"; exception when duplicate_object then null; end $$"
             ))
             .unwrap();
     }
+}
+
+/// The grants, indexes and relations after the second run are dbt-postgres's.
+fn matches_goldens(adapter: &mut PostgresAdapter) {
+    let (grants, indexes) = grants_and_indexes(adapter);
+    assert_eq!(grants, read_json(&golden("_grants.json")), "grants");
+    assert_eq!(indexes, read_json(&golden("_indexes.json")), "indexes");
+    let mut want: Vec<String> = std::fs::read_dir(golden(""))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|f| f.strip_suffix(".json").map(str::to_string))
+        .filter(|f| f.contains('.'))
+        .collect();
+    want.sort();
+    assert_eq!(relations(adapter), want);
+    for rel in want.iter().filter(|r| !r.starts_with("snapshots.")) {
+        assert_eq!(
+            dump(adapter, rel),
+            read_json(&golden(&format!("{rel}.json"))),
+            "{rel}"
+        );
+    }
+}
+
+#[test]
+fn grants_and_indexes_match_dbt_postgres() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let mut adapter = db.adapter();
+    create_roles(&mut adapter);
     let (_tmp, dir) = common::fixture_copy("pg_grants");
     std::fs::copy(golden("profiles.yml"), dir.join("profiles.yml")).unwrap();
     let out = dbtc(&db, "seed", &dir, &[]).output().unwrap();
@@ -132,24 +159,71 @@ fn grants_and_indexes_match_dbt_postgres() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let (root, project) = load(&dir, &db, json!({"phase": 2}));
     build_all(&mut adapter, &root, project);
+    matches_goldens(&mut adapter);
+}
 
-    let (grants, indexes) = grants_and_indexes(&mut adapter);
-    assert_eq!(grants, read_json(&golden("_grants.json")), "grants");
-    assert_eq!(indexes, read_json(&golden("_indexes.json")), "indexes");
-    let mut want: Vec<String> = std::fs::read_dir(golden(""))
+/// A run's statuses and relation names (the database named as in the goldens).
+fn cli_results(dir: &std::path::Path, db: &TestDb) -> Value {
+    let got = read_json(&dir.join("target/run_results.json"));
+    let mut rows: Vec<Value> = got["results"]
+        .as_array()
         .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter_map(|f| f.strip_suffix(".json").map(str::to_string))
-        .filter(|f| f.contains('.'))
+        .iter()
+        .map(|r| {
+            json!({
+                "unique_id": r["unique_id"],
+                "status": r["status"],
+                "relation_name": r["relation_name"].as_str().map(|n| n.replace(
+                    &format!("\"{}\".", db.name),
+                    "\"golden_pg_grants\".",
+                )),
+            })
+        })
         .collect();
-    want.sort();
-    assert_eq!(relations(&mut adapter), want);
-    for rel in want.iter().filter(|r| !r.starts_with("snapshots.")) {
-        assert_eq!(
-            dump(&mut adapter, rel),
-            read_json(&golden(&format!("{rel}.json"))),
-            "{rel}"
-        );
+    rows.sort_by(|a, b| a["unique_id"].as_str().cmp(&b["unique_id"].as_str()));
+    json!({ "results": rows })
+}
+
+/// The same two runs through the CLI: `dbtc run` gives the table its indexes and every
+/// model its grants, the second run revokes what the incremental model and the snapshot
+/// no longer list.
+#[test]
+fn grants_and_indexes_via_cli_match_dbt_postgres() {
+    let Some(env) = server() else { return };
+    let db = TestDb::create(env);
+    let mut adapter = db.adapter();
+    create_roles(&mut adapter);
+    let (_tmp, dir) = common::fixture_copy("pg_grants");
+    std::fs::copy(golden("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    for verb in ["seed", "run", "snapshot"] {
+        let out = dbtc(&db, verb, &dir, &[]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "first {verb}:\n{}", text(&out));
     }
+    let (grants, indexes) = grants_and_indexes(&mut adapter);
+    for want in [
+        r#"["main.inc_granted","dbtc_reporter","SELECT"]"#,
+        r#"["main.granted_view","dbtc_reporter","SELECT"]"#,
+        r#"["main.indexed_table","dbtc_analyst","SELECT"]"#,
+    ] {
+        assert!(grants.to_string().contains(want), "{want} in {grants}");
+    }
+    assert_eq!(indexes, read_json(&golden("_indexes.json")), "indexes");
+
+    for entry in std::fs::read_dir(dir.join("phase2")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join("seeds").join(entry.file_name())).unwrap();
+    }
+    for verb in ["seed", "run", "snapshot"] {
+        let out = dbtc(&db, verb, &dir, &["--vars", "{phase: 2}"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "second {verb}:\n{}", text(&out));
+        if verb != "seed" {
+            assert_eq!(
+                cli_results(&dir, &db),
+                read_json(&golden(&format!("{verb}.json"))),
+                "second {verb}"
+            );
+        }
+    }
+    matches_goldens(&mut adapter);
 }

@@ -5,11 +5,10 @@
 //! scripts/postgres_goldens.sh): the second run's statuses and every relation (snapshot
 //! times by their order only, as on DuckDB).
 //!
-//! `dbtc seed` and `dbtc run` do the seeds, views and first builds. src/cli/jobs.rs still
-//! reports an existing incremental model and a snapshot on Postgres as SKIP, so the
-//! incremental runs and snapshots are driven here through the same library calls it makes
-//! on DuckDB (the model rendered with `is_incremental()` true, `build_incremental`,
-//! `build_snapshot`, a full refresh through `transactional::build_model`).
+//! Twice: through the library calls the CLI makes (the model rendered with
+//! `is_incremental()` true, `build_incremental`, `build_snapshot`, a full refresh through
+//! `transactional::build_model`), after `dbtc seed` and `dbtc run` did the seeds, views and
+//! first builds; and through the CLI alone (`dbtc seed`, `run`, `snapshot`).
 
 mod clock_free;
 mod common;
@@ -223,11 +222,8 @@ fn cli_statuses(dir: &std::path::Path, ids: &BTreeMap<String, String>) -> BTreeM
         .collect()
 }
 
-/// The same two runs through the CLI alone. Ignored while src/cli/jobs.rs reports an
-/// existing incremental model and every snapshot on Postgres as SKIP: remove that check
-/// there and this `ignore`.
+/// The same two runs through the CLI alone (`dbtc seed`, `run`, `snapshot`).
 #[test]
-#[ignore = "src/cli/jobs.rs still skips incremental runs and snapshots on Postgres"]
 fn incremental_fixture_via_cli_matches_dbt_postgres() {
     let Some(env) = server() else { return };
     let db = TestDb::create(env);
@@ -265,7 +261,29 @@ fn incremental_fixture_via_cli_matches_dbt_postgres() {
             );
         }
     }
-    matches_goldens(&mut db.adapter());
+    let mut adapter = db.adapter();
+    matches_goldens(&mut adapter);
+
+    // `--full-refresh` rebuilds an existing incremental model from its whole query: the
+    // column `on_schema_change: ignore` left out comes in, as do all the rows.
+    let before = dump(&mut adapter, "main.osc_ignore");
+    let refresh = ["--vars", "{phase: 2}", "--full-refresh", "-s", "osc_ignore"];
+    let out = dbtc(&db, "run", &dir, &refresh).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "full refresh:\n{}", text(&out));
+    let compiled =
+        std::fs::read_to_string(dir.join("target/compiled/incremental/models/osc_ignore.sql"))
+            .unwrap();
+    adapter
+        .execute(&format!(
+            "create table main.osc_ignore_expected as (\n{compiled}\n)"
+        ))
+        .unwrap();
+    let after = dump(&mut adapter, "main.osc_ignore");
+    let want = dump(&mut adapter, "main.osc_ignore_expected");
+    assert_ne!(after, before, "the full refresh changed nothing");
+    assert_eq!(after["columns"], want["columns"]);
+    assert_eq!(after["rows"], want["rows"]);
+    assert_eq!(after["kind"], "table");
 }
 
 /// An incremental run that fails after `on_schema_change` altered the table (its

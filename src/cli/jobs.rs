@@ -131,16 +131,7 @@ pub fn run_job(
         };
         say(&justified(&msg, "SKIP"));
     };
-    // Incremental runs and snapshots are written for DuckDB (DESCRIBE, MERGE ... BY NAME).
-    let duckdb = adapter.adapter_type() == "duckdb";
     let unsupported = match &job.work {
-        Work::Snapshot(_) if !duckdb => Some("snapshots not supported yet"),
-        Work::Model {
-            materialization: Ok(Materialization::Incremental),
-            ..
-        } if !duckdb && matches!(adapter.relation_exists(&job.relation), Ok(true)) => {
-            Some("incremental runs not supported yet")
-        }
         Work::Model { .. } if job.introspective => {
             Some("introspective model (rendering it needs the database): not supported yet")
         }
@@ -247,27 +238,31 @@ pub fn run_job(
                     Ok(None) => {
                         let contract = job.extras.contract.as_ref();
                         let table = *m == Materialization::Table;
-                        around(
-                            adapter,
-                            rel,
-                            &job.extras,
-                            false,
-                            Some(sql),
-                            table,
-                            |adapter, before, after| {
-                                let transaction = !job.extras.autocommit(adapter, false);
-                                build_model(
-                                    adapter,
-                                    rel,
-                                    *m,
-                                    sql,
-                                    contract,
-                                    transaction,
-                                    before,
-                                    after,
-                                )
-                            },
-                        )
+                        match &job.extras.post_build {
+                            Ok(post) => around(
+                                adapter,
+                                rel,
+                                &job.extras,
+                                false,
+                                Some(sql),
+                                table,
+                                |adapter, before, after| {
+                                    let transaction = !job.extras.autocommit(adapter, false);
+                                    build_model(
+                                        adapter,
+                                        rel,
+                                        *m,
+                                        sql,
+                                        contract,
+                                        post,
+                                        transaction,
+                                        before,
+                                        after,
+                                    )
+                                },
+                            ),
+                            Err(e) => Err(Failure::Compilation(e.clone())),
+                        }
                     }
                     Err(e) => Err(Failure::Runtime(e)),
                 },

@@ -75,6 +75,9 @@ impl Adapter for Logged {
     fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, String> {
         self.inner.columns(relation)
     }
+    fn temp_columns(&mut self, name: &str) -> Result<Vec<Column>, String> {
+        self.inner.temp_columns(name)
+    }
     fn quote(&self, identifier: &str) -> String {
         self.inner.quote(identifier)
     }

@@ -13,6 +13,7 @@ pub mod node_render;
 pub mod persist_docs;
 pub mod snapshot;
 
+use super::transactional::{PostBuild, grants, indexes};
 use super::{Adapter, Relation};
 use contract::Contract;
 
@@ -67,7 +68,10 @@ fn drop_sql(adapter: &dyn Adapter, kind: Option<&str>, rel: &Relation) -> Option
 pub type Step<'a> = dyn FnMut(&mut dyn Adapter) -> Result<(), String> + 'a;
 
 /// Builds one model's relation from its compiled SQL; a table with an enforced
-/// `contract` is created with the declared columns and constraints, then filled.
+/// `contract` is created with the declared columns and constraints, then filled. `post`:
+/// the model's `indexes` (tables) and `grants`, applied in the build's transaction
+/// (dbt-postgres indexes the new table before renaming it into place, dbt-duckdb after;
+/// grants are no-ops on DuckDB, as in dbt-duckdb).
 /// In one transaction: `before`, the create, the swap, `after` (on an adapter whose
 /// builds are transactional, `transactional` builds in its own transaction, between
 /// `before` and `after`). Without `transaction` (dbt-postgres after a pre-hook outside
@@ -82,6 +86,7 @@ pub fn build_model(
     materialization: Materialization,
     sql: &str,
     contract: Option<&Contract>,
+    post: &PostBuild,
     transaction: bool,
     before: &mut Step<'_>,
     after: &mut Step<'_>,
@@ -92,12 +97,13 @@ pub fn build_model(
     let contract = contract.filter(|_| materialization != Materialization::View);
     if adapter.transactional_ddl() && contract.is_none() {
         return around::in_sequence(adapter, before, after, |adapter| {
-            super::transactional::build_model(
+            super::transactional::build_model_with(
                 adapter,
                 relation,
                 existing.as_deref(),
                 materialization,
                 sql,
+                post,
             )
         });
     }
@@ -124,17 +130,27 @@ pub fn build_model(
     if transaction {
         adapter.begin()?;
     }
+    let table = tmp_kind == "table";
+    let index_before_rename = adapter.adapter_type() == "postgres";
     let swapped = (|| -> Result<(), String> {
         before(adapter)?;
         adapter.execute(&create)?;
+        if table && index_before_rename {
+            indexes::create_indexes(adapter, &tmp, &post.indexes)?;
+        }
         if let Some(drop) = drop_sql(adapter, existing.as_deref(), relation) {
             adapter.execute(&drop)?;
         }
-        let alter = if tmp_kind == "view" { "VIEW" } else { "TABLE" };
+        let alter = if table { "TABLE" } else { "VIEW" };
         adapter.execute(&format!(
             "ALTER {alter} {tmp_sql} RENAME TO {}",
             adapter.quote(&relation.identifier)
         ))?;
+        if table && !index_before_rename {
+            indexes::create_indexes(adapter, relation, &post.indexes)?;
+        }
+        // The new relation starts without grants (copy_grants is false).
+        grants::apply_grants(adapter, relation, &post.grants, false)?;
         after(adapter)
     })();
     match swapped {

@@ -10,6 +10,7 @@ use super::node_render::render_in_node;
 use super::persist_docs::PersistDocs;
 use crate::db::{Db, NodeKey, Project};
 use crate::exec::Adapter;
+use crate::exec::transactional::PostBuild;
 use crate::jinja::nodes::{node_config, node_info};
 use crate::project::docs::{docs_index, render_description};
 use crate::project::nodes::ResourceType;
@@ -26,6 +27,9 @@ pub struct Extras {
     pub persist_docs: Option<PersistDocs>,
     /// An enforced contract (models only).
     pub contract: Option<Contract>,
+    /// `grants` and `indexes` of a view or table build; an error is the config's problem
+    /// (the node fails when it runs).
+    pub post_build: Result<PostBuild, String>,
 }
 
 impl Extras {
@@ -37,6 +41,7 @@ impl Extras {
                 incremental_hooks: None,
                 persist_docs: None,
                 contract: None,
+                post_build: Ok(PostBuild::default()),
             };
         };
         let config = node_config(db, project, key);
@@ -98,6 +103,7 @@ impl Extras {
             incremental_hooks,
             persist_docs,
             contract,
+            post_build: PostBuild::from_config(config),
         }
     }
 

@@ -55,6 +55,40 @@ fn postgres_only_functions_are_accepted() {
 }
 
 #[test]
+fn declared_source_types_use_postgres_names() {
+    let fs = MemSystem::default();
+    fs.write("/proj/dbt_project.yml", "name: demo\nprofile: demo\n");
+    fs.write("/proj/profiles.yml", PROFILE);
+    fs.write(
+        "/proj/models/sources.yml",
+        "version: 2\nsources:\n  - name: app\n    tables:\n      - name: events\n        columns:\n          - name: name\n            data_type: character varying(20)\n          - name: payload\n            data_type: jsonb\n",
+    );
+    fs.write(
+        "/proj/models/m.sql",
+        "select name || 'x' as n, payload ->> 'a' as a, payload -> 'b' as b\nfrom {{ source('app', 'events') }}",
+    );
+    fs.write(
+        "/proj/models/bad.sql",
+        "select name from {{ source('app', 'events') }} where payload = 1",
+    );
+    let db = RootDb::default();
+    let p = load_project(&db, &fs, &LoadOptions::in_dir("/proj"));
+    let out = compile_project(&db, p, None);
+    let codes: Vec<(&str, Option<String>)> = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.starts_with("E4"))
+        .map(|d| (d.code, d.node.clone()))
+        .collect();
+    assert_eq!(codes, [("E4007", Some("model.demo.bad".to_string()))]);
+    let schema = model_schema(&db, p, NodeKey::new(&db, "model.demo.m".to_string()))
+        .clone()
+        .expect("a schema");
+    let types: Vec<String> = schema.columns.iter().map(|c| c.ty.to_string()).collect();
+    assert_eq!(types, ["text", "text", "jsonb"]);
+}
+
+#[test]
 fn functions_in_other_schemas_are_not_checked() {
     // A user-defined function (created by a hook or a migration) is not in the catalog.
     let found = findings(&[(

@@ -274,16 +274,17 @@ fn snapshot_schema(s: &RelationSchema) -> RelationSchema {
 #[salsa::tracked(returns(ref))]
 pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<RelationSchema>> {
     let node = node_info(db, project, key).as_ref()?;
+    let dialect = || Dialect::for_adapter(&active_target(db, project).adapter_type);
     match node.resource_type {
         ResourceType::Seed => {
             let text = node.file?.contents(db)?;
             upstream::seed_schema(&text, node_config(db, project, key)).map(Arc::new)
         }
-        ResourceType::Source => upstream::declared_schema(&node.patch.columns),
+        ResourceType::Source => upstream::declared_schema(&node.patch.columns, dialect()),
         _ => node_analysis(db, project, key)
             .schema
             .clone()
-            .or_else(|| upstream::declared_schema(&node.patch.columns)),
+            .or_else(|| upstream::declared_schema(&node.patch.columns, dialect())),
     }
 }
 

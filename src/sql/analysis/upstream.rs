@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::sql::Dialect;
 use crate::sql::schema::{Column, RelationSchema};
 use crate::sql::types::SqlType;
 
@@ -60,7 +61,9 @@ pub fn seed_schema(csv: &str, config: &Map<String, Value>) -> Option<RelationSch
 
 /// Declared columns, when every one has a `data_type` (otherwise the declaration is
 /// documentation, not a schema: the relation may have more columns).
-pub fn declared_schema(columns: &Value) -> Option<Arc<RelationSchema>> {
+/// Types are read as the target's dialect spells them (`character varying(255)`, `jsonb`
+/// on Postgres).
+pub fn declared_schema(columns: &Value, dialect: Option<Dialect>) -> Option<Arc<RelationSchema>> {
     let entries: Vec<&Value> = match columns {
         Value::Array(a) => a.iter().collect(),
         Value::Object(o) => o.values().collect(),
@@ -75,9 +78,19 @@ pub fn declared_schema(columns: &Value) -> Option<Arc<RelationSchema>> {
         let ty = e.get("data_type").and_then(Value::as_str)?;
         out.push(Column {
             name: name.to_string(),
-            ty: SqlType::parse(ty).unwrap_or(SqlType::Unknown),
+            ty: declared_type(ty, dialect),
             lineage: Vec::new(),
         });
     }
     Some(Arc::new(RelationSchema { columns: out }))
+}
+
+fn declared_type(text: &str, dialect: Option<Dialect>) -> SqlType {
+    if dialect == Some(Dialect::Postgres) {
+        let pg = crate::sql::pg::catalog();
+        return pg
+            .typname_of_text(text)
+            .map_or(SqlType::Unknown, |t| pg.sql_type(&t));
+    }
+    SqlType::parse(text).unwrap_or(SqlType::Unknown)
 }

@@ -33,7 +33,10 @@ KEYS = ["resource_type", "package_name", "name", "path", "original_file_path", "
 FILE_KEYS = ["checksum", "unrendered_config", "raw_code", "language", "build_path", "doc_blocks",
              "refs", "sources", "patch_path", "docs", "group", "metrics", "functions", "contract",
              "access", "constraints", "version", "latest_version", "deprecation_date",
-             "time_spine", "file_key_name", "primary_key"]
+             "time_spine", "file_key_name", "primary_key",
+             # sources
+             "source_meta", "loaded_at_field", "loaded_at_query", "external", "freshness",
+             "unrendered_schema", "unrendered_database"]
 CONFIG_KEYS = ["materialized", "enabled", "tags", "meta", "schema", "alias", "database",
                "unique_key", "incremental_strategy", "on_schema_change", "severity",
                "static_analysis", "full_refresh", "pre-hook", "post-hook", "column_types",

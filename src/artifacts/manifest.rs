@@ -428,6 +428,7 @@ fn node_entry(
                 }
             }
             n["quoting"] = quoting;
+            node_keys::add_source_keys(&mut n, src);
             return Some((true, uid.clone(), n));
         }
         if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {

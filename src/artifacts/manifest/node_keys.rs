@@ -11,7 +11,7 @@ use crate::db::{Db, Project};
 
 use crate::jinja::nodes::ParsedNode;
 use crate::project::config::ProjectConfig;
-use crate::project::nodes::{NodeInfo, ResourceType};
+use crate::project::nodes::{NodeInfo, ResourceType, SourceInfo};
 
 /// `package://path` of the properties yml that describes the node (none for tests).
 fn patch_path(project: &ProjectConfig, node: &NodeInfo) -> Value {
@@ -175,4 +175,65 @@ pub(super) fn add_node_keys(
         n["time_spine"] = Value::Null;
         n["primary_key"] = primary_key(node, tested.get(&node.unique_id));
     }
+}
+
+/// A `warn_after`/`error_after` threshold as dbt writes it.
+fn threshold(v: Option<&Value>) -> Value {
+    let get = |k: &str| v.and_then(|t| t.get(k)).cloned().unwrap_or(Value::Null);
+    json!({"count": get("count"), "period": get("period")})
+}
+
+/// A source table's `freshness`: the source's, updated by the table's (an explicit null
+/// on the table turns it off), thresholds spelled out.
+fn freshness(src: &SourceInfo) -> Value {
+    if src.table_props.get("freshness").is_some_and(Value::is_null) {
+        return Value::Null;
+    }
+    let mut merged = Map::new();
+    for props in [&src.source_props, &src.table_props] {
+        if let Some(Value::Object(f)) = props.get("freshness") {
+            for (k, v) in f {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    json!({
+        "warn_after": threshold(merged.get("warn_after")),
+        "error_after": threshold(merged.get("error_after")),
+        "filter": merged.get("filter").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// The source keys dbt writes besides identity and relation: `source_meta`,
+/// `loaded_at_field`, `loaded_at_query`, `external`, `freshness`, `patch_path`,
+/// `unrendered_schema`, `unrendered_database`.
+pub(super) fn add_source_keys(n: &mut Value, src: &SourceInfo) {
+    let table_or_source = |k: &str| {
+        src.table_props
+            .get(k)
+            .or_else(|| src.source_props.get(k))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // The source's own meta: `meta:` and `config: meta:` of the source entry.
+    let mut meta = Map::new();
+    let config_meta = src.source_props.get("config").and_then(|c| c.get("meta"));
+    for m in [src.source_props.get("meta"), config_meta] {
+        if let Some(Value::Object(m)) = m {
+            meta.extend(m.clone());
+        }
+    }
+    n["source_meta"] = Value::Object(meta);
+    n["loaded_at_field"] = table_or_source("loaded_at_field");
+    n["loaded_at_query"] = table_or_source("loaded_at_query");
+    n["external"] = src
+        .table_props
+        .get("external")
+        .cloned()
+        .unwrap_or(Value::Null);
+    n["freshness"] = freshness(src);
+    n["patch_path"] = Value::Null;
+    let raw = |k: &str| src.source_props.get(k).cloned().unwrap_or(Value::Null);
+    n["unrendered_schema"] = raw("schema");
+    n["unrendered_database"] = raw("database");
 }

@@ -201,7 +201,11 @@ impl Snapshot {
         {
             return None;
         }
-        if self.macro_index.as_deref() != Some(&*macro_index(db, project)) {
+        let macros = {
+            let _span = tracing::info_span!("macro_index").entered();
+            macro_index(db, project)
+        };
+        if self.macro_index.as_deref() != Some(&*macros) {
             return None;
         }
         let index = {
@@ -220,6 +224,7 @@ impl Snapshot {
             changed: BTreeSet::new(),
             graph_readers: BTreeSet::new(),
         };
+        let compare = tracing::info_span!("compare").entered();
         for ((uid, new), old) in index.nodes.iter().zip(self.infos.iter_mut()) {
             if *uid != old.unique_id {
                 return None;
@@ -238,6 +243,7 @@ impl Snapshot {
             reach.changed.insert(uid.clone());
             *old = Arc::clone(new);
         }
+        drop(compare);
         for uid in &reach.changed {
             // A generic test's template is its yml entry.
             self.refresh_words(db, project, uid);

@@ -489,6 +489,7 @@ struct Tally {
     name_gaps: Vec<String>,
     type_gaps: BTreeMap<String, usize>,
     type_examples: Vec<String>,
+    bind_time: std::time::Duration,
 }
 
 fn check(
@@ -498,7 +499,9 @@ fn check(
     sql: &str,
 ) -> Option<(String, String)> {
     let pg = dbtc::sql::pg::catalog();
+    let started = std::time::Instant::now();
     let ours = analyze_query(sql, Dialect::Postgres, tables);
+    t.bind_time += started.elapsed();
     match oracle(c, sql) {
         Oracle::Ok(cols) => {
             t.ok += 1;
@@ -608,6 +611,12 @@ fn differential_against_postgres() {
             "  {name}: accepted {ok} ({fp} flagged by dbtc), refused {rej} ({missed} not flagged)"
         );
     }
+    let _ = writeln!(
+        report,
+        "analyze_query: {} ms in all ({} µs per query)",
+        t.bind_time.as_millis(),
+        t.bind_time.as_micros() / (corpus.len() + n_mutations).max(1) as u128
+    );
     let _ = writeln!(
         report,
         "bind-error recall: {:.1}% ({} missed)",

@@ -278,7 +278,7 @@ pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<R
     match node.resource_type {
         ResourceType::Seed => {
             let text = node.file?.contents(db)?;
-            upstream::seed_schema(&text, node_config(db, project, key)).map(Arc::new)
+            upstream::seed_schema(&text, node_config(db, project, key), dialect()).map(Arc::new)
         }
         ResourceType::Source => upstream::declared_schema(&node.patch.columns, dialect()),
         _ => node_analysis(db, project, key)

@@ -11,7 +11,11 @@ use crate::sql::types::SqlType;
 
 /// A seed's columns: the CSV header, each typed by `column_types` or by the same
 /// inference the seed loader uses. None when the CSV cannot be read.
-pub fn seed_schema(csv: &str, config: &Map<String, Value>) -> Option<RelationSchema> {
+pub fn seed_schema(
+    csv: &str,
+    config: &Map<String, Value>,
+    dialect: Option<Dialect>,
+) -> Option<RelationSchema> {
     let delimiter = config
         .get("delimiter")
         .and_then(Value::as_str)
@@ -42,7 +46,7 @@ pub fn seed_schema(csv: &str, config: &Map<String, Value>) -> Option<RelationSch
                     .and_then(|(_, v)| v.as_str())
             });
             let ty = match declared {
-                Some(t) => SqlType::parse(t).unwrap_or(SqlType::Unknown),
+                Some(t) => declared_type(t, dialect),
                 None => {
                     let inferred =
                         crate::exec::seed::infer_type(rows.iter().map(|r| r[i].as_deref()));

@@ -495,12 +495,11 @@ fn opener<'a>(
     create(crate::exec::connect(target, root)?.as_mut())?;
     let console = std::sync::Arc::clone(console);
     Ok(Box::new(move || {
+        let mut adapter = crate::exec::connect(target, root)?;
+        let cancel = super::interrupt::backend_canceller(adapter.as_mut(), target, root);
         Ok(Opened {
-            adapter: Logged::wrap(
-                crate::exec::connect(target, root)?,
-                std::sync::Arc::clone(&console),
-            ),
-            cancel: None,
+            adapter: Logged::wrap(adapter, std::sync::Arc::clone(&console)),
+            cancel,
         })
     }))
 }

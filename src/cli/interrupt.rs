@@ -1,7 +1,8 @@
 //! Ctrl-C (SIGINT) during `seed`, `run`, `test`, `snapshot` and `build`, as
 //! dbt handles a keyboard interrupt: no new node starts, the queries running are
-//! cancelled where the adapter can (DuckDB: the connection is interrupted; the statement
-//! fails and its build rolls back, so the previous relation stays), a `CANCEL query`
+//! cancelled (DuckDB: the connection is interrupted; Postgres: `pg_cancel_backend` from a
+//! new connection; the statement fails and its build rolls back, so the previous relation
+//! stays), a `CANCEL query`
 //! line is printed for each, run_results.json is written with what finished, and the
 //! command exits 2 (dbt's exit code for an interrupted run). A second Ctrl-C exits at once.
 
@@ -50,6 +51,27 @@ fn on_interrupt() {
             cancel();
         }
     }
+}
+
+/// For a Postgres connection: cancels its running query from another connection
+/// (`pg_cancel_backend` of its backend's pid), as dbt-postgres cancels. None for other
+/// adapters, or when the pid cannot be read.
+pub fn backend_canceller(
+    adapter: &mut dyn crate::exec::Adapter,
+    target: &crate::project::profiles::Target,
+    root: &std::path::Path,
+) -> Option<Cancel> {
+    if adapter.adapter_type() != "postgres" {
+        return None;
+    }
+    let result = adapter.query("select pg_backend_pid()").ok()?;
+    let pid = result.rows.first()?.first()?.as_i64()?;
+    let (target, root) = (target.clone(), root.to_path_buf());
+    Some(Arc::new(move || {
+        if let Ok(mut other) = crate::exec::connect(&target, &root) {
+            let _ = other.query(&format!("select pg_cancel_backend({pid})"));
+        }
+    }))
 }
 
 /// Whether Ctrl-C was pressed.

@@ -360,9 +360,25 @@ mod run {
 
     impl Watcher {
         fn start() -> Watcher {
+            Watcher::start_with(false)
+        }
+
+        /// With `run_first`, `dbtc run` builds the project before the watcher starts.
+        fn start_with(run_first: bool) -> Watcher {
             let dir = tempfile::tempdir().unwrap();
             let root = std::fs::canonicalize(dir.path()).unwrap();
             write_project(&root);
+            if run_first {
+                let status = Command::new(env!("CARGO_BIN_EXE_dbtc"))
+                    .args(["run", "-q", "--project-dir"])
+                    .arg(&root)
+                    .arg("--profiles-dir")
+                    .arg(&root)
+                    .stdout(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
             let mut child = Command::new(env!("CARGO_BIN_EXE_dbtc"))
                 .args([
                     "watch",
@@ -506,5 +522,15 @@ mod run {
         w.save("models/d.sql", "select 4 as x");
         assert_eq!(w.next_run().0, ok(&["d"]));
         assert_eq!(w.query("select x = 4 from d"), ["Boolean(true)"]);
+    }
+
+    #[test]
+    fn watch_run_takes_existing_relations_as_built() {
+        let w = Watcher::start_with(true);
+        let (ran, note) = w.next_run();
+        assert!(ran.is_empty() && note.is_none(), "{ran:?} {note:?}");
+        w.save("models/d.sql", "select 5 as x");
+        assert_eq!(w.next_run().0, ok(&["d"]));
+        assert_eq!(w.query("select x = 5 from d"), ["Boolean(true)"]);
     }
 }

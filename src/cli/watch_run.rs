@@ -8,8 +8,8 @@
 //! closed after it, so the database file is not held between cycles. A failed model is
 //! reported, and it and the descendants it skipped are tried again after the next cycle.
 //!
-//! The first cycle builds the models whose relation does not exist yet (and what they
-//! change below them); the others are taken as built from the current SQL.
+//! The first cycle without errors builds the models whose relation does not exist yet (and
+//! what they change below them); the others are taken as built from the current SQL.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -67,6 +67,8 @@ pub struct WatchRunner {
     /// skipped, or changed in a cycle with errors (`all_pending`: every model).
     pending: BTreeSet<String>,
     all_pending: bool,
+    /// The target was looked at (on the first cycle without errors).
+    started: bool,
 }
 
 impl WatchRunner {
@@ -77,6 +79,7 @@ impl WatchRunner {
             built: HashMap::new(),
             pending: BTreeSet::new(),
             all_pending: false,
+            started: false,
         }
     }
 
@@ -89,7 +92,7 @@ impl WatchRunner {
             };
         };
         let (db, project) = (view.db, view.project);
-        let every = report.cycle == 0 || rec.last_path == RecompilePath::Full || self.all_pending;
+        let every = !self.started || rec.last_path == RecompilePath::Full || self.all_pending;
         let mut candidates: BTreeSet<String> = if every {
             rec.selected().iter().cloned().collect()
         } else {
@@ -131,8 +134,9 @@ impl WatchRunner {
                 };
             }
         };
-        if report.cycle == 0 {
+        if !self.started {
             // Models whose relation exists are taken as built from their current SQL.
+            self.started = true;
             let existing = base.relations();
             for uid in &candidates {
                 if let Some(state) = model_state(db, project, rec, uid)

@@ -20,6 +20,7 @@ Per row:
     --target-path the golden run used);
   - created_at as its type name ("float"): the value is a time.
 root_path and the other machine-dependent keys are left out.
+Macros of the project and its packages (not dbt's internal ones): MACRO_KEYS and created_at.
 """
 import json
 import sys
@@ -79,6 +80,19 @@ out = {}
 for section in ("nodes", "sources", "seeds"):
     for uid, node in manifest.get(section, {}).items():
         out[uid] = reduce_node(node)
+# Macros of the project and its packages (dbt's own adapters' macros are dbt's code, and
+# dbtc ships its own built-ins).
+INTERNAL_PACKAGES = {"dbt", "dbt_duckdb", "dbt_postgres"}
+MACRO_KEYS = ["name", "resource_type", "package_name", "path", "original_file_path",
+              "macro_sql", "description", "meta", "docs", "patch_path", "arguments",
+              "supported_languages"]
+for uid, mac in manifest.get("macros", {}).items():
+    if mac.get("package_name") in INTERNAL_PACKAGES:
+        continue
+    row = {k: mac.get(k) for k in MACRO_KEYS if k in mac}
+    if "created_at" in mac:
+        row["created_at"] = type(mac["created_at"]).__name__
+    out[uid] = row
 for uid, doc in manifest.get("docs", {}).items():
     if doc.get("package_name") == "dbt":
         continue  # dbt's own docs (overview); dbtc does not ship them

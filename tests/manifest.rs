@@ -40,6 +40,14 @@ fn compare(ours: &Value, golden: &Value, check_macros: bool) -> Vec<String> {
             our_nodes.extend(m.clone());
         }
     }
+    // Macros of the project and its packages (dbtc's built-ins are its own code).
+    if let Some(Value::Object(m)) = ours.get("macros") {
+        our_nodes.extend(
+            m.iter()
+                .filter(|(_, mac)| mac["package_name"] != "dbt")
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
     let golden = golden.as_object().unwrap();
     for uid in our_nodes.keys() {
         if !golden.contains_key(uid) {

@@ -8,7 +8,7 @@ mod unrendered;
 
 use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
-use crate::jinja::macros::{MacroLoc, macro_index};
+use crate::jinja::macros::macro_index;
 use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation, parsed_node};
 use crate::project::config::project_config;
 use crate::project::docs::{docs_index, render_description};
@@ -458,21 +458,9 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
     let mut macros = Map::new();
     for (pkg, list) in &macro_index(db, project).packages {
         for (name, loc) in list {
-            let path = match loc {
-                MacroLoc::File(f) => f
-                    .path(db)
-                    .strip_prefix(project.root(db))
-                    .unwrap_or(f.path(db))
-                    .display()
-                    .to_string(),
-                MacroLoc::Builtin(_) => "<dbtc built-in>".into(),
-            };
             macros.insert(
                 format!("macro.{pkg}.{name}"),
-                json!({
-                    "unique_id": format!("macro.{pkg}.{name}"), "name": name, "package_name": pkg,
-                    "original_file_path": path, "resource_type": "macro",
-                }),
+                file_keys::macro_entry(db, project, pkg, name, loc),
             );
         }
     }

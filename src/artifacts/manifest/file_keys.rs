@@ -149,3 +149,56 @@ pub(super) fn doc_blocks(text: &str, package: &str, docs: &IndexMap<String, DocB
     }
     Value::Array(out)
 }
+
+/// A macro's manifest entry. For a macro from a file: its path in its package, the block's
+/// text (`macro_sql`) and dbt's defaults for the undocumented properties.
+pub(super) fn macro_entry(
+    db: &dyn Db,
+    project: Project,
+    package: &str,
+    name: &str,
+    loc: &crate::jinja::macros::MacroLoc,
+) -> Value {
+    let uid = format!("macro.{package}.{name}");
+    let crate::jinja::macros::MacroLoc::File(file) = loc else {
+        return json!({
+            "unique_id": uid, "name": name, "package_name": package,
+            "original_file_path": "<dbtc built-in>", "resource_type": "macro",
+        });
+    };
+    let config = crate::project::config::project_config(db, project);
+    let full = file.path(db);
+    let path = config
+        .package(package)
+        .and_then(|p| full.strip_prefix(&p.root).ok())
+        .unwrap_or(full)
+        .display()
+        .to_string();
+    let text = file.text(db);
+    let macro_sql = crate::jinja::blocks::find_blocks(text)
+        .0
+        .into_iter()
+        .find(|b| {
+            (b.kind == "macro" && b.name == name)
+                || (b.kind == "test" && name.strip_prefix("test_") == Some(b.name.as_str()))
+        })
+        .and_then(|b| text.get(b.start..b.end))
+        .unwrap_or_default()
+        .to_string();
+    json!({
+        "name": name,
+        "resource_type": "macro",
+        "package_name": package,
+        "path": path,
+        "original_file_path": path,
+        "unique_id": uid,
+        "macro_sql": macro_sql,
+        "description": "",
+        "meta": {},
+        "docs": {"show": true, "node_color": null},
+        "patch_path": null,
+        "arguments": [],
+        "created_at": created_at(),
+        "supported_languages": null,
+    })
+}

@@ -152,6 +152,16 @@ impl Binder<'_> {
                 }
                 if let Some(c) = scope.items[r].column_index(name) {
                     scope.items[r].merged.insert(c);
+                    if let Some(lc) = scope.items[l].column_index(name) {
+                        let lt = Typed::new(scope.items[l].columns[lc].ty.clone());
+                        let rt = Typed::new(scope.items[r].columns[c].ty.clone());
+                        if self.is_pg()
+                            && let Some(common) = self.combine(&lt, &rt)
+                            && common.ty != lt.ty
+                        {
+                            scope.items[l].using_types.insert(lc, common.ty);
+                        }
+                    }
                 }
             }
             _ => {

@@ -27,7 +27,15 @@ impl Binder<'_> {
                 depth,
                 item,
                 column,
-            } => self.column(depth, item, column, ident, ctx),
+            } => {
+                let mut b = self.column(depth, item, column, ident, ctx);
+                if let Some(ty) =
+                    column.and_then(|c| ctx.scope.item(depth, item).using_types.get(&c))
+                {
+                    b.typed = Typed::new(ty.clone());
+                }
+                b
+            }
             Resolved::Ambiguous(items) => {
                 self.error_at(
                     codes::AMBIGUOUS_COLUMN,

@@ -48,6 +48,9 @@ pub struct ScopeItem {
     /// Columns (by index) hidden from unqualified resolution and `*` because a USING or
     /// NATURAL join merged them into an earlier item's column of the same name.
     pub merged: BTreeSet<usize>,
+    /// Postgres: the type an unqualified reference to a USING column has (the common type
+    /// of both sides) when it differs from this item's column type.
+    pub using_types: std::collections::BTreeMap<usize, SqlType>,
 }
 
 impl ScopeItem {
@@ -58,6 +61,7 @@ impl ScopeItem {
             columns,
             opaque: false,
             merged: BTreeSet::new(),
+            using_types: std::collections::BTreeMap::new(),
         }
     }
 

@@ -8,10 +8,10 @@ use sqlparser::ast::{
 use super::Binder;
 use super::group::{GroupKeys, normalize};
 use super::literal::{literal, literal_default, string_literal};
+use super::pg_expr::quantified_arg;
 use super::scope::{Lineage, Scope, transformed};
 use crate::diagnostics::codes;
 use crate::sql::types::{CompareOp, Literal, SqlType, Typed};
-use sqlparser::ast::Value;
 
 /// A bound expression.
 #[derive(Debug, Clone)]
@@ -666,68 +666,6 @@ impl Binder<'_> {
         BExpr::computed(ty, &[l, r])
     }
 
-    /// Postgres requires a boolean where a condition stands (WHERE, HAVING, ON, CASE WHEN,
-    /// NOT, AND, OR); an untyped literal or NULL is fine.
-    pub(crate) fn require_boolean(&mut self, b: &BExpr, clause: &str, at: &Expr) {
-        if !self.is_pg() {
-            return;
-        }
-        match self.pg_input(&b.typed).as_deref() {
-            None | Some("bool" | "unknown") => {}
-            Some(_) => {
-                let shown = self.show(&b.typed.ty);
-                self.error_at(
-                    codes::TYPE_MISMATCH,
-                    at,
-                    format!("argument of {clause} must be type boolean, not type {shown}"),
-                    None,
-                );
-            }
-        }
-    }
-
-    /// The element type of `base[i]` in Postgres; an error for types without subscripting.
-    fn pg_subscript(&mut self, base: &BExpr, at: &AccessExpr) -> SqlType {
-        let Some(t) = self.pg.typname(&base.typed.ty) else {
-            return SqlType::Unknown;
-        };
-        if t == "jsonb" {
-            return base.typed.ty.clone();
-        }
-        let elem = self.element_of(&base.typed.ty);
-        if elem.is_unknown() && matches!(self.pg.category(&t), b'N' | b'S' | b'D' | b'B' | b'T')
-            || matches!(t.as_str(), "json" | "uuid")
-        {
-            let shown = self.show(&base.typed.ty);
-            let (s, e) = match at {
-                AccessExpr::Subscript(Subscript::Index { index }) => self.range(index),
-                _ => (0, 0),
-            };
-            self.error(
-                codes::TYPE_MISMATCH,
-                format!("cannot subscript type {shown} because it does not support subscripting"),
-                None,
-                s,
-                e,
-            );
-        }
-        elem
-    }
-
-    /// The type of a literal value; in Postgres a number with an exponent is numeric.
-    fn value(&self, v: &Value) -> BExpr {
-        if self.is_pg()
-            && let Value::Number(n, _) = v
-            && n.contains(['e', 'E'])
-        {
-            return BExpr::of(SqlType::Decimal {
-                width: 18,
-                scale: 3,
-            });
-        }
-        literal(v)
-    }
-
     /// The result type of a call, reporting when it does not bind.
     pub(crate) fn call_type(&mut self, name: &str, args: &[Typed], at: &impl super::Loc) -> Typed {
         if args.iter().any(|a| a.ty.is_unknown()) && !args.is_empty() {
@@ -825,26 +763,5 @@ impl Binder<'_> {
         parts.extend(conds);
         parts.extend(op);
         BExpr::computed(Typed::new(ty), &parts)
-    }
-}
-
-/// The array of `x LIKE ALL (array)` / `ANY (array)` / `SOME (array)`, which sqlparser
-/// reads as a call of a function named `all`, `any` or `some`.
-fn quantified_arg(pattern: &Expr) -> Option<&Expr> {
-    let Expr::Function(f) = pattern else {
-        return None;
-    };
-    let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
-    if !matches!(name.as_str(), "all" | "any" | "some") {
-        return None;
-    }
-    match &f.args {
-        sqlparser::ast::FunctionArguments::List(list) => match list.args.as_slice() {
-            [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e))] => {
-                Some(e)
-            }
-            _ => None,
-        },
-        _ => None,
     }
 }

@@ -14,6 +14,7 @@ mod function;
 mod group;
 mod literal;
 mod naming;
+mod pg_expr;
 mod query;
 mod resolve;
 mod scope;

@@ -30,9 +30,10 @@ fn canonical(key: &str) -> String {
 /// One package's dbt_project.yml levels for `fqn`: `+key`s, and plain keys whose value is
 /// not a mapping (mappings are folders), from the top level to the most specific folder.
 fn project_levels(pkg: &PackageConfig, node: &NodeInfo, out: &mut Map<String, Value>) {
-    let Some(Value::Object(mut level)) = section(pkg, node.resource_type).cloned() else {
+    let Some(Value::Object(root)) = section(pkg, node.resource_type) else {
         return;
     };
+    let mut level = root;
     let mut take = |level: &Map<String, Value>| {
         for (k, v) in level {
             if let Some(key) = k.strip_prefix('+') {
@@ -42,12 +43,12 @@ fn project_levels(pkg: &PackageConfig, node: &NodeInfo, out: &mut Map<String, Va
             }
         }
     };
-    take(&level);
+    take(level);
     for part in &node.fqn {
         match level.get(part) {
             Some(Value::Object(next)) => {
-                level = next.clone();
-                take(&level);
+                level = next;
+                take(level);
             }
             _ => break,
         }

@@ -9,7 +9,8 @@
 //! Twice: with `dbtc seed` loading the seeds and the models and the snapshot built through
 //! the library calls that take a node's grants and indexes
 //! (`transactional::build_model_with`, `build_incremental`, `build_snapshot`); and through
-//! the CLI alone (`dbtc seed`, `run`, `snapshot`, statuses compared with dbt's too).
+//! the CLI alone (`dbtc seed`, `run`, `snapshot`, statuses compared with dbt's too). Last,
+//! the fixture on DuckDB, as dbt-duckdb runs it (no grants; indexes without `type`).
 
 mod common;
 mod pg_common;
@@ -226,4 +227,84 @@ fn grants_and_indexes_via_cli_match_dbt_postgres() {
         }
     }
     matches_goldens(&mut adapter);
+}
+
+const DUCKDB_PROFILE: &str = "pg_grants:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: dev.duckdb
+      schema: main
+      threads: 1
+";
+
+/// The indexes of the DuckDB file (`schema.table`, unique, columns in the statement).
+fn duckdb_indexes(dir: &std::path::Path) -> Vec<String> {
+    let mut duck = common::open_duckdb(dir);
+    let rows = duck
+        .query(
+            "select schema_name || '.' || table_name, is_unique, \
+             regexp_replace(sql, '^.*\\(', '(') from duckdb_indexes() order by all",
+        )
+        .unwrap()
+        .rows;
+    rows.iter()
+        .map(|r| format!("{} {} {}", r[0], r[1], r[2].as_str().unwrap()).replace('"', ""))
+        .collect()
+}
+
+/// The same fixture on DuckDB through the CLI, as dbt-duckdb 1.11 runs it: `grants` do
+/// nothing (there are no roles), the incremental model and the snapshot get their indexes
+/// (kept by the second run), and the table whose index has a `type` is a compilation error
+/// (dbt-duckdb's index config has only `columns` and `unique`) that skips its view; without
+/// that `type` the table is built, and rebuilt, with its indexes.
+#[test]
+fn grants_and_indexes_on_duckdb_as_dbt_duckdb() {
+    let (_tmp, dir) = common::fixture_copy("pg_grants");
+    std::fs::write(dir.join("profiles.yml"), DUCKDB_PROFILE).unwrap();
+    let run = |verb: &str, vars: &str, code: i32| {
+        let (got, console) = common::dbtc_cli(verb, &dir, &["--vars", vars]);
+        assert_eq!(got, code, "{verb} {vars}:\n{console}");
+        console
+    };
+    run("seed", "{phase: 1}", 0);
+    let console = run("run", "{phase: 1}", 1);
+    assert!(
+        console.contains("Compilation Error in model indexed_table")
+            && console.contains("('type' was unexpected)")
+            && console.contains("SKIP=1"),
+        "{console}"
+    );
+    run("snapshot", "{phase: 1}", 0);
+    for entry in std::fs::read_dir(dir.join("phase2")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join("seeds").join(entry.file_name())).unwrap();
+    }
+    run("seed", "{phase: 2}", 0);
+    run("run", "{phase: 2}", 1);
+    run("snapshot", "{phase: 2}", 0);
+    let want = [
+        "main.inc_granted true (id);",
+        "snapshots.snap_granted false (id, dbt_valid_from);",
+    ];
+    assert_eq!(duckdb_indexes(&dir), want);
+
+    let model = dir.join("models/indexed_table.sql");
+    let sql = std::fs::read_to_string(&model).unwrap();
+    let without_type = sql.replace("{'columns': ['name'], 'type': 'hash'},", "");
+    assert_ne!(sql, without_type);
+    std::fs::write(&model, without_type).unwrap();
+    for _ in 0..2 {
+        let console = run("run", "{phase: 2}", 0);
+        assert!(console.contains("PASS=3"), "{console}");
+        let got = duckdb_indexes(&dir);
+        let mut want = vec![
+            "main.indexed_table true (id);",
+            "main.indexed_table false (name, price);",
+            "main.inc_granted true (id);",
+            "snapshots.snap_granted false (id, dbt_valid_from);",
+        ];
+        want.sort();
+        assert_eq!(got, want);
+    }
 }

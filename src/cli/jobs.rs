@@ -13,7 +13,7 @@ use crate::exec::run::around::{Failure, around, in_sequence};
 use crate::exec::run::extras::Extras;
 use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
 use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
-use crate::exec::run::{BuildOutcome, Materialization, build_model};
+use crate::exec::run::{BuildOutcome, Materialization, build_model, load_duckdb_indexes};
 use crate::exec::seed::{Loaded, SeedSpec, load_seed};
 use crate::exec::test::{TestConfig, TestStatus, run_test};
 use crate::exec::{Adapter, Relation};
@@ -230,6 +230,7 @@ pub fn run_job(
                             false,
                             |adapter, before, after| {
                                 in_sequence(adapter, before, after, |adapter| {
+                                    load_duckdb_indexes(adapter, rel);
                                     build_incremental(adapter, rel, &inc_sql, &config)
                                 })
                             },
@@ -238,7 +239,7 @@ pub fn run_job(
                     Ok(None) => {
                         let contract = job.extras.contract.as_ref();
                         let table = *m == Materialization::Table;
-                        match &job.extras.post_build {
+                        match job.extras.post_build_on(adapter) {
                             Ok(post) => around(
                                 adapter,
                                 rel,
@@ -261,7 +262,7 @@ pub fn run_job(
                                     )
                                 },
                             ),
-                            Err(e) => Err(Failure::Compilation(e.clone())),
+                            Err(e) => Err(Failure::Compilation(e)),
                         }
                     }
                     Err(e) => Err(Failure::Runtime(e)),

@@ -172,6 +172,25 @@ pub fn build_model(
     })
 }
 
+/// Before an incremental run on DuckDB: libduckdb 1.5 checks a unique index read back from
+/// the database file too eagerly, so a transaction that deletes a key and inserts it again
+/// (`delete+insert`, `merge`) fails with "Duplicate key" unless a statement used the index
+/// first (DuckDB 2, which dbt-duckdb 1.11 runs on, does not need this). An insert of no
+/// rows, rolled back, loads the table's indexes; it changes nothing, and its failure is
+/// left to the build itself to report.
+pub fn load_duckdb_indexes(adapter: &mut dyn Adapter, relation: &Relation) {
+    if adapter.adapter_type() != "duckdb" {
+        return;
+    }
+    let target = adapter.render_relation(relation);
+    if adapter.begin().is_ok() {
+        let _ = adapter.execute(&format!(
+            "insert into {target} select * from {target} where false"
+        ));
+        let _ = adapter.rollback();
+    }
+}
+
 /// `ids` in DAG order (parents first; ties in the given order). Parents outside `ids`
 /// are ignored; nodes in a cycle come last in the given order.
 pub fn dag_order(ids: &[String], parents: &indexmap::IndexMap<String, Vec<String>>) -> Vec<String> {

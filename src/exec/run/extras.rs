@@ -119,6 +119,20 @@ impl Extras {
                 .is_ok_and(|h| h.pre.iter().any(|hook| !hook.transaction))
     }
 
+    /// The `grants` and `indexes` of a view or table build on `adapter`. dbt-duckdb's index
+    /// config has only `columns` and `unique`: an index with a `type` is its compilation
+    /// error there.
+    pub fn post_build_on(&self, adapter: &dyn Adapter) -> Result<&PostBuild, String> {
+        let post = self.post_build.as_ref().map_err(Clone::clone)?;
+        if adapter.adapter_type() != "postgres" && post.indexes.iter().any(|i| i.method.is_some()) {
+            return Err(
+                "Could not parse index config: at path []: Additional properties are not allowed ('type' was unexpected)"
+                    .into(),
+            );
+        }
+        Ok(post)
+    }
+
     /// The hooks of a build; `incremental`: it writes into the existing relation.
     pub fn hooks_for(&self, incremental: bool) -> Result<&Hooks, String> {
         let chosen = match (&self.incremental_hooks, incremental) {

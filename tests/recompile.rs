@@ -368,3 +368,56 @@ fn incremental_equals_cold_over_random_edits() {
         "targeted by kind: {targeted_by_kind:?}"
     );
 }
+
+/// A macro edit reaches exactly the nodes calling the macro (directly or through another
+/// macro); a yml description edit reaches the described model and its children.
+#[test]
+fn macro_and_yml_edits_reach_only_their_nodes() {
+    let fs = MemSystem::default();
+    fs.write("/p/dbt_project.yml", "name: demo\nprofile: demo\n");
+    fs.write(
+        "/p/profiles.yml",
+        "demo:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n",
+    );
+    let macros = |body: &str| {
+        format!(
+            "{{% macro cents(c) %}}({{{{ c }}}} {body}){{% endmacro %}}\n{{% macro wrapped(c) %}}{{{{ cents(c) }}}}{{% endmacro %}}\n{{% macro other(c) %}}{{{{ c }}}}{{% endmacro %}}\n"
+        )
+    };
+    fs.write("/p/macros/m.sql", macros("/ 100"));
+    fs.write("/p/models/a.sql", "select {{ cents('1') }} as x");
+    fs.write("/p/models/b.sql", "select {{ wrapped('2') }} as x");
+    fs.write("/p/models/c.sql", "select {{ other('3') }} as x");
+    fs.write("/p/models/d.sql", "select x from {{ ref('c') }}");
+    for i in 0..6 {
+        fs.write(format!("/p/models/z{i}.sql"), format!("select {i} as x"));
+    }
+    let yml = |desc: &str| {
+        format!(
+            "models:\n  - name: c\n    description: {desc}\n  - name: z0\n    description: zero\n"
+        )
+    };
+    fs.write("/p/models/schema.yml", yml("first"));
+    let mut db = RootDb::default();
+    let project = load_project(&db, &fs, &opts());
+    let mut recompiler = Recompiler::new(&db, project, &[], &[]);
+    let mut edit = |path: &str, text: String| {
+        fs.write(path, text);
+        let changes = apply_changes(&mut db, &fs, project, Some(&[PathBuf::from(path)]));
+        recompiler.update(&db, project, &changes);
+        assert_same(0, &recompiler.output(), &cold(&fs));
+        (recompiler.last_path, recompiler.last_touched.clone())
+    };
+    let ids = |names: &[&str]| -> Vec<String> {
+        names.iter().map(|n| format!("model.demo.{n}")).collect()
+    };
+    // `cents` is called by a, and by b through `wrapped`.
+    let (path, touched) = edit("/p/macros/m.sql", macros("/ 1000"));
+    assert_eq!((path, touched), (Path::Targeted(2), ids(&["a", "b"])));
+    // A description: the model and its child.
+    let (path, touched) = edit("/p/models/schema.yml", yml("second"));
+    assert_eq!((path, touched), (Path::Targeted(2), ids(&["c", "d"])));
+    // A yml comment changes no node.
+    let (path, touched) = edit("/p/models/schema.yml", format!("# note\n{}", yml("second")));
+    assert_eq!((path, touched), (Path::Targeted(0), Vec::<String>::new()));
+}

@@ -45,6 +45,7 @@ const DATETIME_WORDS: &[&str] = &[
     "astimezone",
     "tzinfo",
     "total_seconds",
+    ".days",
 ];
 
 fn may_use_datetimes(source: &str) -> bool {
@@ -352,5 +353,9 @@ mod tests {
     #[test]
     fn leaves_templates_without_datetimes_alone() {
         assert_eq!(rewrite_arith("{{ a + b }}".into()), "{{ a + b }}");
+        assert_eq!(
+            rewrite_arith("{{ (b - a).days }}".into()),
+            "{{ (modules.__dbtc_sub(b, a)).days }}"
+        );
     }
 }

@@ -336,6 +336,11 @@ mod run {
                 "{{ config(materialized='table') }}\nselect * from {{ ref('b') }}",
             ),
             ("models/d.sql", "select 1 as x"),
+            // Introspective: its SQL depends on a query, so it is rendered just in time.
+            (
+                "models/e.sql",
+                "{% set r = run_query('select 7 as v') %}{% set v = r.rows[0][0] if r.rows | length > 0 else 0 %}select {{ v }} as n",
+            ),
         ];
         for (rel, text) in files {
             let path = root.join(rel);
@@ -473,8 +478,9 @@ mod run {
         let w = Watcher::start();
         // Nothing exists yet: the first cycle builds every model.
         let (ran, note) = w.next_run();
-        assert_eq!(ran, ok(&["a", "b", "c", "d"]), "{note:?}");
+        assert_eq!(ran, ok(&["a", "b", "c", "d", "e"]), "{note:?}");
         assert_eq!(w.query("select amount = 2.5 from c"), ["Boolean(true)"]);
+        assert_eq!(w.query("select n = 7 from e"), ["Boolean(true)"]);
 
         // A leaf's body: only the leaf.
         w.save("models/d.sql", "select 2 as x");

@@ -139,6 +139,12 @@ impl ManifestCache {
         uids: impl IntoIterator<Item = &'a String>,
     ) {
         let graph = dag(db, project);
+        // A targeted recompile follows macro edits too, and macro entries hold their
+        // source: serialize the (small) macros section again.
+        if let Some((_, bytes)) = self.rest.iter_mut().find(|(key, _)| key == "macros") {
+            let macros = Value::Object(macros_section(db, project));
+            *bytes = Some(serde_json::to_vec(&macros).expect("a JSON value serializes"));
+        }
         for uid in uids {
             let Some(parents) = graph.parents.get(uid) else {
                 continue;
@@ -455,15 +461,7 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
             nodes.insert(uid, entry);
         }
     }
-    let mut macros = Map::new();
-    for (pkg, list) in &macro_index(db, project).packages {
-        for (name, loc) in list {
-            macros.insert(
-                format!("macro.{pkg}.{name}"),
-                file_keys::macro_entry(db, project, pkg, name, loc),
-            );
-        }
-    }
+    let macros = macros_section(db, project);
     let parent_map: Map<String, Value> = graph
         .parents
         .iter()
@@ -494,6 +492,21 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
         "parent_map": parent_map,
         "child_map": child_map,
     })
+}
+
+/// The `macros` section: every macro with its entry (which holds the macro's source, so
+/// a macro edit changes it).
+fn macros_section(db: &dyn Db, project: Project) -> Map<String, Value> {
+    let mut macros = Map::new();
+    for (pkg, list) in &macro_index(db, project).packages {
+        for (name, loc) in list {
+            macros.insert(
+                format!("macro.{pkg}.{name}"),
+                file_keys::macro_entry(db, project, pkg, name, loc),
+            );
+        }
+    }
+    macros
 }
 
 /// A hook as dbt stores it in the manifest.

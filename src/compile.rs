@@ -183,30 +183,46 @@ pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
         }
     });
     let keys: Vec<NodeKey> = all_nodes(db, project).clone();
-    let chunk = keys.len().div_ceil(threads).max(1);
     // Phase 1: parse-time renders (the DAG needs all of them).
-    run_chunks(db, &keys, chunk, |db, key| {
+    run_chunks(db, &keys, threads, |db, key| {
         parsed_node(db, project, key);
     });
     dag(db, project);
     // Phase 2: compile-time renders.
-    run_chunks(db, &keys, chunk, |db, key| {
+    run_chunks(db, &keys, threads, |db, key| {
         compiled_sql(db, project, key);
     });
     // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread).
-    run_chunks(db, &keys, chunk, |db, key| {
+    run_chunks(db, &keys, threads, |db, key| {
         crate::sql::analysis::node_analysis(db, project, key);
     });
 }
 
-fn run_chunks(db: &RootDb, keys: &[NodeKey], chunk: usize, f: impl Fn(&RootDb, NodeKey) + Sync) {
+/// Runs `f` on every key on `threads` database clones. Threads take small batches from a
+/// shared counter rather than one fixed slice each: nodes differ a lot in cost (models
+/// come before tests in the key order), and fixed halves left one core idle for much of
+/// a phase.
+fn run_chunks(
+    db: &RootDb,
+    keys: &[NodeKey],
+    threads: usize,
+    f: impl Fn(&RootDb, NodeKey) + Sync,
+) {
+    const BATCH: usize = 32;
+    let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for part in keys.chunks(chunk) {
+        for _ in 0..threads {
             let db = db.clone();
-            let f = &f;
+            let (f, next) = (&f, &next);
             scope.spawn(move || {
-                for key in part {
-                    f(&db, *key);
+                loop {
+                    let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+                    if start >= keys.len() {
+                        break;
+                    }
+                    for key in &keys[start..(start + BATCH).min(keys.len())] {
+                        f(&db, *key);
+                    }
                 }
             });
         }

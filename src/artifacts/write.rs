@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// Writes every (path, text) pair, creating each directory once. Returns how many files
 /// were written, or the first error.
-pub fn write_files(files: Vec<(PathBuf, String)>, threads: usize) -> Result<usize, String> {
+pub fn write_files<T: AsRef<[u8]> + Sync>(
+    files: Vec<(PathBuf, T)>,
+    threads: usize,
+) -> Result<usize, String> {
     let dirs: BTreeSet<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
     for dir in dirs {
         std::fs::create_dir_all(dir)
@@ -20,7 +23,7 @@ pub fn write_files(files: Vec<(PathBuf, String)>, threads: usize) -> Result<usiz
                 scope.spawn(move || {
                     let mut written = 0;
                     for (path, text) in part {
-                        if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+                        if std::fs::read(path).is_ok_and(|old| old == text.as_ref()) {
                             continue;
                         }
                         std::fs::write(path, text)

@@ -61,7 +61,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             .filter_map(|node| {
                 Some((
                     compiled_path(db, project, &target_dir, &node.unique_id)?,
-                    node.sql.as_deref()?.to_string(),
+                    node.sql.as_deref()?,
                 ))
             })
             .collect();

@@ -182,16 +182,21 @@ pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
             });
         }
     });
+    tracing::debug!("properties parsed");
     let keys: Vec<NodeKey> = all_nodes(db, project).clone();
+    tracing::debug!(nodes = keys.len(), "nodes discovered");
     // Phase 1: parse-time renders (the DAG needs all of them).
     run_chunks(db, &keys, threads, |db, key| {
         parsed_node(db, project, key);
     });
+    tracing::debug!("parse-time renders done");
     dag(db, project);
+    tracing::debug!("DAG built");
     // Phase 2: compile-time renders.
     run_chunks(db, &keys, threads, |db, key| {
         compiled_sql(db, project, key);
     });
+    tracing::debug!("compile-time renders done");
     // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread).
     run_chunks(db, &keys, threads, |db, key| {
         crate::sql::analysis::node_analysis(db, project, key);

@@ -215,7 +215,7 @@ pub fn write_manifest(
     threads: usize,
     path: &std::path::Path,
 ) -> Result<(), String> {
-    write_manifest_in_batches(db, project, compiled, threads, 2048, path)
+    write_manifest_in_batches(db, project, compiled, threads, 512, path)
 }
 
 /// [`write_manifest`] with node entries built `batch` at a time.

@@ -75,24 +75,36 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
         tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
     }
-    if let Err(e) = write_manifest(
-        db,
-        project,
-        write_compiled,
-        threads,
-        &target_dir.join("manifest.json"),
-    ) {
+    // lineage.json is written on its own thread while the manifest is built (its batches
+    // leave a core idle between them).
+    let (manifest, lineage) = std::thread::scope(|scope| {
+        let lineage = write_compiled.then(|| {
+            let (db, path) = (db.clone(), target_dir.join("lineage.json"));
+            scope.spawn(move || {
+                write_bytes(
+                    &path,
+                    &crate::artifacts::lineage::lineage_json(&db, project),
+                )
+            })
+        });
+        let manifest = write_manifest(
+            db,
+            project,
+            write_compiled,
+            threads,
+            &target_dir.join("manifest.json"),
+        );
+        let lineage = lineage.map_or(Ok(()), |h| {
+            h.join()
+                .unwrap_or_else(|_| Err("lineage writer panicked".into()))
+        });
+        (manifest, lineage)
+    });
+    if let Err(e) = manifest.and(lineage) {
         eprintln!("error: {e}");
         return 2;
     }
-    tracing::info!(elapsed = ?start.elapsed(), "manifest written");
-    if write_compiled {
-        let bytes = crate::artifacts::lineage::lineage_json(db, project);
-        if let Err(e) = write_bytes(&target_dir.join("lineage.json"), &bytes) {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    }
+    tracing::info!(elapsed = ?start.elapsed(), "manifest and lineage written");
     let errors = output.error_count();
     let warnings = output.diagnostics.len() - errors;
     let (report_text, report_json) = session.render_report(&output.diagnostics);

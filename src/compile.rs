@@ -207,12 +207,7 @@ pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
 /// shared counter rather than one fixed slice each: nodes differ a lot in cost (models
 /// come before tests in the key order), and fixed halves left one core idle for much of
 /// a phase.
-fn run_chunks(
-    db: &RootDb,
-    keys: &[NodeKey],
-    threads: usize,
-    f: impl Fn(&RootDb, NodeKey) + Sync,
-) {
+fn run_chunks(db: &RootDb, keys: &[NodeKey], threads: usize, f: impl Fn(&RootDb, NodeKey) + Sync) {
     const BATCH: usize = 32;
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {

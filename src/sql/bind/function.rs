@@ -121,6 +121,7 @@ impl Binder<'_> {
         let mut types = Vec::new();
         let mut star = false;
         let mut lambda_result = None;
+        let mut lambdas = 0;
         let mut named = false;
         for arg in &args {
             let e = match arg {
@@ -189,6 +190,7 @@ impl Binder<'_> {
                 }
                 let body = self.expr(&lambda.body, &lctx);
                 lambda_result = Some(body.typed.ty.clone());
+                lambdas += 1;
                 parts.push(body);
                 continue;
             }
@@ -232,8 +234,20 @@ impl Binder<'_> {
         let ty = if let Some(body) = lambda_result {
             if self.fn_kind(&name).is_none() {
                 self.resolve_call(&name, f, &types);
+                lambda_type(&name, &types, body)
+            } else if !self.is_pg()
+                && !star
+                && !named
+                && let Some(candidates) = self
+                    .catalog
+                    .lambda_arity_mismatch(&name, types.len() + lambdas)
+            {
+                // `list_transform(l, x -> x, 1)`: no overload takes that many arguments.
+                self.call_error(CallError::NoOverload { candidates }, &name, &types, &f.name);
+                Typed::unknown()
+            } else {
+                lambda_type(&name, &types, body)
             }
-            lambda_type(&name, &types, body)
         } else if self.is_pg() && user_schema(f) {
             // `myschema.my_function(...)`: a user-defined function dbtc cannot see.
             Typed::unknown()

@@ -247,6 +247,27 @@ impl Catalog {
         resolve::bind(e, args)
     }
 
+    /// For a scalar function taking a lambda, whose result dbtc types by hand: the overloads
+    /// as DuckDB prints them when none takes `n` arguments (DuckDB's "No function matches"),
+    /// `None` when one does or when the name is unknown, a macro or an aggregate.
+    pub(crate) fn lambda_arity_mismatch(&self, name: &str, n: usize) -> Option<Vec<String>> {
+        let e = self.entry(name)?;
+        if e.scalar.is_empty() || !e.macros.is_empty() || !e.aggregate.is_empty() {
+            return None;
+        }
+        let fits =
+            |o: &Overload| o.params.len() == n || (o.varargs.is_some() && o.params.len() <= n);
+        if e.scalar.iter().any(fits) {
+            return None;
+        }
+        Some(
+            e.scalar
+                .iter()
+                .map(|o| resolve::signature(name, o))
+                .collect(),
+        )
+    }
+
     /// The output columns of a table function call; `Ok(None)` when the function exists
     /// but its columns depend on data (read_csv of a file, ...): the relation is opaque.
     /// `range` and `generate_series` give one column named after the function.

@@ -177,7 +177,7 @@ impl Binder<'_> {
     }
 
     /// One FROM item; a nested join yields several.
-    fn factor(
+    pub(crate) fn factor(
         &mut self,
         factor: &TableFactor,
         scope: &Scope<'_>,
@@ -303,6 +303,7 @@ impl Binder<'_> {
                 }
             }
             TableFactor::Pivot { alias, .. } | TableFactor::Unpivot { alias, .. } => {
+                self.pivot_input(factor, scope);
                 self.opaque = true;
                 vec![self.opaque_item(alias.as_ref(), None)]
             }

@@ -15,6 +15,7 @@ mod group;
 mod literal;
 mod naming;
 mod pg_expr;
+mod pivot;
 mod query;
 mod resolve;
 mod scope;

@@ -488,6 +488,23 @@ fn failing_just_in_time_render_errors_and_skips_descendants() {
     );
     assert!(out.contains("no_such_table"), "{out}");
     assert!(out.contains("SKIP relation main.after_broken"), "{out}");
+    // dbt words a query that failed during the render as a runtime error of the node,
+    // with the database's message alone.
+    let results = read_json(&dir.join("target/run_results.json"));
+    let broken = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unique_id"] == "model.introspective.broken_pivot")
+        .expect("broken_pivot has a result");
+    let message = broken["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Runtime Error in model broken_pivot (models/broken_pivot.sql)\n  Catalog Error: "
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("in macro"), "{message}");
 }
 
 /// An introspective model is analyzed after its just-in-time render (`unsafe` mode):

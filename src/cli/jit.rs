@@ -163,6 +163,27 @@ pub fn prepare(
     Some(rendered)
 }
 
+/// The message of a failed just-in-time render, worded as dbt words it: a query that failed
+/// in the database is a `Runtime Error` carrying the database's message alone; anything
+/// else is a `Compilation Error`.
+fn error_message(job: &Job, e: &str) -> String {
+    let e = e.strip_prefix("invalid operation: ").unwrap_or(e);
+    let (kind, body) = match e.strip_prefix("Database Error\n") {
+        Some(db) => {
+            let db = db.rsplit_once(" (in macro `").map_or(db, |(text, _)| text);
+            let db = db.strip_prefix("  ").unwrap_or(db);
+            ("Runtime", db.lines().collect::<Vec<_>>().join("\n  "))
+        }
+        None => ("Compilation", e.lines().collect::<Vec<_>>().join("\n  ")),
+    };
+    format!(
+        "{kind} Error in {} {} ({})\n  {body}",
+        job.resource(),
+        job.name,
+        job.original_file_path
+    )
+}
+
 /// The result of a job whose just-in-time render failed: an error, as dbt reports a
 /// compilation error found during a run.
 pub fn render_error(job: &Job, e: &str, prefix: &str, say: &dyn Fn(&str)) -> Done {
@@ -174,7 +195,6 @@ pub fn render_error(job: &Job, e: &str, prefix: &str, say: &dyn Fn(&str)) -> Don
         &format!("{prefix} ERROR {what}"),
         "ERROR in 0.00s",
     ));
-    let indented = e.lines().collect::<Vec<_>>().join("\n  ");
     let now = Utc::now();
     Done {
         result: NodeResult {
@@ -184,12 +204,7 @@ pub fn render_error(job: &Job, e: &str, prefix: &str, say: &dyn Fn(&str)) -> Don
             completed_at: now,
             executed: true,
             adapter_response: json!({}),
-            message: Some(format!(
-                "Compilation Error in {} {} ({})\n  {indented}",
-                job.resource(),
-                job.name,
-                job.original_file_path
-            )),
+            message: Some(error_message(job, e)),
             failures: None,
             compiled: Some(false),
             compiled_code: String::new(),

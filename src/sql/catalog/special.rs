@@ -34,6 +34,11 @@ pub(super) fn bind_special_form(name: &str, args: &[Typed]) -> Option<Result<Sql
             Some(_) => Ok(a.ty.clone()),
             None => Err(mix_error("nullif", args)),
         },
+        // The JSON extension lists `to_json(ANY...)` but its bind takes exactly one value
+        // ("to_json() takes exactly one argument"); `json_quote` is the same function.
+        _ if (is("to_json") || is("json_quote")) && args.len() != 1 => Err(CallError::NoOverload {
+            candidates: vec![format!("{}(ANY)", name.to_ascii_lowercase())],
+        }),
         _ => return None,
     })
 }

@@ -51,10 +51,13 @@ const TARGET_LINEAGE: f64 = 1.0;
 /// (`unnest(struct)`, nested `COLUMNS`) made the SELECT opaque, which halved the false
 /// positives (0.69% -> 0.35%, now within the target). Raise the floors as the
 /// binder improves; lowering one needs a reason like this one.
-const FLOOR_RECALL: f64 = 0.98;
+/// Raised (H8): recall 98.23% -> 99.02% (3242/3274) from the arity of lambda list functions,
+/// binding the input of PIVOT/UNPIVOT, `to_json`'s single argument and `col -> '$.a'` read as
+/// the JSON arrow outside lambda functions; false positives unchanged (4/1157), types 98.69%.
+const FLOOR_RECALL: f64 = 0.99;
 const CEILING_FALSE_POSITIVES: f64 = 0.005;
 const FLOOR_NAMES: f64 = 0.995;
-const FLOOR_TYPES: f64 = 0.98;
+const FLOOR_TYPES: f64 = 0.985;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).

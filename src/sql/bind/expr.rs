@@ -532,6 +532,21 @@ impl Binder<'_> {
                 }
                 b
             }
+            Expr::Lambda(l)
+                if !self.is_pg()
+                    && matches!(l.syntax, sqlparser::ast::LambdaSyntax::Arrow)
+                    && let sqlparser::ast::OneOrManyWithParens::One(p) = &l.params
+                    && p.data_type.is_none() =>
+            {
+                // Outside the arguments of a lambda function, DuckDB reads `col -> '$.a'`
+                // as the JSON arrow operator: `col` is a column reference.
+                let arrow = Expr::BinaryOp {
+                    left: Box::new(Expr::Identifier(p.name.clone())),
+                    op: BinaryOperator::Arrow,
+                    right: l.body.clone(),
+                };
+                self.expr(&arrow, ctx)
+            }
             Expr::Lambda(l) => {
                 let b = self.expr(&l.body, ctx);
                 BExpr::computed(Typed::unknown(), &[b])

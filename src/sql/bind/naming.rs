@@ -74,8 +74,44 @@ fn text(e: &Expr) -> String {
             };
             format!("{name}({})", args.join(", "))
         }
+        Expr::Interval(iv) => interval_text(iv).unwrap_or_else(|| e.to_string()),
         other => other.to_string(),
     }
+}
+
+/// DuckDB's parser rewrites `INTERVAL '1 day'` to a cast and `INTERVAL n unit` to a call:
+/// `to_days(CAST(trunc(CAST(n AS DOUBLE)) AS INTEGER))`, `to_seconds(CAST(n AS DOUBLE))`.
+fn interval_text(iv: &sqlparser::ast::Interval) -> Option<String> {
+    use sqlparser::ast::DateTimeField as F;
+    if iv.last_field.is_some() || iv.leading_precision.is_some() {
+        return None;
+    }
+    let value = text(&iv.value);
+    let Some(unit) = &iv.leading_field else {
+        return match iv.value.as_ref() {
+            Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => {
+                Some(format!("CAST({value} AS INTERVAL)"))
+            }
+            _ => None,
+        };
+    };
+    let (func, target) = match unit {
+        F::Year | F::Years => ("to_years", "INTEGER"),
+        F::Month | F::Months => ("to_months", "INTEGER"),
+        F::Week(None) | F::Weeks => ("to_weeks", "INTEGER"),
+        F::Day | F::Days => ("to_days", "INTEGER"),
+        F::Hour | F::Hours => ("to_hours", "BIGINT"),
+        F::Minute | F::Minutes => ("to_minutes", "BIGINT"),
+        F::Microsecond | F::Microseconds => ("to_microseconds", "BIGINT"),
+        F::Second | F::Seconds => ("to_seconds", "DOUBLE"),
+        F::Millisecond | F::Milliseconds => ("to_milliseconds", "DOUBLE"),
+        _ => return None,
+    };
+    Some(if target == "DOUBLE" {
+        format!("{func}(CAST({value} AS DOUBLE))")
+    } else {
+        format!("{func}(CAST(trunc(CAST({value} AS DOUBLE)) AS {target}))")
+    })
 }
 
 /// The name Postgres gives an unaliased SELECT expression (`FigureColname`): a column's

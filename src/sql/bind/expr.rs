@@ -561,10 +561,7 @@ impl Binder<'_> {
     fn access(&mut self, base: BExpr, access: &AccessExpr, ctx: &ExprCtx<'_, '_>) -> BExpr {
         let ty = match access {
             AccessExpr::Dot(Expr::Identifier(field)) => match &base.typed.ty {
-                SqlType::Struct(fields) => fields
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(&field.value))
-                    .map_or(SqlType::Unknown, |(_, t)| t.clone()),
+                SqlType::Struct(fields) => self.struct_field(fields, &field.value, field),
                 _ => SqlType::Unknown,
             },
             AccessExpr::Dot(_) => SqlType::Unknown,
@@ -580,10 +577,7 @@ impl Binder<'_> {
                     SqlType::Map(_, v) => (**v).clone(),
                     SqlType::Varchar => SqlType::Varchar,
                     SqlType::Struct(fields) => match string_literal(index) {
-                        Some(key) => fields
-                            .iter()
-                            .find(|(n, _)| n.eq_ignore_ascii_case(key))
-                            .map_or(SqlType::Unknown, |(_, t)| t.clone()),
+                        Some(key) => self.struct_field(fields, key, index),
                         None => SqlType::Unknown,
                     },
                     _ => SqlType::Unknown,
@@ -595,6 +589,29 @@ impl Binder<'_> {
             },
         };
         BExpr::computed(Typed::new(ty), &[base])
+    }
+
+    /// The type of a struct's field; DuckDB's "Could not find key" when it has none.
+    fn struct_field(
+        &mut self,
+        fields: &[(String, SqlType)],
+        key: &str,
+        at: &impl super::Loc,
+    ) -> SqlType {
+        match fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)) {
+            Some((_, t)) => t.clone(),
+            None => {
+                if !self.is_pg() && !fields.is_empty() {
+                    self.error_at(
+                        codes::UNKNOWN_COLUMN,
+                        at,
+                        format!("could not find key \"{key}\" in struct"),
+                        None,
+                    );
+                }
+                SqlType::Unknown
+            }
+        }
     }
 
     fn binary(

@@ -1,11 +1,16 @@
 //! Loading seeds the way dbt-duckdb does: column types inferred like dbt's agate type
 //! tester (overridden by `column_types`), then `COPY ... FROM` the CSV. Each load goes
-//! into a temporary table that replaces the old one only when the load succeeded.
+//! into a temporary table that replaces the old one only when the load succeeded; the
+//! new table then gets the seed's `indexes` (dbt-duckdb indexes a new table, and keeps
+//! the indexes of a truncated one: either way the table has them). `grants` are no-ops
+//! on DuckDB, as in dbt-duckdb; on Postgres see [`super::transactional::load_seed`].
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::transactional::PostBuild;
+use super::transactional::indexes::create_indexes;
 use super::{Adapter, Relation};
 
 /// What loading one seed needs.
@@ -18,6 +23,8 @@ pub struct SeedSpec {
     pub column_types: Map<String, Value>,
     pub delimiter: String,
     pub quote_columns: bool,
+    /// `grants` and `indexes`; an error is the config's problem (the load fails).
+    pub post_build: Result<PostBuild, String>,
 }
 
 impl SeedSpec {
@@ -200,7 +207,25 @@ pub fn load_seed(
     ))?;
     adapter.execute(&format!("DROP TABLE IF EXISTS {tmp_sql}"))?;
     let existing = adapter.relation_kind(rel)?;
-    let create = if existing.as_deref() == Some("table") && !full_refresh {
+    // dbt-duckdb truncates a table it keeps (its indexes stay) and indexes a new one,
+    // where an index with a `type` is an error (its index config has only `columns` and
+    // `unique`). This load always makes a new table: it gets the indexes the kept table
+    // would have.
+    let kept = existing.as_deref() == Some("table") && !full_refresh;
+    let post = spec.post_build.as_ref().map_err(Clone::clone)?;
+    if !kept && post.indexes.iter().any(|i| i.method.is_some()) {
+        return Err(
+            "Could not parse index config: at path []: Additional properties are not allowed ('type' was unexpected)"
+                .into(),
+        );
+    }
+    let indexes: Vec<_> = post
+        .indexes
+        .iter()
+        .filter(|i| i.method.is_none())
+        .cloned()
+        .collect();
+    let create = if kept {
         // As dbt: without --full-refresh the existing table (and its types) is reused.
         format!("CREATE TABLE {tmp_sql} AS SELECT * FROM {target} LIMIT 0")
     } else {
@@ -262,6 +287,8 @@ pub fn load_seed(
             return Err(e);
         }
     }
+    // After the rename: DuckDB does not rename a table that has indexes.
+    create_indexes(adapter, rel, &indexes)?;
     Ok(Loaded {
         rows,
         sql: format!("{create};\n{copy};\n"),
@@ -298,6 +325,7 @@ pub fn seed_spec(
             .get("quote_columns")
             .and_then(Value::as_bool)
             .unwrap_or(true),
+        post_build: PostBuild::from_config(config),
     }
 }
 

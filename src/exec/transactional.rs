@@ -6,7 +6,9 @@
 //!   `<alias>__dbt_backup`, rename the new one into place, commit, then drop the backup
 //!   (`cascade`, so views built on the old relation go with it, as in dbt-postgres).
 //! - seeds: drop (cascade) and create the table, or truncate the existing one without
-//!   `--full-refresh`, then insert the rows in batches, all in one transaction.
+//!   `--full-refresh`, then insert the rows in batches, grant (revoking, when the table
+//!   was kept, what `grants` no longer lists) and index a new table, all in one
+//!   transaction.
 
 pub mod grants;
 pub mod indexes;
@@ -225,6 +227,7 @@ pub fn load_seed(
     if !spec.csv.is_file() {
         return Err(format!("seed file {} not found", spec.csv.display()));
     }
+    let post = spec.post_build.as_ref().map_err(Clone::clone)?;
     let (header, rows) = read_csv(spec)?;
     // Numbers go in unquoted (as the Decimal dbt binds), so `12.00` fits an integer column.
     let mut numeric = Vec::with_capacity(header.len());
@@ -251,8 +254,11 @@ pub fn load_seed(
     let rel = &spec.relation;
     let target = adapter.render_relation(rel);
     let existing = adapter.relation_kind(rel)?;
+    // dbt's seed materialization: a kept (truncated) table keeps its grants, which are
+    // compared with the config (should_revoke), and its indexes.
+    let kept = existing.as_deref() == Some("table") && !full_refresh;
     let mut statements = Vec::new();
-    if existing.as_deref() == Some("table") && !full_refresh {
+    if kept {
         statements.push(format!("TRUNCATE TABLE {target}"));
     } else {
         if let Some(kind) = existing.as_deref() {
@@ -291,6 +297,12 @@ pub fn load_seed(
         a.execute(&schema)?;
         for statement in statements.iter().chain(&inserts) {
             a.execute(statement)?;
+        }
+        // As dbt: grants, then (persist_docs, run by the caller's `after` step, and)
+        // indexes; the caller's post-hooks come after all of them.
+        grants::apply_grants(a, rel, &post.grants, kept)?;
+        if !kept {
+            indexes::create_indexes(a, rel, &post.indexes)?;
         }
         Ok(())
     })?;

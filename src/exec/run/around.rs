@@ -1,8 +1,9 @@
 //! What runs around a node's build, in dbt's materialization order: pre-hooks outside the
 //! transaction; then, inside the build's transaction, the pre-hooks inside it and the
-//! contract check (`before`), the build, `persist_docs` and the post-hooks inside it
-//! (`after`; a `table` runs those hooks before its comments, as dbt-duckdb does); last
-//! the post-hooks outside the transaction. A failure inside the transaction rolls back
+//! contract check (`before`), the build (which applies `grants`, except a `table`'s),
+//! `persist_docs` and the post-hooks inside it (`after`; dbt's `table` materialization
+//! runs those hooks first, then its grants, then its comments); last the post-hooks
+//! outside the transaction. A failure inside the transaction rolls back
 //! what `before` did, as in dbt, when the build runs `before` and `after` in its own
 //! transaction (see `build_model`); other builds run them just before and after.
 
@@ -13,6 +14,7 @@ use super::Step;
 use super::contract::Breach;
 use super::extras::Extras;
 use super::hooks::run_hooks;
+use crate::exec::transactional::grants::apply_grants;
 
 /// Why a node failed: its hooks did not render or its contract does not hold (dbt's
 /// compilation errors), or the database refused a statement.
@@ -59,6 +61,8 @@ pub fn around<T>(
     let mut after = |adapter: &mut dyn Adapter| -> Result<(), String> {
         if table {
             run_hooks(adapter, &hooks.post, true)?;
+            // A replaced table starts without grants (copy_grants is false).
+            apply_grants(adapter, relation, &extras.table_grants, false)?;
         }
         if let Some(docs) = &extras.persist_docs {
             docs.apply(adapter, relation)?;

@@ -11,6 +11,7 @@ use super::persist_docs::PersistDocs;
 use crate::db::{Db, NodeKey, Project};
 use crate::exec::Adapter;
 use crate::exec::transactional::PostBuild;
+use crate::exec::transactional::grants::Grants;
 use crate::jinja::nodes::{node_config, node_info};
 use crate::project::docs::{docs_index, render_description};
 use crate::project::nodes::ResourceType;
@@ -28,8 +29,13 @@ pub struct Extras {
     /// An enforced contract (models only).
     pub contract: Option<Contract>,
     /// `grants` and `indexes` of a view or table build; an error is the config's problem
-    /// (the node fails when it runs).
+    /// (the node fails when it runs). A `table` model's grants are not here but in
+    /// `table_grants`.
     pub post_build: Result<PostBuild, String>,
+    /// The `grants` of a `table` model: dbt's table materialization applies them after
+    /// the post-hooks inside the transaction (a view, an incremental model, a seed or a
+    /// snapshot applies them before), so [`super::around::around`] does, not the build.
+    pub table_grants: Grants,
 }
 
 impl Extras {
@@ -42,6 +48,7 @@ impl Extras {
                 persist_docs: None,
                 contract: None,
                 post_build: Ok(PostBuild::default()),
+                table_grants: Grants::default(),
             };
         };
         let config = node_config(db, project, key);
@@ -98,12 +105,18 @@ impl Extras {
                 node.patch.props.get("constraints").unwrap_or(&Value::Null),
             )
         });
+        let mut post_build = PostBuild::from_config(config);
+        let table_grants = match &mut post_build {
+            Ok(post) if materialized == Some("table") => std::mem::take(&mut post.grants),
+            _ => Grants::default(),
+        };
         Extras {
             hooks,
             incremental_hooks,
             persist_docs,
             contract,
-            post_build: PostBuild::from_config(config),
+            post_build,
+            table_grants,
         }
     }
 

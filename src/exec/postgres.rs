@@ -1,21 +1,32 @@
 //! The Postgres adapter (`type: postgres` profiles), through the synchronous `postgres`
 //! client: `host` (a name, an address or a Unix socket folder), `port`, `user`, `password`
-//! (normally `{{ env_var(...) }}`), `dbname`, `schema`, `sslmode` (`disable`, `allow`,
-//! `prefer`; this build has no TLS, so `require` and `verify-*` are refused with a clear
-//! error), `keepalives_idle`, `connect_timeout`, `search_path`, `role`.
+//! (normally `{{ env_var(...) }}`), `dbname`, `schema`, `sslmode`, `sslrootcert`, `sslcert`,
+//! `sslkey` (TLS as libpq does it: see [`tls`]), `keepalives_idle`, `connect_timeout`,
+//! `search_path`, `role`.
 //!
 //! Postgres has transactional DDL, so materializations build, swap and drop in one
 //! transaction (dbt-postgres's `__dbt_tmp`/`__dbt_backup` rename dance): see
 //! `super::transactional`.
 
+mod tls;
+
 use std::time::Duration;
 
 use postgres::types::Type;
-use postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use postgres::{Client, Config, SimpleQueryMessage};
 use serde_json::{Map, Value};
 
 use super::{Adapter, Column, QueryResult, Relation};
 use crate::project::profiles::Target;
+
+use tls::{Tls, TlsKeys};
+
+fn host_name(host: &postgres::config::Host) -> &str {
+    match host {
+        postgres::config::Host::Tcp(name) => name,
+        postgres::config::Host::Unix(_) => "",
+    }
+}
 
 pub struct PostgresAdapter {
     client: Client,
@@ -63,9 +74,9 @@ fn seconds(fields: &Map<String, Value>, key: &str) -> Result<Option<Duration>, S
     }
 }
 
-/// The client configuration for a target, and a printable summary of it (never the
-/// password).
-pub fn client_config(target: &Target) -> Result<(Config, String), String> {
+/// The client configuration for a target, its TLS settings, and a printable summary of
+/// them (never the password).
+pub fn client_config(target: &Target) -> Result<(Config, Tls, String), String> {
     let f = &target.fields;
     let mut config = Config::new();
     let host = text(f, "host").ok_or("profile field `host` is missing")?;
@@ -98,32 +109,27 @@ pub fn client_config(target: &Target) -> Result<(Config, String), String> {
             config.keepalives_idle(idle);
         }
     }
-    let sslmode = text(f, "sslmode").unwrap_or_else(|| "prefer".into());
-    match sslmode.as_str() {
-        "disable" => {
-            config.ssl_mode(postgres::config::SslMode::Disable);
-        }
-        // Without TLS support, `allow` and `prefer` connect without TLS, as libpq does when
-        // the server does not offer it.
-        "allow" | "prefer" => {
-            config.ssl_mode(postgres::config::SslMode::Prefer);
-        }
-        other => {
-            return Err(format!(
-                "sslmode `{other}` needs TLS, which this build of dbtc does not include; \
-                 use sslmode: disable or prefer"
-            ));
-        }
+    let keys = TlsKeys {
+        sslmode: text(f, "sslmode"),
+        sslrootcert: text(f, "sslrootcert"),
+        sslcert: text(f, "sslcert"),
+        sslkey: text(f, "sslkey"),
     }
+    .with_env();
+    let tls = Tls::new(&keys, &host)?;
     if let Some(path) = text(f, "search_path").filter(|s| !s.is_empty()) {
         // As dbt-postgres: `options='-c search_path=...'` (spaces escaped for libpq).
         config.options(&format!("-c search_path={}", path.replace(' ', "\\ ")));
     }
-    let summary = format!(
-        "host={host} port={port} user={user} dbname={dbname} schema={} sslmode={sslmode}",
-        target.schema
+    let mut summary = format!(
+        "host={host} port={port} user={user} dbname={dbname} schema={} sslmode={}",
+        target.schema,
+        keys.sslmode.as_deref().unwrap_or("prefer").trim()
     );
-    Ok((config, summary))
+    if let Some(root) = &tls.rootcert {
+        summary.push_str(&format!(" sslrootcert={}", root.display()));
+    }
+    Ok((config, tls, summary))
 }
 
 impl PostgresAdapter {
@@ -161,10 +167,14 @@ impl PostgresAdapter {
     }
 
     pub fn open(target: &Target) -> Result<PostgresAdapter, String> {
-        let (config, summary) = client_config(target)?;
-        let mut client = config
-            .connect(NoTls)
-            .map_err(|e| format!("could not connect ({summary}): {}", err(e)))?;
+        let (mut config, tls, summary) = client_config(target)?;
+        let mut client = tls.connect(&mut config).map_err(|e| {
+            let hint = tls
+                .explain(&e, config.get_hosts().first().map_or("", host_name))
+                .map(|h| format!("\nHINT: {h}"))
+                .unwrap_or_default();
+            format!("could not connect ({summary}): {}{hint}", err(e))
+        })?;
         if let Some(role) = text(&target.fields, "role").filter(|s| !s.is_empty()) {
             client
                 .batch_execute(&format!("set role \"{}\"", role.replace('"', "\"\"")))
@@ -299,18 +309,67 @@ mod tests {
             "host": "127.0.0.1", "port": 5433, "user": "u", "password": "s3cret",
             "dbname": "d", "keepalives_idle": 30, "search_path": "a, b", "connect_timeout": "5",
         }));
-        let (config, summary) = client_config(&t).unwrap();
+        let (config, _, summary) = client_config(&t).unwrap();
         assert_eq!(config.get_ports(), [5433]);
         assert_eq!(config.get_password(), Some(&b"s3cret"[..]));
         assert_eq!(config.get_options(), Some("-c search_path=a,\\ b"));
         assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(5)));
         assert!(!summary.contains("s3cret"), "{summary}");
-        let bad = target(
-            serde_json::json!({"host": "h", "user": "u", "dbname": "d", "sslmode": "require"}),
-        );
-        assert!(client_config(&bad).unwrap_err().contains("needs TLS"));
         let missing = target(serde_json::json!({"host": "h", "dbname": "d"}));
-        assert!(client_config(&missing).unwrap_err().contains("`user`"));
+        assert!(client_config(&missing).err().unwrap().contains("`user`"));
+    }
+
+    fn tls_error(fields: Value) -> String {
+        let mut all = serde_json::json!({"host": "h", "user": "u", "dbname": "d"});
+        all.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        match client_config(&target(all)) {
+            Ok(_) => panic!("accepted {fields}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn sslmode_values_as_libpq() {
+        for (mode, want) in [
+            ("disable", tls::SslMode::Disable),
+            ("allow", tls::SslMode::Allow),
+            ("prefer", tls::SslMode::Prefer),
+            ("require", tls::SslMode::Require),
+        ] {
+            let t = target(
+                serde_json::json!({"host": "h", "user": "u", "dbname": "d", "sslmode": mode}),
+            );
+            let (_, tls, summary) = client_config(&t).unwrap();
+            assert_eq!(tls.mode, want);
+            assert!(summary.contains(&format!("sslmode={mode}")), "{summary}");
+        }
+        // A Unix socket never uses TLS, whatever the mode (libpq ignores sslmode there).
+        let socket = target(serde_json::json!({
+            "host": "/tmp", "user": "u", "dbname": "d", "sslmode": "verify-full",
+        }));
+        assert!(client_config(&socket).is_ok());
+        let e = tls_error(serde_json::json!({"sslmode": "on"}));
+        assert!(e.contains("must be one of"), "{e}");
+        let e = tls_error(
+            serde_json::json!({"sslmode": "verify-ca", "sslrootcert": "/nonexistent/root.crt"}),
+        );
+        assert!(
+            e.contains("`sslrootcert` file `/nonexistent/root.crt` does not exist"),
+            "{e}"
+        );
+        let e = tls_error(serde_json::json!({"sslmode": "require", "sslrootcert": "system"}));
+        assert!(e.contains("not supported"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("root.crt");
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let e = tls_error(serde_json::json!({
+            "sslmode": "verify-full", "sslrootcert": not_pem.to_str().unwrap(),
+        }));
+        assert!(e.contains("no PEM certificate"), "{e}");
+        let e = tls_error(serde_json::json!({"sslcert": "/nonexistent/client.crt"}));
+        assert!(e.contains("`sslcert` file"), "{e}");
     }
 
     #[test]

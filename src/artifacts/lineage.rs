@@ -36,16 +36,29 @@ fn schema_nodes(db: &dyn Db, project: Project) -> Vec<String> {
 /// serialized straight from the schemas (a `serde_json::Value` of a 10,000-model project
 /// held about 240 MB at once).
 pub fn lineage_json(db: &dyn Db, project: Project) -> Vec<u8> {
-    use serde::ser::{SerializeMap, Serializer};
     let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::new(&mut out);
-    let write = |ser: &mut serde_json::Serializer<&mut Vec<u8>>| -> serde_json::Result<()> {
-        let mut top = ser.serialize_map(Some(1))?;
-        top.serialize_entry("nodes", &NodesOut { db, project })?;
-        top.end()
-    };
-    write(&mut ser).expect("lineage serializes into memory");
+    write_lineage_to(db, project, &mut out).expect("lineage serializes into memory");
     out
+}
+
+/// Writes `target/lineage.json` to `path`, streamed through a buffer: the 24 MB of a
+/// 10,000-model project are never held (nor regrown) in memory.
+pub fn write_lineage(db: &dyn Db, project: Project, path: &std::path::Path) -> Result<(), String> {
+    crate::artifacts::write::write_streamed(path, |w| {
+        write_lineage_to(db, project, w).map_err(std::io::Error::other)
+    })
+}
+
+fn write_lineage_to(
+    db: &dyn Db,
+    project: Project,
+    out: &mut dyn std::io::Write,
+) -> serde_json::Result<()> {
+    use serde::ser::{SerializeMap, Serializer};
+    let mut ser = serde_json::Serializer::new(out);
+    let mut top = (&mut ser).serialize_map(Some(1))?;
+    top.serialize_entry("nodes", &NodesOut { db, project })?;
+    top.end()
 }
 
 /// The `nodes` object of lineage.json, serialized node by node.

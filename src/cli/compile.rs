@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::{Common, LogFormat, Session};
 use crate::artifacts::compile_cache;
-use crate::artifacts::write::{write_bytes, write_files};
+use crate::artifacts::write::write_files;
 use crate::artifacts::{compiled_path, manifest::write_manifest};
 use crate::compile::{compile_project, default_threads, warm_parallel};
 use crate::graph::select;
@@ -80,12 +80,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     let (manifest, lineage) = std::thread::scope(|scope| {
         let lineage = write_compiled.then(|| {
             let (db, path) = (db.clone(), target_dir.join("lineage.json"));
-            scope.spawn(move || {
-                write_bytes(
-                    &path,
-                    &crate::artifacts::lineage::lineage_json(&db, project),
-                )
-            })
+            scope.spawn(move || crate::artifacts::lineage::write_lineage(&db, project, &path))
         });
         let manifest = write_manifest(
             db,

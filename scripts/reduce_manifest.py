@@ -15,12 +15,14 @@ Per row:
   - columns: {name: {description, data_type}} for the documented columns;
   - test_metadata (generic tests only);
   - the file, code and property keys in FILE_KEYS (checksum, unrendered_config, raw_code,
-    refs, sources, patch_path, contract, ...) as dbt has them;
+    refs, sources, patch_path, contract, ..., and after a compile extra_ctes,
+    extra_ctes_injected and compiled_code) as dbt has them;
   - compiled_path relative to the target folder's parent (`target/compiled/...`, whatever
     --target-path the golden run used);
   - created_at as its type name ("float"): the value is a time.
 root_path and the other machine-dependent keys are left out.
-Macros of the project and its packages (not dbt's internal ones): MACRO_KEYS and created_at.
+Macros of the project and its packages (not dbt's internal ones): MACRO_KEYS (with
+depends_on, the macros dbt's static parser finds a macro calling) and created_at.
 """
 import json
 import sys
@@ -37,7 +39,10 @@ FILE_KEYS = ["checksum", "unrendered_config", "raw_code", "language", "build_pat
              "time_spine", "file_key_name", "primary_key",
              # sources
              "source_meta", "loaded_at_field", "loaded_at_query", "external", "freshness",
-             "unrendered_schema", "unrendered_database"]
+             "unrendered_schema", "unrendered_database",
+             # compiled nodes (the goldens come from `dbt compile`): ephemeral models
+             # injected as CTEs, and the SQL with them
+             "extra_ctes", "extra_ctes_injected", "compiled_code"]
 CONFIG_KEYS = ["materialized", "enabled", "tags", "meta", "schema", "alias", "database",
                "unique_key", "incremental_strategy", "on_schema_change", "severity",
                "static_analysis", "full_refresh", "pre-hook", "post-hook", "column_types",
@@ -85,7 +90,7 @@ for section in ("nodes", "sources", "seeds"):
 INTERNAL_PACKAGES = {"dbt", "dbt_duckdb", "dbt_postgres"}
 MACRO_KEYS = ["name", "resource_type", "package_name", "path", "original_file_path",
               "macro_sql", "description", "meta", "docs", "patch_path", "arguments",
-              "supported_languages"]
+              "supported_languages", "depends_on"]
 for uid, mac in manifest.get("macros", {}).items():
     if mac.get("package_name") in INTERNAL_PACKAGES:
         continue

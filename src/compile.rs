@@ -33,6 +33,7 @@ impl CompileOutput {
 pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     out.extend(project_config(db, project).diagnostics.iter().cloned());
+    out.extend(crate::project::render::rendered_project_config(db, project).diagnostics.iter().cloned());
     if let Err(d) = target(db, project) {
         out.push((**d).clone());
     }

@@ -129,3 +129,8 @@ fn builtin_macros_match_dbt_core() {
         )],
     );
 }
+
+#[test]
+fn project_jinja_matches_dbt_core() {
+    assert_fixture("project_jinja");
+}

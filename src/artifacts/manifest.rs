@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
+mod compiled_keys;
 mod file_keys;
+mod macro_deps;
 mod node_keys;
 mod unrendered;
 
@@ -440,6 +442,8 @@ fn node_entry(
         if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
             n["compiled"] = true.into();
             n["compiled_code"] = sql.to_string().into();
+            n["extra_ctes"] = compiled_keys::extra_ctes(db, project, key);
+            n["extra_ctes_injected"] = true.into();
             // `dbt compile` leaves snapshots without a compiled file.
             if node.resource_type != ResourceType::Snapshot {
                 n["compiled_path"] = file_keys::compiled_path(db, project, uid);

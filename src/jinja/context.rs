@@ -169,6 +169,33 @@ impl DbtContext {
     }
 }
 
+/// A var whose value is a template, rendered with the current context (as a string, like
+/// dbt). Vars that read each other in a cycle stop with an error, not a stack overflow.
+fn render_var(
+    state: &State<'_, '_>,
+    rs: &Arc<RenderState>,
+    name: &str,
+    text: &str,
+) -> Result<Value, Error> {
+    thread_local!(static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+    let depth = DEPTH.with(|d| d.replace(d.get() + 1));
+    let out = if depth > 32 {
+        Err(compiler_error(format!(
+            "var '{name}' refers to itself through other vars"
+        )))
+    } else {
+        state
+            .env()
+            .render_str(
+                &super::compat::rewrite_template(text),
+                DbtContext::value(rs),
+            )
+            .map(Value::from)
+    };
+    DEPTH.with(|d| d.set(depth));
+    out
+}
+
 fn json(v: &serde_json::Value) -> Value {
     crate::jinja::to_value(v)
 }
@@ -568,6 +595,12 @@ impl Object for Native {
             "var" => {
                 let name = str_arg(pos.first(), "var() name")?;
                 match input.vars.get(&name) {
+                    // dbt renders a var's text with the node's context when it is read.
+                    Some(serde_json::Value::String(text))
+                        if text.contains("{{") || text.contains("{%") =>
+                    {
+                        render_var(state, rs, &name, text)
+                    }
                     Some(v) => Ok(json(v)),
                     None => match pos.get(1) {
                         Some(default) => Ok(default.clone()),

@@ -274,40 +274,9 @@ pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<Strin
     let Some(node) = node_info(db, project, key) else {
         return shared_config(Map::new());
     };
-    let config = project_config(db, project);
-    let vars = vars_for(db, project, &node.package);
-    let process_env = project.settings(db).env.clone();
-    let render = move |s: &str| -> Option<Value> {
-        let mut env = minijinja::Environment::new();
-        let vars = vars.clone();
-        let process_env = process_env.clone();
-        env.add_function(
-            "env_var",
-            move |name: String, default: Option<minijinja::Value>| {
-                process_env
-                    .get(&name)
-                    .map(|v| minijinja::Value::from(v.clone()))
-                    .or(default)
-                    .unwrap_or(minijinja::Value::from(()))
-            },
-        );
-        env.add_function(
-            "var",
-            move |name: String, default: Option<minijinja::Value>| {
-                vars.get(&name)
-                    .map(crate::jinja::to_value)
-                    .or(default)
-                    .unwrap_or(minijinja::Value::from(()))
-            },
-        );
-        let out = env.render_str(s, ()).ok()?;
-        Some(match out.trim() {
-            "True" | "true" => Value::Bool(true),
-            "False" | "false" => Value::Bool(false),
-            t => Value::String(t.to_string()),
-        })
-    };
-    shared_config(path_config(config, node, &render))
+    // dbt renders dbt_project.yml once, at load (target, env_var, --vars).
+    let config = crate::project::render::rendered_project_config(db, project);
+    shared_config(path_config(config, node))
 }
 
 /// Parse-time render of a node. Reads the node's template, the macros it may call, its

@@ -10,6 +10,7 @@ pub mod nodes;
 pub mod patches;
 pub mod profiles;
 pub mod properties;
+pub mod render;
 pub mod yaml;
 
 pub use load::{LoadOptions, apply_changes, load_project};

@@ -147,12 +147,9 @@ pub fn defaults(rt: ResourceType) -> Map<String, Value> {
 }
 
 /// dbt_project.yml configs (the node's package, then the root project) and properties yml
-/// `config:` for a node, on top of the defaults.
-pub fn path_config(
-    config: &ProjectConfig,
-    node: &NodeInfo,
-    render: &dyn Fn(&str) -> Option<Value>,
-) -> Map<String, Value> {
+/// `config:` for a node, on top of the defaults. `config` is the rendered project
+/// (`super::render::rendered_project_config`): dbt renders dbt_project.yml at load.
+pub fn path_config(config: &ProjectConfig, node: &NodeInfo) -> Map<String, Value> {
     let mut out = defaults(node.resource_type);
     let own = config.package(&node.package);
     let projects: Vec<&PackageConfig> = match own {
@@ -163,7 +160,6 @@ pub fn path_config(
         if let Some(tree) = section(pkg, node.resource_type) {
             let mut level = Map::new();
             tree_configs(tree, &node.fqn, &mut level);
-            render_strings(&mut level, render);
             merge_config(&mut out, &level);
         }
     }
@@ -213,28 +209,6 @@ pub fn path_config(
         }
     }
     out
-}
-
-/// dbt renders Jinja inside dbt_project.yml config values (`"{{ var('x') }}"`).
-fn render_strings(map: &mut Map<String, Value>, render: &dyn Fn(&str) -> Option<Value>) {
-    for (key, value) in map.iter_mut() {
-        if !key.ends_with("hook") {
-            render_value(value, render);
-        }
-    }
-}
-
-fn render_value(value: &mut Value, render: &dyn Fn(&str) -> Option<Value>) {
-    match value {
-        Value::String(s) if s.contains("{{") => {
-            if let Some(v) = render(s) {
-                *value = v;
-            }
-        }
-        Value::Object(m) => m.values_mut().for_each(|v| render_value(v, render)),
-        Value::Array(a) => a.iter_mut().for_each(|v| render_value(v, render)),
-        _ => {}
-    }
 }
 
 /// One shared copy of each distinct config. At 10,000 models every node held its own

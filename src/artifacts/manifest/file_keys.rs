@@ -185,6 +185,7 @@ pub(super) fn macro_entry(
         .and_then(|b| text.get(b.start..b.end))
         .unwrap_or_default()
         .to_string();
+    let depends_on = super::macro_deps::macro_depends_on(db, project, package, name, &macro_sql);
     json!({
         "name": name,
         "resource_type": "macro",
@@ -200,5 +201,6 @@ pub(super) fn macro_entry(
         "arguments": [],
         "created_at": created_at(),
         "supported_languages": null,
+        "depends_on": {"macros": depends_on},
     })
 }

@@ -106,7 +106,16 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             HashMap::new(),
         )
     } else {
-        let output = compile_project(db, project, Some(&selected));
+        let mut output = compile_project(db, project, Some(&selected));
+        // A data test's static-analysis finding is an error of that test: it blocks the
+        // commands that run tests (`test`, `build`), as a model's does, and is not this
+        // command's concern when tests do not run (`run`, `snapshot`).
+        if !verb.runs(ResourceType::Test) {
+            output.diagnostics.retain(|d| {
+                !(d.code.starts_with("E4")
+                    && d.node.as_deref().is_some_and(|n| n.starts_with("test.")))
+            });
+        }
         let compiled = output
             .nodes
             .iter()

@@ -9,10 +9,12 @@
 //! - `analysis_mode(node)`: `static_analysis` from `--static-analysis`, else the node's
 //!   config (default `on`), weakened to the weakest mode among its parents.
 
+mod data_tests;
 mod provider;
 pub use provider::just_in_time_findings;
 pub mod sourcemap;
 mod syntax;
+pub mod test_origin;
 pub mod upstream;
 
 use std::sync::Arc;
@@ -110,7 +112,7 @@ pub fn on_ref_cycle(db: &dyn Db, project: Project, key: NodeKey) -> bool {
 fn analyzable(rt: ResourceType) -> bool {
     matches!(
         rt,
-        ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis
+        ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis | ResourceType::Test
     )
 }
 
@@ -203,17 +205,54 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
         schema = Some(Arc::new(snapshot_schema(s)));
     }
     let severity_error = mode >= Mode::Unsafe;
+    if node.resource_type == ResourceType::Test {
+        // A test's rows are its failures, not a relation anything reads.
+        let diagnostics = if node.test.is_some() {
+            data_tests::generic_test_diagnostics(
+                db,
+                node,
+                &sql,
+                &analysis.diagnostics,
+                severity_error,
+            )
+        } else {
+            template_diagnostics(db, node, &sql, &analysis.diagnostics, severity_error)
+        };
+        return NodeAnalysis {
+            status: Some(Status::Analyzed),
+            schema: None,
+            diagnostics,
+            opaque: analysis.opaque,
+        };
+    }
+    let diagnostics = template_diagnostics(db, node, &sql, &analysis.diagnostics, severity_error);
+    NodeAnalysis {
+        status: Some(Status::Analyzed),
+        schema,
+        diagnostics,
+        opaque: analysis.opaque,
+    }
+}
+
+/// Findings on `sql`, placed in the node's own template (models, analyses, snapshots,
+/// singular tests) through the source map.
+fn template_diagnostics(
+    db: &dyn Db,
+    node: &crate::project::nodes::NodeInfo,
+    sql: &str,
+    found: &[crate::sql::SqlDiagnostic],
+    severity_error: bool,
+) -> Vec<Diagnostic> {
     // The template is only needed to place findings: a clean model does not copy it.
-    let template = if analysis.diagnostics.is_empty() {
+    let template = if found.is_empty() {
         None
     } else {
         raw_code(db, node)
     };
-    let diagnostics = analysis
-        .diagnostics
+    found
         .iter()
         .map(|d| {
-            let compiled = Span::from_range(&sql, d.start, d.end);
+            let compiled = Span::from_range(sql, d.start, d.end);
             let message = format!(
                 "{} (compiled SQL {}:{})",
                 d.message, compiled.line, compiled.column
@@ -225,7 +264,7 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
             }
             .for_node(node.unique_id.clone());
             if let Some((text, origin)) = &template {
-                let span = sourcemap::template_span(text, &sql, d.start, d.end)
+                let span = sourcemap::template_span(text, sql, d.start, d.end)
                     .unwrap_or_else(|| Span::from_range(text, 0, 0));
                 let span = Span {
                     line: span.line + origin.line_offset - 1,
@@ -238,13 +277,7 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
             }
             diag
         })
-        .collect();
-    NodeAnalysis {
-        status: Some(Status::Analyzed),
-        schema,
-        diagnostics,
-        opaque: analysis.opaque,
-    }
+        .collect()
 }
 
 /// A snapshot's table: the query's columns plus dbt's snapshot meta columns.

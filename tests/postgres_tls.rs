@@ -288,7 +288,7 @@ fn verify_without_a_root_certificate_is_refused() {
 
 #[test]
 fn a_tls_only_role_needs_tls() {
-    let Some((mut env, _)) = tls_server() else {
+    let Some((mut env, certs)) = tls_server() else {
         return;
     };
     env.insert("user", "dbtc_tls_only".into());
@@ -301,6 +301,22 @@ fn a_tls_only_role_needs_tls() {
         let mut adapter = open(&env, &[("sslmode", mode)])
             .unwrap_or_else(|e| panic!("sslmode {mode} did not connect: {e}"));
         assert_eq!(uses_tls(&mut adapter), tls, "sslmode {mode}");
+    }
+    // When both tries fail, both errors are told.
+    let other = path(&certs, "other-ca.crt");
+    for (mode, first) in [("prefer", "over TLS"), ("allow", "without TLS")] {
+        let e = open(&env, &[("sslmode", mode), ("sslrootcert", &other)])
+            .err()
+            .unwrap();
+        assert!(
+            e.contains(&format!("(the first try, {first}, failed too")),
+            "{e}"
+        );
+        assert!(e.contains("no encryption"), "{e}");
+        assert!(
+            e.contains("is not signed by a certificate authority"),
+            "{e}"
+        );
     }
 }
 

@@ -21,13 +21,6 @@ use crate::project::profiles::Target;
 
 use tls::{Tls, TlsKeys};
 
-fn host_name(host: &postgres::config::Host) -> &str {
-    match host {
-        postgres::config::Host::Tcp(name) => name,
-        postgres::config::Host::Unix(_) => "",
-    }
-}
-
 pub struct PostgresAdapter {
     client: Client,
 }
@@ -168,13 +161,9 @@ impl PostgresAdapter {
 
     pub fn open(target: &Target) -> Result<PostgresAdapter, String> {
         let (mut config, tls, summary) = client_config(target)?;
-        let mut client = tls.connect(&mut config).map_err(|e| {
-            let hint = tls
-                .explain(&e, config.get_hosts().first().map_or("", host_name))
-                .map(|h| format!("\nHINT: {h}"))
-                .unwrap_or_default();
-            format!("could not connect ({summary}): {}{hint}", err(e))
-        })?;
+        let mut client = tls
+            .connect(&mut config)
+            .map_err(|e| format!("could not connect ({summary}): {e}"))?;
         if let Some(role) = text(&target.fields, "role").filter(|s| !s.is_empty()) {
             client
                 .batch_execute(&format!("set role \"{}\"", role.replace('"', "\"\"")))

@@ -79,6 +79,8 @@ pub struct Tls {
     /// The root certificate file the server's chain is verified against, if any.
     pub rootcert: Option<PathBuf>,
     connector: Option<MakeRustlsConnect>,
+    /// The host name the server's certificate must name (`verify-full`).
+    host: String,
 }
 
 /// The profile's TLS keys, each already resolved from the profile or the environment.
@@ -141,6 +143,7 @@ impl Tls {
                 mode,
                 rootcert: None,
                 connector: None,
+                host: host.into(),
             });
         }
         if keys.sslrootcert.as_deref() == Some("system") {
@@ -206,28 +209,36 @@ impl Tls {
             mode,
             rootcert,
             connector: Some(MakeRustlsConnect::new(config)),
+            host: host.into(),
         })
     }
 
-    /// Connects as libpq does for the mode (see the module's comment).
-    pub fn connect(&self, config: &mut Config) -> Result<Client, postgres::Error> {
+    /// Connects as libpq does for the mode (see the module's comment). The error is the
+    /// client's or the server's message, with a hint when TLS failed; when a second try
+    /// (`allow`, `prefer`) fails too, both attempts' errors.
+    pub fn connect(&self, config: &mut Config) -> Result<Client, String> {
         let Some(tls) = &self.connector else {
             config.ssl_mode(WireMode::Disable);
-            return config.connect(NoTls);
+            return config.connect(NoTls).map_err(|e| self.describe(e));
+        };
+        let second_try = |first: postgres::Error, over: &str, result| match result {
+            Ok(client) => Ok(client),
+            Err(e) => Err(format!(
+                "{}
+(the first try, {over}, failed too: {})",
+                self.describe(e),
+                self.describe(first)
+            )),
         };
         match self.mode {
-            SslMode::Disable => {
-                config.ssl_mode(WireMode::Disable);
-                config.connect(NoTls)
-            }
             SslMode::Allow => {
                 config.ssl_mode(WireMode::Disable);
                 match config.connect(NoTls) {
                     Err(e) if refused(&e) => {
                         config.ssl_mode(WireMode::Require);
-                        config.connect(tls.clone())
+                        second_try(e, "without TLS", config.connect(tls.clone()))
                     }
-                    other => other,
+                    other => other.map_err(|e| self.describe(e)),
                 }
             }
             SslMode::Prefer => {
@@ -235,20 +246,34 @@ impl Tls {
                 match config.connect(tls.clone()) {
                     Err(e) if refused(&e) || is_tls_failure(&e) => {
                         config.ssl_mode(WireMode::Disable);
-                        config.connect(NoTls)
+                        second_try(e, "over TLS", config.connect(NoTls))
                     }
-                    other => other,
+                    other => other.map_err(|e| self.describe(e)),
                 }
             }
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                config.ssl_mode(WireMode::Require);
-                config.connect(tls.clone())
+            SslMode::Disable | SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                config.ssl_mode(if self.mode == SslMode::Disable {
+                    WireMode::Disable
+                } else {
+                    WireMode::Require
+                });
+                config.connect(tls.clone()).map_err(|e| self.describe(e))
             }
         }
     }
 
+    /// A connection error as the user should read it, with a HINT line when TLS failed.
+    fn describe(&self, e: postgres::Error) -> String {
+        let hint = self
+            .explain(&e)
+            .map(|h| format!("\nHINT: {h}"))
+            .unwrap_or_default();
+        format!("{}{hint}", super::err(e))
+    }
+
     /// What a failed connection's TLS error means for the user, when it is one.
-    pub fn explain(&self, e: &postgres::Error, host: &str) -> Option<String> {
+    fn explain(&self, e: &postgres::Error) -> Option<String> {
+        let host = &self.host;
         let root = self.rootcert.as_ref().map_or_else(
             || "the root certificate file".into(),
             |p| format!("`{}`", p.display()),
@@ -257,8 +282,8 @@ impl Tls {
             return Some(match r {
                 rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
                     "the server's certificate is not signed by a certificate authority in \
-                     {root} (sslrootcert): give the CA that issued the server's certificate, \
-                     or sslmode: require to skip the verification"
+                     {root} (sslrootcert): give the CA that issued it (to skip the \
+                     verification: sslmode require, without a root certificate file)"
                 ),
                 rustls::Error::InvalidCertificate(
                     CertificateError::NotValidForName

@@ -105,6 +105,8 @@ extendedKeyUsage=clientAuth"
       as_owner cp "$dir/hba.tmp" "$hba"
       rm -f "$dir/hba.tmp"
       ssl_opts="-c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key -c ssl_ca_file=$tls/ca.crt"
+    elif [ "${DBTC_PG_SSL:-1}" != 0 ]; then
+      echo "pg_server.sh: no openssl command, so the server has no TLS (tests/postgres_tls.rs skips)" >&2
     fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c synchronous_commit=off $ssl_opts" \

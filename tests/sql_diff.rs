@@ -55,10 +55,13 @@ const TARGET_LINEAGE: f64 = 1.0;
 /// binding the input of PIVOT/UNPIVOT, `to_json`'s single argument, `col -> '$.a'` read as
 /// the JSON arrow outside lambda functions and unknown struct keys; false positives unchanged (4/1157), types 98.69%;
 /// names 99.82% -> 100% (1142/1142) from DuckDB's names of `INTERVAL n unit` (`to_days(...)`).
-const FLOOR_RECALL: f64 = 0.99;
-const CEILING_FALSE_POSITIVES: f64 = 0.005;
+/// Raised (H9): the output schema of SQL-standard PIVOT/UNPIVOT with literal IN lists (and
+/// 51 PIVOT/UNPIVOT corpus entries, 4 lineage cases): recall 99.31% (3457/3481), false
+/// positives 4/1204 (0.33%), names 1193/1193, types 98.77% (3359/3401), lineage 115/115.
+const FLOOR_RECALL: f64 = 0.993;
+const CEILING_FALSE_POSITIVES: f64 = 0.004;
 const FLOOR_NAMES: f64 = 1.0;
-const FLOOR_TYPES: f64 = 0.985;
+const FLOOR_TYPES: f64 = 0.987;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).

@@ -376,3 +376,36 @@ select event_id, context.device.os || '-' || event_type as os_event from events
 -- expect:
 event_id: events.event_id copy
 os_event: events.context transform, events.event_type transform
+
+-- PIVOT. The group columns (input columns no aggregate or pivot column reads) are the
+-- implicit GROUP BY keys, so filter edges of every column; the pivot column decides which
+-- rows each aggregate sees (its FILTER), a transform of every value column.
+-- name: pivot_standard
+select * from (select customer_id, status, amount from orders) pivot (sum(amount) as total, count(*) as n for status in ('placed', 'shipped'))
+-- expect:
+customer_id: orders.customer_id copy, orders.customer_id filter
+placed_total: orders.amount transform, orders.status transform, orders.customer_id filter
+placed_n: orders.status transform, orders.customer_id filter
+shipped_total: orders.amount transform, orders.status transform, orders.customer_id filter
+shipped_n: orders.status transform, orders.customer_id filter
+
+-- name: pivot_filter_clause_and_where
+select placed from (select customer_id, status, amount, quantity from orders where order_date > '2020-01-01') pivot (sum(amount) filter (where quantity > 1) for status in ('placed'))
+-- expect:
+placed: orders.amount transform, orders.quantity transform, orders.status transform, orders.customer_id filter, orders.order_date filter
+
+-- UNPIVOT (EXCLUDE NULLS by default). A row appears only where the unpivoted value is not
+-- NULL, so the unpivoted columns are filter edges of every column; the value column copies
+-- them (a transform when the value is cast to the common type).
+-- name: unpivot_standard
+select * from (select customer_id, first_name, last_name from customers) unpivot (val for kind in (first_name, last_name))
+-- expect:
+customer_id: customers.customer_id copy, customers.first_name filter, customers.last_name filter
+kind: customers.first_name filter, customers.last_name filter
+val: customers.first_name copy, customers.last_name copy, customers.first_name filter, customers.last_name filter
+
+-- name: unpivot_include_nulls_cast
+select kind, val from (select order_id, amount, quantity from orders) unpivot include nulls (val for kind in (amount, quantity))
+-- expect:
+kind:
+val: orders.amount copy, orders.quantity transform

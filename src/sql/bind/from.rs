@@ -302,11 +302,8 @@ impl Binder<'_> {
                     }
                 }
             }
-            TableFactor::Pivot { alias, .. } | TableFactor::Unpivot { alias, .. } => {
-                self.pivot_input(factor, scope);
-                self.opaque = true;
-                vec![self.opaque_item(alias.as_ref(), None)]
-            }
+            TableFactor::Pivot { .. } => vec![self.pivot_item(factor, scope, filters)],
+            TableFactor::Unpivot { .. } => vec![self.unpivot_item(factor, scope, filters)],
             _ => {
                 self.opaque = true;
                 vec![self.opaque_item(None, None)]
@@ -314,14 +311,18 @@ impl Binder<'_> {
         }
     }
 
-    fn opaque_item(&mut self, alias: Option<&TableAlias>, default: Option<&str>) -> ScopeItem {
+    pub(crate) fn opaque_item(
+        &mut self,
+        alias: Option<&TableAlias>,
+        default: Option<&str>,
+    ) -> ScopeItem {
         let name = alias
             .map(|a| a.name.value.clone())
             .or_else(|| default.map(str::to_string));
         ScopeItem::opaque(name.clone(), name.into_iter().collect())
     }
 
-    fn derived_item(
+    pub(crate) fn derived_item(
         &mut self,
         bound: BoundQuery,
         alias: Option<&TableAlias>,

@@ -20,6 +20,7 @@ mod query;
 mod resolve;
 mod scope;
 mod select;
+mod unpivot;
 
 use sqlparser::ast::{Spanned, Statement};
 use sqlparser::dialect::{DuckDbDialect, PostgreSqlDialect};

@@ -526,7 +526,12 @@ impl Binder<'_> {
     }
 
     /// `COLUMNS('regex')` / `COLUMNS(*)` at the top of a SELECT item: the matching columns.
-    fn columns_call(&mut self, e: &Expr, scope: &Scope<'_>, out: &mut Vec<BoundColumn>) -> bool {
+    pub(crate) fn columns_call(
+        &mut self,
+        e: &Expr,
+        scope: &Scope<'_>,
+        out: &mut Vec<BoundColumn>,
+    ) -> bool {
         let Expr::Function(f) = e else { return true };
         let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
             return true;
@@ -558,7 +563,7 @@ impl Binder<'_> {
     }
 }
 
-fn is_columns_call(e: &Expr) -> bool {
+pub(crate) fn is_columns_call(e: &Expr) -> bool {
     matches!(e, Expr::Function(f) if f.name.0.len() == 1
         && f.name.0[0].as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case("columns")))
 }

@@ -107,4 +107,10 @@ pub enum RelationLookup {
 /// (unquoted, case preserved), e.g. `["db", "main", "orders"]` or `["orders"]`.
 pub trait RelationProvider {
     fn lookup(&self, parts: &[String]) -> RelationLookup;
+
+    /// A function a Postgres target's pg_catalog lacks (`name` lowercase): what the
+    /// project's database and SQL say of it (see `sql::pg::user_functions`).
+    fn user_function(&self, _name: &str) -> crate::sql::pg::user_functions::UserFunction {
+        crate::sql::pg::user_functions::UserFunction::Missing
+    }
 }

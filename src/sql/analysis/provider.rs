@@ -14,6 +14,8 @@ struct Entry {
 
 pub struct NodeProvider {
     entries: Vec<Entry>,
+    /// A Postgres target's user functions.
+    functions: Option<Arc<crate::sql::pg::user_functions::UserFunctions>>,
 }
 
 impl NodeProvider {
@@ -60,7 +62,10 @@ impl NodeProvider {
             };
             entries.push(Entry { parts, lookup });
         }
-        NodeProvider { entries }
+        NodeProvider {
+            entries,
+            functions: crate::sql::pg::user_functions::for_project(db, project),
+        }
     }
 }
 
@@ -80,6 +85,13 @@ impl RelationProvider for NodeProvider {
             }
         }
         RelationLookup::Opaque
+    }
+
+    fn user_function(&self, name: &str) -> crate::sql::pg::user_functions::UserFunction {
+        match &self.functions {
+            Some(f) => f.lookup(name),
+            None => crate::sql::pg::user_functions::UserFunction::Missing,
+        }
     }
 }
 

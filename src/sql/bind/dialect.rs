@@ -7,6 +7,7 @@ use sqlparser::ast::DataType;
 use super::Binder;
 use crate::sql::Dialect;
 use crate::sql::catalog::{CallError, FunctionKind};
+use crate::sql::pg::user_functions::UserFunction;
 use crate::sql::types::{CompareOp, Literal, SqlType, Typed, compare_type, max_type};
 
 /// Postgres' grammar-level functions (not in pg_proc).
@@ -46,7 +47,17 @@ impl Binder<'_> {
         if PG_SPECIAL.contains(&name) {
             return Some(FunctionKind::Scalar);
         }
-        let funcs = self.pg.funcs.get(name)?;
+        let user;
+        let funcs = match self.pg.funcs.get(name) {
+            Some(funcs) => funcs.as_slice(),
+            None => match self.provider.user_function(name) {
+                UserFunction::Known(o) => {
+                    user = o.0;
+                    &user[..]
+                }
+                _ => return None,
+            },
+        };
         if funcs.iter().any(|f| matches!(f.kind, b'a' | b'o')) {
             Some(FunctionKind::Aggregate)
         } else if funcs.iter().all(|f| f.kind == b'w') {
@@ -109,6 +120,22 @@ impl Binder<'_> {
                 .pg
                 .resolve_operator(name, left, right)
                 .map(|c| c.ret.map_or(SqlType::Unknown, |t| self.pg.sql_type(&t)));
+        }
+        if !self.pg.funcs.contains_key(name) {
+            // Not pg_catalog's: a user-defined function, maybe.
+            match self.provider.user_function(name) {
+                UserFunction::Missing => {}
+                UserFunction::Unchecked => return Ok(SqlType::Unknown),
+                UserFunction::Known(o) => {
+                    let Some(inputs) = inputs else {
+                        return Ok(SqlType::Unknown);
+                    };
+                    return self
+                        .pg
+                        .resolve_among(name, &o.0, &inputs)
+                        .map(|(c, _)| c.ret.map_or(SqlType::Unknown, |t| self.pg.sql_type(&t)));
+                }
+            }
         }
         let Some(inputs) = inputs else {
             // An UNKNOWN argument can be anything: only the name is checked.

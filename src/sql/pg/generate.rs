@@ -38,6 +38,21 @@ order by 1, 2";
 /// Arguments are the IN arguments (`proargtypes`); the OUT (or TABLE) arguments, when there
 /// are some, are the columns of the row the function returns (`name:type,...`).
 fn functions_query() -> String {
+    functions_in("p.pronamespace = 'pg_catalog'::regnamespace")
+}
+
+/// The user-defined functions an unqualified call can reach: those of the schemas on the
+/// connection's search path (`current_schemas(false)`; pg_catalog and
+/// information_schema left out), with the fields of pg_catalog's `func` lines.
+pub fn user_functions_query() -> String {
+    functions_in(
+        "p.pronamespace in (select n.oid from pg_namespace n \
+         where n.nspname = any(current_schemas(false)) \
+         and n.nspname not in ('pg_catalog', 'information_schema'))",
+    )
+}
+
+fn functions_in(namespace: &str) -> String {
     format!(
         "
 select case when p.prokind = 'a' and a.aggkind <> 'n' then 'o' else p.prokind::text end,
@@ -56,7 +71,7 @@ from pg_proc p
 join pg_type r on r.oid = p.prorettype
 left join pg_type v on v.oid = nullif(p.provariadic, 0)
 left join pg_aggregate a on a.aggfnoid = p.oid
-where p.pronamespace = 'pg_catalog'::regnamespace
+where {namespace}
   and p.prokind <> 'p'
   and r.typname not in ({INTERNAL_TYPES})
   and not exists (select 1 from unnest(p.proargtypes::oid[]) x(oid)

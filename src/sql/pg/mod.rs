@@ -14,6 +14,7 @@
 pub mod generate;
 mod resolve;
 mod types;
+pub mod user_functions;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -105,22 +106,8 @@ impl PgCatalog {
                     );
                 }
                 "func" => {
-                    let func = PgFunc {
-                        kind: get(1).bytes().next().unwrap_or(b'f'),
-                        ret: get(3).to_string(),
-                        variadic: opt(get(5)),
-                        defaults: get(6).parse().unwrap_or(0),
-                        out_columns: match get(7) {
-                            "f" | "" => Vec::new(),
-                            cols => cols
-                                .split(',')
-                                .filter_map(|c| c.split_once(':'))
-                                .map(|(n, t)| (n.to_string(), t.to_string()))
-                                .collect(),
-                        },
-                        args: f.iter().skip(8).map(|s| s.to_string()).collect(),
-                    };
-                    cat.funcs.entry(get(2).to_string()).or_default().push(func);
+                    let (name, func) = func_line(&f);
+                    cat.funcs.entry(name).or_default().push(func);
                 }
                 "oper" => {
                     cat.opers
@@ -147,6 +134,29 @@ impl PgCatalog {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.funcs.keys().map(String::as_str)
     }
+}
+
+/// A `func` line's fields (see [`generate::catalog_tsv`]): the function's name and what
+/// resolution needs of it.
+pub(crate) fn func_line(f: &[&str]) -> (String, PgFunc) {
+    let get = |i: usize| f.get(i).copied().unwrap_or_default();
+    let opt = |s: &str| (s != "-" && !s.is_empty()).then(|| s.to_string());
+    let func = PgFunc {
+        kind: get(1).bytes().next().unwrap_or(b'f'),
+        ret: get(3).to_string(),
+        variadic: opt(get(5)),
+        defaults: get(6).parse().unwrap_or(0),
+        out_columns: match get(7) {
+            "f" | "" => Vec::new(),
+            cols => cols
+                .split(',')
+                .filter_map(|c| c.split_once(':'))
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        },
+        args: f.iter().skip(8).map(|s| s.to_string()).collect(),
+    };
+    (get(2).to_string(), func)
 }
 
 /// A catalog with nothing in it (what a DuckDB binder holds).

@@ -335,6 +335,17 @@ impl PgCatalog {
                 suggestions: self.suggestions(name),
             });
         };
+        self.resolve_among(name, funcs, inputs)
+    }
+
+    /// Resolves a call of `name` among the overloads `funcs` (pg_catalog's or a user
+    /// function's).
+    pub(crate) fn resolve_among<'f>(
+        &self,
+        name: &str,
+        funcs: &'f [PgFunc],
+        inputs: &[String],
+    ) -> Result<(Chosen, &'f PgFunc), CallError> {
         let mut cands = Vec::new();
         let mut owners = Vec::new();
         for f in funcs {

@@ -286,3 +286,92 @@ fn json_log_lines_carry_the_yml_position() {
     assert_eq!(line["line"], 12);
     assert_eq!(line["column"], 13);
 }
+
+/// Children of an introspective model are analyzed just in time with the schema its
+/// live render gives, before they run: ahead of time its columns were unknown (opaque).
+#[test]
+fn descendants_of_an_introspective_model_are_analyzed_just_in_time() {
+    let (_tmp, dir) = common::fixture_copy("introspective");
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.join("models").join(name), text).unwrap();
+    // status_counts' columns come from a `statement` block run during the build.
+    write(
+        "child_bad.sql",
+        "select statuss, n\nfrom {{ ref('status_counts') }}\n",
+    );
+    write(
+        "child_ok.sql",
+        "select *, n * 2 as n2\nfrom {{ ref('status_counts') }}\n",
+    );
+    write(
+        "grandchild.sql",
+        "select nn, status from {{ ref('child_ok') }}\n",
+    );
+    write(
+        "grandchild_ok.sql",
+        "select n2, status from {{ ref('child_ok') }}\n",
+    );
+
+    // Ahead of time nothing can be said: the run is not blocked.
+    let (code, out) = common::dbtc_cli("compile", &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("E4002"), "{out}");
+
+    let (code, out) = common::dbtc_cli("build", &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    let warning = |node: &str| {
+        out.lines()
+            .filter(|l| {
+                l.starts_with(&format!(
+                    "Warning: model.introspective.{node} (analyzed just in time)"
+                ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let bad = warning("child_bad");
+    assert_eq!(bad.len(), 1, "{out}");
+    assert!(
+        bad[0].contains("E4002: column \"statuss\" does not exist"),
+        "{}",
+        bad[0]
+    );
+    assert!(
+        bad[0].contains("--> models/child_bad.sql:1:8"),
+        "{}",
+        bad[0]
+    );
+    assert!(bad[0].contains("did you mean \"status\"?"), "{}", bad[0]);
+    // The grandchild binds against child_ok's schema, itself learnt just in time.
+    let grand = warning("grandchild");
+    assert_eq!(grand.len(), 1, "{out}");
+    assert!(
+        grand[0].contains("column \"nn\" does not exist"),
+        "{}",
+        grand[0]
+    );
+    assert!(warning("child_ok").is_empty(), "{out}");
+    assert!(warning("grandchild_ok").is_empty(), "{out}");
+    // Each warning comes before its node runs; DuckDB then agrees.
+    let at = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("{needle}:\n{out}"))
+    };
+    assert!(
+        at("Warning: model.introspective.grandchild ")
+            < at("START sql view model main.grandchild ")
+    );
+    assert!(
+        out.contains("Referenced column \"statuss\" not found"),
+        "{out}"
+    );
+    assert!(out.contains("Referenced column \"nn\" not found"), "{out}");
+    assert!(
+        out.contains("OK created sql view model main.grandchild_ok"),
+        "{out}"
+    );
+
+    // static_analysis off on the introspective parent: nothing is analyzed below it.
+    let (code, out) = common::dbtc_cli("build", &dir, &["--static-analysis", "off"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("analyzed just in time"), "{out}");
+}

@@ -293,6 +293,9 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         say("");
     }
     let total_jobs = jobs.len();
+    // What just-in-time analysis learns during the run (introspective nodes' schemas).
+    let just_in_time = crate::sql::analysis::JustInTime::default();
+    let in_run: std::collections::HashSet<String> = jobs.keys().cloned().collect();
     let jit =
         |uid: &str, this_exists: bool, live: crate::jinja::live::Live| -> Result<String, String> {
             let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,10 +307,12 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                     .first()
                     .map_or("the model did not render".into(), |d| d.message.clone())
             })?;
-            // Introspective nodes are analyzed now, in `unsafe` mode: findings warn only.
-            for finding in crate::sql::analysis::just_in_time_findings(&*db, project, key, &sql) {
+            // Introspective nodes are analyzed now, in `unsafe` mode, and their descendants
+            // in this run with the schema now known: findings warn only.
+            let runs = |u: &str| in_run.contains(u);
+            for (node, finding) in just_in_time.after_render(&*db, project, key, &sql, &runs) {
                 console.line(&format!(
-                    "Warning: {uid} (analyzed just in time): {finding}"
+                    "Warning: {node} (analyzed just in time): {finding}"
                 ));
             }
             Ok(sql)

@@ -10,6 +10,8 @@
 //!   config (default `on`), weakened to the weakest mode among its parents.
 
 mod data_tests;
+mod just_in_time;
+pub use just_in_time::JustInTime;
 mod provider;
 pub use provider::just_in_time_findings;
 pub mod sourcemap;
@@ -85,28 +87,48 @@ impl NodeAnalysis {
 }
 
 /// Whether the node lies on a ref cycle: it is then not analyzed, and never recursed
-/// through (a cycle of schema reads would be a salsa cycle). Reads only its ancestors'
-/// refs, not the project's DAG, so an edit elsewhere never re-verifies it.
+/// through (a cycle of schema reads would be a salsa cycle).
 #[salsa::tracked(returns(copy))]
 pub fn on_ref_cycle(db: &dyn Db, project: Project, key: NodeKey) -> bool {
-    let parents = |k: NodeKey| -> Vec<NodeKey> {
-        resolved_parents(db, project, k)
-            .refs
-            .iter()
-            .filter_map(|(_, t)| t.as_ref().map(|(uid, _)| NodeKey::new(db, uid.clone())))
-            .collect()
-    };
-    let mut stack = parents(key);
-    let mut seen: std::collections::HashSet<NodeKey> = std::collections::HashSet::new();
-    while let Some(k) = stack.pop() {
-        if k == key {
-            return true;
-        }
-        if seen.insert(k) {
-            stack.extend(parents(k));
+    ref_cycle_members(db, project).contains(&key)
+}
+
+/// Every node on a ref cycle (a strongly connected component of the ref graph with more
+/// than one node, or a node that refs itself). One pass over all nodes' resolved refs:
+/// walking each node's ancestors instead cost O(nodes x ancestors) on a cold compile. An
+/// edit that keeps every node's refs never re-executes it, and one that changes refs
+/// but not the cycles leaves `on_ref_cycle` untouched (the set is backdated).
+#[salsa::tracked(returns(ref))]
+fn ref_cycle_members(db: &dyn Db, project: Project) -> Vec<NodeKey> {
+    let keys = crate::jinja::nodes::all_nodes(db, project);
+    let index: std::collections::HashMap<NodeKey, petgraph::graph::NodeIndex> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, petgraph::graph::NodeIndex::new(i)))
+        .collect();
+    let mut graph = petgraph::graph::DiGraph::<NodeKey, ()>::with_capacity(keys.len(), 0);
+    for key in keys {
+        graph.add_node(*key);
+    }
+    // Positions in discovery order, so the result compares equal when the cycles do.
+    let mut members = std::collections::BTreeSet::new();
+    for key in keys {
+        for (_, target) in &resolved_parents(db, project, *key).refs {
+            let Some((uid, _)) = target else { continue };
+            let parent = NodeKey::new(db, uid.clone());
+            if parent == *key {
+                members.insert(index[key]);
+            } else if let Some(p) = index.get(&parent) {
+                graph.add_edge(*p, index[key], ());
+            }
         }
     }
-    false
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        if scc.len() > 1 {
+            members.extend(scc);
+        }
+    }
+    members.into_iter().map(|i| graph[i]).collect()
 }
 
 fn analyzable(rt: ResourceType) -> bool {

@@ -4,7 +4,8 @@
 //!
 //! - a function of the database (`add_tax`, created by the test in `public`, on the
 //!   search path) is read from pg_proc and typed (`numeric`), its calls checked against
-//!   its overloads (E4006); a name the database lacks is E4005;
+//!   its overloads and, in named notation, their argument names (E4006); a name the
+//!   database lacks is E4005;
 //! - a function the project creates (`made_in_hook`, by on-run-start) is not checked, and
 //!   the run succeeds;
 //! - the database's functions are cached under target/.dbtc: with the server unreachable
@@ -78,6 +79,8 @@ fn user_functions_are_read_from_the_database() {
     // What Postgres would refuse: a name the database lacks, a call no overload takes.
     write_model(&dir, "missing", "select add_taxes(1.0) as a");
     write_model(&dir, "bad_args", "select add_tax(true) as a");
+    write_model(&dir, "bad_name", "select add_tax(amt => 1.0) as a");
+    write_model(&dir, "named", "select add_tax(amount => 1) as a");
     let (code, out) = compile(&db, &dir, None);
     assert_ne!(code, Some(0), "{out}");
     assert!(
@@ -88,7 +91,13 @@ fn user_functions_are_read_from_the_database() {
         out.contains("E4006") && out.contains("models/bad_args.sql"),
         "{out}"
     );
-    for model in ["missing", "bad_args"] {
+    // Named notation: checked against pg_proc's argument names.
+    assert!(
+        out.contains("models/bad_name.sql") && out.contains("add_tax(amount numeric)"),
+        "{out}"
+    );
+    assert!(!out.contains("models/named.sql"), "{out}");
+    for model in ["missing", "bad_args", "bad_name"] {
         let sql = std::fs::read_to_string(dir.join(format!("models/{model}.sql"))).unwrap();
         let err = adapter.query(&sql).unwrap_err();
         assert!(err.contains("does not exist"), "{model}: {err}");
@@ -106,7 +115,9 @@ fn user_functions_are_read_from_the_database() {
     // Neither server nor cache: an unknown name may be a function dbtc cannot see, unless
     // it is one edit away from a pg_catalog function.
     std::fs::remove_file(&cache).unwrap();
-    std::fs::remove_file(dir.join("models/bad_args.sql")).unwrap();
+    for model in ["bad_args", "bad_name"] {
+        std::fs::remove_file(dir.join(format!("models/{model}.sql"))).unwrap();
+    }
     let (code, offline) = compile(&db, &dir, Some(&port));
     assert_eq!(code, Some(0), "{offline}");
     assert!(!offline.contains("E40"), "{offline}");

@@ -151,6 +151,42 @@ impl Binder<'_> {
             .map(|(c, _)| c.ret.map_or(SqlType::Unknown, |t| self.pg.sql_type(&t)))
     }
 
+    /// A call in Postgres' named notation (`f(1, b => 2)`): the positional arguments'
+    /// `types`, then the `named` ones (name, type), checked against the parameter names of
+    /// pg_catalog's or the database's overloads.
+    pub(crate) fn bind_named_call_d(
+        &self,
+        name: &str,
+        types: &[Typed],
+        named: &[(String, Typed)],
+    ) -> Result<SqlType, CallError> {
+        let user;
+        let funcs = match self.pg.funcs.get(name) {
+            Some(funcs) => funcs.as_slice(),
+            None => match self.provider.user_function(name) {
+                UserFunction::Known(o) => {
+                    user = o.0;
+                    &user[..]
+                }
+                UserFunction::Unchecked => return Ok(SqlType::Unknown),
+                UserFunction::Missing => {
+                    return Err(CallError::Unknown {
+                        suggestions: self.pg.suggestions(name),
+                    });
+                }
+            },
+        };
+        let inputs: Vec<Option<String>> = types
+            .iter()
+            .chain(named.iter().map(|(_, t)| t))
+            .map(|t| self.pg_input(t))
+            .collect();
+        let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+        self.pg
+            .resolve_named(name, funcs, &inputs, &names)
+            .map(|ret| ret.map_or(SqlType::Unknown, |t| self.pg.sql_type(&t)))
+    }
+
     /// The columns of a table function in FROM; `Ok(None)` when they cannot be known.
     pub(crate) fn bind_table_d(
         &self,

@@ -123,6 +123,7 @@ impl Binder<'_> {
         let mut lambda_result = None;
         let mut lambdas = 0;
         let mut named = false;
+        let mut named_args: Vec<(String, Typed)> = Vec::new();
         for arg in &args {
             let e = match arg {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e,
@@ -166,6 +167,7 @@ impl Binder<'_> {
                     ..
                 } => {
                     let b = self.expr(e, &arg_ctx);
+                    named_args.push((argument_name(arg), b.typed.clone()));
                     parts.push(b);
                     named = true;
                     continue;
@@ -252,11 +254,16 @@ impl Binder<'_> {
             // `myschema.my_function(...)`: a user-defined function dbtc cannot see.
             Typed::unknown()
         } else if self.is_pg() && named {
-            // Postgres' named notation (`f(a => 1)`): only the name is checked.
-            if self.fn_kind(&name).is_none() {
-                self.resolve_call(&name, f, &[]);
+            // Postgres' named notation (`f(a => 1)`): checked against the parameter names.
+            match self.bind_named_call_d(&name, &types, &named_args) {
+                Ok(ty) => Typed::new(ty),
+                Err(e) => {
+                    let mut all = types.clone();
+                    all.extend(named_args.iter().map(|(_, t)| t.clone()));
+                    self.call_error(e, &name, &all, &f.name);
+                    Typed::unknown()
+                }
             }
-            Typed::unknown()
         } else if self.is_pg() && !f.within_group.is_empty() {
             let mut all = types.clone();
             for ob in &f.within_group {
@@ -492,6 +499,22 @@ fn takes(overload: &str, n: usize) -> bool {
         }
     }
     count == n
+}
+
+/// The parameter name of a named argument (an unquoted name folded to lowercase).
+fn argument_name(arg: &FunctionArg) -> String {
+    let ident = match arg {
+        FunctionArg::Named { name, .. } => Some(name),
+        FunctionArg::ExprNamed {
+            name: Expr::Identifier(name),
+            ..
+        } => Some(name),
+        _ => None,
+    };
+    ident.map_or_else(String::new, |i| match i.quote_style {
+        Some(_) => i.value.clone(),
+        None => i.value.to_lowercase(),
+    })
 }
 
 /// Whether a call names a schema other than `pg_catalog` (a user-defined function).

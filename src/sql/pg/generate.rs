@@ -64,6 +64,12 @@ select case when p.prokind = 'a' and a.aggkind <> 'n' then 'o' else p.prokind::t
                  from unnest(p.proallargtypes, p.proargmodes) with ordinality o(oid, mode, n)
                  join pg_type t on t.oid = o.oid
                  where o.mode in ('o', 't')), 'f'),
+       coalesce((select string_agg(coalesce(nullif(x.name, ''), '?'), ',' order by x.n)
+                 from unnest(p.proargnames,
+                             coalesce(p.proargmodes,
+                                      array_fill('i'::\"char\", array[coalesce(cardinality(p.proargnames), 0)])))
+                      with ordinality x(name, mode, n)
+                 where x.mode in ('i', 'b', 'v')), '-'),
        coalesce((select string_agg(t.typname::text, E'\\t' order by i.n)
                  from unnest(p.proargtypes::oid[]) with ordinality i(oid, n)
                  join pg_type t on t.oid = i.oid), '')
@@ -76,7 +82,7 @@ where {namespace}
   and r.typname not in ({INTERNAL_TYPES})
   and not exists (select 1 from unnest(p.proargtypes::oid[]) x(oid)
                   join pg_type t on t.oid = x.oid where t.typname in ({INTERNAL_TYPES}))
-order by 2, 8, 1, 3"
+order by 2, 9, 1, 3"
     )
 }
 
@@ -117,8 +123,9 @@ fn lines(
 ///   type or -> <typtype>`
 /// - `cast <source> <target> <context i/a/e>`
 /// - `func <kind f/a/o/w> <name> <return> <set-returning t/f> <variadic element or ->
-///   <defaulted argument count> <OUT columns name:type,... or f> <argument types...>` (kind `o`:
-///   ordered-set or hypothetical-set aggregates)
+///   <defaulted argument count> <OUT columns name:type,... or f> <argument names
+///   name,... (? unnamed) or -> <argument types...>` (kind `o`: ordered-set or
+///   hypothetical-set aggregates; names and types of the IN arguments)
 /// - `oper <name> <left or - for prefix> <right> <result>`
 pub fn catalog_tsv(client: &mut Client) -> Result<String, postgres::Error> {
     let version: String = client.query_one("select version()", &[])?.get(0);

@@ -46,6 +46,8 @@ pub(crate) struct PgFunc {
     /// The columns of the row a function with OUT arguments returns (name, typname).
     pub out_columns: Vec<(String, String)>,
     pub args: Vec<String>,
+    /// The names of `args` (empty: none has one; an empty name: that one has none).
+    pub arg_names: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +156,20 @@ pub(crate) fn func_line(f: &[&str]) -> (String, PgFunc) {
                 .map(|(n, t)| (n.to_string(), t.to_string()))
                 .collect(),
         },
-        args: f.iter().skip(8).map(|s| s.to_string()).collect(),
+        arg_names: match get(8) {
+            "-" | "" => Vec::new(),
+            names => names
+                .split(',')
+                .map(|n| {
+                    if n == "?" {
+                        String::new()
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect(),
+        },
+        args: f.iter().skip(9).map(|s| s.to_string()).collect(),
     };
     (get(2).to_string(), func)
 }

@@ -384,6 +384,79 @@ impl PgCatalog {
         }
     }
 
+    /// Resolves a call in named notation (`f(1, b => 2)`): `inputs` are the typnames of
+    /// the positional arguments, then of the named ones (None: unknown, then only the
+    /// names are checked), `names` the named ones' names. As Postgres: a name must be an
+    /// IN parameter's that no positional argument fills, every parameter left out must
+    /// have a default, and the types are matched against each fitting overload's
+    /// parameters in the call's order. Ok(None): the result type cannot be told (or a
+    /// VARIADIC overload, which is not checked).
+    pub(crate) fn resolve_named(
+        &self,
+        name: &str,
+        funcs: &[PgFunc],
+        inputs: &[Option<String>],
+        names: &[String],
+    ) -> Result<Option<String>, CallError> {
+        let positional = inputs.len().saturating_sub(names.len());
+        let mut fitting = Vec::new();
+        for f in funcs {
+            if f.variadic.is_some() {
+                return Ok(None);
+            }
+            let count = f.args.len();
+            if inputs.len() > count || f.arg_names.is_empty() {
+                continue;
+            }
+            let mut slots: Vec<usize> = (0..positional).collect();
+            for n in names {
+                match f.arg_names.iter().position(|a| a == n) {
+                    Some(i) if i >= positional && !slots.contains(&i) => slots.push(i),
+                    _ => break,
+                }
+            }
+            let defaults_from = count.saturating_sub(f.defaults);
+            if slots.len() == inputs.len()
+                && (0..count).all(|i| i >= defaults_from || slots.contains(&i))
+            {
+                fitting.push(PgFunc {
+                    args: slots.iter().map(|&i| f.args[i].clone()).collect(),
+                    arg_names: Vec::new(),
+                    defaults: 0,
+                    variadic: None,
+                    ..f.clone()
+                });
+            }
+        }
+        if fitting.is_empty() {
+            return Err(CallError::NoOverload {
+                candidates: funcs
+                    .iter()
+                    .map(|f| {
+                        let params: Vec<String> = f
+                            .args
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| {
+                                let ty = self.signature(std::slice::from_ref(t));
+                                match f.arg_names.get(i).filter(|n| !n.is_empty()) {
+                                    Some(n) => format!("{n} {ty}"),
+                                    None => ty,
+                                }
+                            })
+                            .collect();
+                        format!("{name}({})", params.join(", "))
+                    })
+                    .collect(),
+            });
+        }
+        let Some(inputs) = inputs.iter().cloned().collect::<Option<Vec<String>>>() else {
+            return Ok(None);
+        };
+        self.resolve_among(name, &fitting, &inputs)
+            .map(|(chosen, _)| chosen.ret)
+    }
+
     /// Resolves an operator (`left` None for a prefix operator), trying first an exact
     /// match with an `unknown` side taken as the other side's type.
     pub fn resolve_operator(

@@ -269,7 +269,8 @@ mod tests {
         ));
         // One edit from to_char: a typo, reported.
         assert!(matches!(offline.lookup("to_chr"), UserFunction::Missing));
-        let db = "func\tf\tadd_tax\tnumeric\tf\t-\t0\tf\tnumeric\nfunc\tf\tmood_of\ttext\tf\t-\t0\tf\tmood\n";
+        let db = "func\tf\tadd_tax\tnumeric\tf\t-\t0\tf\tamount\tnumeric\n\
+                  func\tf\tmood_of\ttext\tf\t-\t0\tf\t-\tmood\n";
         let online = UserFunctions::new(Some(db), created);
         assert!(matches!(online.lookup("add_tax"), UserFunction::Known(_)));
         // A user type: not checked.

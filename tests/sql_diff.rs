@@ -55,13 +55,14 @@ const TARGET_LINEAGE: f64 = 1.0;
 /// binding the input of PIVOT/UNPIVOT, `to_json`'s single argument, `col -> '$.a'` read as
 /// the JSON arrow outside lambda functions and unknown struct keys; false positives unchanged (4/1157), types 98.69%;
 /// names 99.82% -> 100% (1142/1142) from DuckDB's names of `INTERVAL n unit` (`to_days(...)`).
-/// Raised (H9): the output schema of SQL-standard PIVOT/UNPIVOT with literal IN lists (and
-/// 51 PIVOT/UNPIVOT corpus entries, 4 lineage cases): recall 99.31% (3457/3481), false
-/// positives 4/1204 (0.33%), names 1193/1193, types 98.77% (3359/3401), lineage 115/115.
+/// Raised (H9): the output schema of PIVOT/UNPIVOT with literal IN lists, SQL-standard forms
+/// and DuckDB's statements (66 new PIVOT/UNPIVOT corpus entries, 5 lineage cases): recall
+/// 99.32% (3514/3538), false positives 4/1229 (0.33%), names 1214/1214, types 98.81%
+/// (3500/3542), lineage 117/117.
 const FLOOR_RECALL: f64 = 0.993;
 const CEILING_FALSE_POSITIVES: f64 = 0.004;
 const FLOOR_NAMES: f64 = 1.0;
-const FLOOR_TYPES: f64 = 0.987;
+const FLOOR_TYPES: f64 = 0.988;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).
@@ -104,10 +105,14 @@ fn analyze(sql: &str, up: &provider::Upstream) -> Outcome {
 
 fn run(conn: &duckdb::Connection, up: &provider::Upstream, entry: Entry) -> Scored {
     let verdict = oracle::verdict(conn, &entry.sql);
-    let parse_gap = !parses(&entry.sql);
     let started = std::time::Instant::now();
     let outcome = analyze(&entry.sql, up);
     let analysis_time = started.elapsed();
+    // dbtc reads DuckDB's PIVOT/UNPIVOT statements itself, where sqlparser fails: a query
+    // is a gap only when neither reads it (dbtc reports a syntax error then).
+    let read_by_dbtc = matches!(&outcome, Outcome::Analyzed(a)
+        if !a.diagnostics.iter().any(|d| d.code == dbtc::diagnostics::codes::SQL_SYNTAX));
+    let parse_gap = !parses(&entry.sql) && !read_by_dbtc;
     Scored {
         entry,
         verdict,

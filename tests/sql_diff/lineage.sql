@@ -409,3 +409,9 @@ select kind, val from (select order_id, amount, quantity from orders) unpivot in
 -- expect:
 kind:
 val: orders.amount copy, orders.quantity transform
+
+-- name: pivot_statement_group_by
+pivot orders on status in ('placed') using sum(amount) group by customer_id
+-- expect:
+customer_id: orders.customer_id copy, orders.customer_id filter
+placed: orders.amount transform, orders.status transform, orders.customer_id filter

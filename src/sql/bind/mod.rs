@@ -16,6 +16,7 @@ mod literal;
 mod naming;
 mod pg_expr;
 mod pivot;
+mod pivot_statement;
 mod query;
 mod resolve;
 mod scope;
@@ -67,6 +68,14 @@ pub fn analyze_query(
     let statements = match statements {
         Ok(s) => s,
         Err(e) => {
+            if dialect == Dialect::DuckDb
+                && let Some(statement) = pivot_statement::parse(sql)
+            {
+                let bound = binder.pivot_statement(&statement);
+                binder.opaque |= bound.opaque;
+                let columns = (!bound.opaque).then_some(bound.columns);
+                return binder.finish(columns);
+            }
             let (message, offset) = binder.parser_error(&e.to_string());
             binder.error(codes::SQL_SYNTAX, message, None, offset, offset);
             return binder.finish(None);

@@ -117,6 +117,18 @@ impl Binder<'_> {
         scope: &Scope<'_>,
         filters: &mut Lineage,
     ) -> ScopeItem {
+        self.pivot_grouped(factor, None, scope, filters)
+    }
+
+    /// A PIVOT; `group_by` lists the group columns of DuckDB's PIVOT statement (`GROUP BY
+    /// g`), else they are the input columns nothing else reads.
+    pub(crate) fn pivot_grouped(
+        &mut self,
+        factor: &TableFactor,
+        group_by: Option<&[Expr]>,
+        scope: &Scope<'_>,
+        filters: &mut Lineage,
+    ) -> ScopeItem {
         let TableFactor::Pivot {
             table,
             aggregate_functions,
@@ -135,6 +147,10 @@ impl Binder<'_> {
             allow_agg: true,
             ..ExprCtx::plain(&input.scope)
         };
+        // DuckDB binds the aggregates once per pivot value: when the values come from the
+        // data there may be none (an empty table), and then only an unknown function (a
+        // catalog lookup made before) is an error.
+        let mark = self.diagnostics.len();
         let aggregates: Vec<BExpr> = aggregate_functions
             .iter()
             .map(|a| self.expr(&a.expr, &agg))
@@ -142,9 +158,29 @@ impl Binder<'_> {
         for (a, b) in aggregate_functions.iter().zip(&aggregates) {
             self.check_pivot_aggregate(&a.expr, b);
         }
+        if !matches!(value_source, PivotValueSource::List(_)) {
+            let found = self.diagnostics.split_off(mark);
+            self.diagnostics.extend(
+                found
+                    .into_iter()
+                    .filter(|d| d.code == codes::UNKNOWN_FUNCTION),
+            );
+        }
         for e in value_column {
             self.check_unqualified(e);
         }
+        let explicit: Option<Vec<BoundColumn>> = group_by.map(|keys| {
+            keys.iter()
+                .map(|k| {
+                    let b = self.expr(k, &plain);
+                    BoundColumn {
+                        name: b.column_name.clone().unwrap_or_else(|| column_name(k)),
+                        ty: b.typed.ty.clone(),
+                        lineage: input.real_lineage(&b.lineage),
+                    }
+                })
+                .collect()
+        });
         let names = self.pivot_value_names(value_column.len(), value_source);
         if input.opaque {
             return self.opaque_pivot(alias.as_ref());
@@ -153,46 +189,47 @@ impl Binder<'_> {
             return self.opaque_pivot(alias.as_ref());
         };
 
-        let mut read: Vec<usize> = Vec::new();
-        for b in pivots.iter().chain(&aggregates) {
-            read.extend(input.read(&b.lineage));
-        }
-        let groups: Vec<usize> = input
-            .visible
-            .iter()
-            .map(|&(_, tag)| tag)
-            .filter(|t| !read.contains(t))
-            .collect();
-        let mut group_filter = Lineage::new();
-        for &g in &groups {
-            group_filter.extend(as_filter(&input.real[g].lineage));
-        }
-        let mut columns: Vec<BoundColumn> = Vec::new();
-        for &g in &groups {
-            let col = &input.real[g];
-            if columns
-                .iter()
-                .any(|c| c.name.eq_ignore_ascii_case(&col.name))
-            {
-                self.error_at(
-                    codes::AMBIGUOUS_COLUMN,
-                    &table.span(),
-                    format!(
-                        "ambiguous reference to column name \"{}\" in the PIVOT input",
-                        col.name
-                    ),
-                    Some("qualify or rename one of the columns before the PIVOT".into()),
-                );
-                return self.opaque_pivot(alias.as_ref());
+        let groups: Vec<BoundColumn> = match explicit {
+            Some(cols) => cols,
+            None => {
+                let mut read: Vec<usize> = Vec::new();
+                for b in pivots.iter().chain(&aggregates) {
+                    read.extend(input.read(&b.lineage));
+                }
+                let mut cols: Vec<BoundColumn> = Vec::new();
+                for &(_, tag) in &input.visible {
+                    let col = &input.real[tag];
+                    if read.contains(&tag) {
+                        continue;
+                    }
+                    if cols.iter().any(|c| c.name.eq_ignore_ascii_case(&col.name)) {
+                        self.error_at(
+                            codes::AMBIGUOUS_COLUMN,
+                            &table.span(),
+                            format!(
+                                "ambiguous reference to column name \"{}\" in the PIVOT input",
+                                col.name
+                            ),
+                            Some("qualify or rename one of the columns before the PIVOT".into()),
+                        );
+                        return self.opaque_pivot(alias.as_ref());
+                    }
+                    cols.push(col.clone());
+                }
+                cols
             }
-            let mut lineage = col.lineage.clone();
-            lineage.extend(group_filter.iter().cloned());
-            columns.push(BoundColumn {
-                name: col.name.clone(),
-                ty: col.ty.clone(),
-                lineage,
-            });
+        };
+        let mut group_filter = Lineage::new();
+        for g in &groups {
+            group_filter.extend(as_filter(&g.lineage));
         }
+        let mut columns: Vec<BoundColumn> = groups
+            .into_iter()
+            .map(|mut g| {
+                g.lineage.extend(group_filter.iter().cloned());
+                g
+            })
+            .collect();
         let mut pivot_lineage = Lineage::new();
         for p in &pivots {
             pivot_lineage.extend(transformed(&input.real_lineage(&p.lineage)));

@@ -1,9 +1,9 @@
--- PIVOT and UNPIVOT. DuckDB's statements (`PIVOT t ON k IN (...) USING agg GROUP BY g`,
--- `UNPIVOT t ON a, b INTO NAME k VALUE v`), FROM-first forms and PIVOT aggregates that are not
--- a plain function call (`max(x) + 1`) are sqlparser 0.64 parse gaps (not scored), kept to show
--- when it starts to read them. The SQL-standard forms `t PIVOT (agg [AS a], ... FOR k IN (...))`
--- and `t UNPIVOT [INCLUDE NULLS] (v FOR k IN (a, b))` parse: with a literal IN list dbtc knows
--- their columns (pivot_std_*, unpivot_std_*); err_* are bind errors DuckDB raises on them.
+-- PIVOT and UNPIVOT. sqlparser 0.64 parses only the SQL-standard FROM forms
+-- `t PIVOT (agg [AS a], ... FOR k IN (...))` and `t UNPIVOT [INCLUDE NULLS] (v FOR k IN (a, b))`,
+-- and only plain function calls as PIVOT aggregates (`max(x) + 1` is a gap). dbtc reads DuckDB's
+-- PIVOT/UNPIVOT statements itself (pivot_statement_*, unpivot_statement_*); a statement inside
+-- a subquery or after WITH stays a parse gap. With a literal IN list dbtc knows the columns
+-- (pivot_std_*, unpivot_std_*); err_* are bind errors DuckDB raises on them.
 
 -- name: pivot_statement_in
 pivot orders on status in ('placed', 'shipped', 'completed') using sum(amount) group by customer_id
@@ -178,3 +178,48 @@ from orders pivot (sum(amount) for status in ('a'))
 
 -- name: unpivot_statement_columns
 unpivot orders on amount, discount into name k value v
+
+-- name: pivot_statement_no_using
+pivot orders on status in ('placed', 'shipped') group by customer_id
+
+-- name: pivot_statement_no_group_by
+pivot orders on status in ('placed', 'shipped') using sum(amount)
+
+-- name: pivot_statement_two_on_columns
+pivot orders on status in ('placed', 'shipped'), quantity in (1, 2) using sum(amount) group by customer_id
+
+-- name: pivot_statement_aliases_and_order
+pivot orders on status in ('placed', 'shipped') using sum(amount) as total, count(*) group by customer_id, order_date order by customer_id limit 3
+
+-- name: pivot_statement_expression_on
+pivot orders on upper(status) in ('A', 'B') using max(amount) + 1 group by customer_id
+
+-- name: pivot_statement_group_by_aggregated_column
+pivot orders on status in ('placed', 'shipped') using sum(amount) group by amount, status
+
+-- name: pivot_wider_statement
+pivot_wider (select customer_id, status, amount from orders) on status in ('placed') using sum(amount) total
+
+-- name: unpivot_statement_default_names
+unpivot customers on first_name, last_name
+
+-- name: unpivot_statement_two_values
+unpivot orders on (amount, discount) as a, (quantity, order_id) as b into name k value v1, v2
+
+-- name: unpivot_statement_expression_order_limit
+unpivot orders o on o.amount + 1, quantity into name k value v order by k limit 2
+
+-- name: err_pivot_statement_unknown_group_column
+pivot orders on status in ('placed', 'shipped') using sum(amount) group by nope
+
+-- name: err_pivot_statement_qualified_aggregate
+pivot orders o on status in ('placed', 'shipped') using sum(o.amount) group by customer_id
+
+-- name: err_pivot_statement_unknown_on_column
+pivot orders on nope in ('a') using sum(amount) group by customer_id
+
+-- name: err_unpivot_statement_mixed_types
+unpivot orders on amount, status into name k value v
+
+-- name: err_unpivot_statement_unknown_table
+unpivot order_lines on amount, quantity into name k value v

@@ -1,0 +1,239 @@
+//! DuckDB's own PIVOT and UNPIVOT statements, which sqlparser 0.64 does not parse:
+//!
+//! ```sql
+//! PIVOT[_WIDER] dataset ON expr [IN (v, ...)], ... [USING agg [[AS] a], ...] [GROUP BY col, ...]
+//!     [ORDER BY ...] [LIMIT n]
+//! UNPIVOT dataset ON entry [AS a], ... [INTO NAME n VALUE v, ...] [ORDER BY ...] [LIMIT n]
+//! ```
+//!
+//! They are read here with sqlparser's pieces (so spans point into the model's text) into
+//! the SQL-standard PIVOT/UNPIVOT FROM items the binder already models: several `ON`
+//! columns pivot on the product of their IN lists, no `USING` counts rows, an ON column
+//! without an IN list makes the columns depend on the data (opaque).
+
+use sqlparser::ast::{
+    Expr, ExprWithAlias, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, InTarget, ObjectName, PivotValueSource, TableFactor,
+};
+use sqlparser::dialect::DuckDbDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+use super::expr::ExprCtx;
+use super::scope::{Lineage, Scope};
+use super::{Binder, BoundQuery};
+
+/// A PIVOT or UNPIVOT statement as the FROM item it is equivalent to.
+pub(crate) struct PivotStatement {
+    pub factor: TableFactor,
+    /// `GROUP BY` of a PIVOT statement.
+    pub group_by: Option<Vec<Expr>>,
+    /// `ORDER BY` expressions, over the output columns.
+    pub order_by: Vec<Expr>,
+}
+
+/// Reads `sql` as a PIVOT/UNPIVOT statement; None when it is not one (or not one this
+/// reader knows: a leading WITH, `ON (a, b) IN (...)`).
+pub(crate) fn parse(sql: &str) -> Option<PivotStatement> {
+    let dialect = DuckDbDialect {};
+    let mut p = Parser::new(&dialect).try_with_sql(sql).ok()?;
+    let head = match p.next_token().token {
+        Token::Word(w) => w.value.to_ascii_lowercase(),
+        _ => return None,
+    };
+    let statement = match head.as_str() {
+        "pivot" | "pivot_wider" => pivot(&mut p),
+        "unpivot" => unpivot(&mut p),
+        _ => return None,
+    }
+    .ok()?;
+    let mut statement = statement;
+    // ORDER BY and LIMIT only order and cut the rows.
+    if p.parse_keywords(&[Keyword::ORDER, Keyword::BY]) {
+        let items = p.parse_comma_separated(Parser::parse_order_by_expr).ok()?;
+        statement.order_by = items.into_iter().map(|o| o.expr).collect();
+    }
+    if p.parse_keyword(Keyword::LIMIT) {
+        p.parse_expr().ok()?;
+    }
+    while p.consume_token(&Token::SemiColon) {}
+    matches!(p.peek_token().token, Token::EOF).then_some(statement)
+}
+
+fn pivot(p: &mut Parser<'_>) -> Result<PivotStatement, ParserError> {
+    let table = p.parse_table_factor()?;
+    p.expect_keyword_is(Keyword::ON)?;
+    let on = p.parse_comma_separated(Parser::parse_expr)?;
+    let aggregate_functions = if p.parse_keyword(Keyword::USING) {
+        p.parse_comma_separated(|p| {
+            let expr = p.parse_expr()?;
+            let alias =
+                p.parse_optional_alias(&[Keyword::GROUP, Keyword::ORDER, Keyword::LIMIT])?;
+            Ok(ExprWithAlias { expr, alias })
+        })?
+    } else {
+        vec![ExprWithAlias {
+            expr: count_star(),
+            alias: None,
+        }]
+    };
+    let group_by = if p.parse_keywords(&[Keyword::GROUP, Keyword::BY]) {
+        let keys = p.parse_comma_separated(Parser::parse_identifier)?;
+        Some(keys.into_iter().map(Expr::Identifier).collect())
+    } else {
+        None
+    };
+    let mut value_column = Vec::new();
+    let mut lists: Option<Vec<Vec<Expr>>> = Some(Vec::new());
+    for e in on {
+        match e {
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                negated: false,
+                ..
+            } if !matches!(*expr, Expr::Tuple(_)) => {
+                value_column.push(*expr);
+                if let Some(l) = lists.as_mut() {
+                    l.push(list);
+                }
+            }
+            other => {
+                value_column.push(other);
+                lists = None;
+            }
+        }
+    }
+    let value_source = match lists {
+        Some(lists) => PivotValueSource::List(product(&lists)),
+        None => PivotValueSource::Any(Vec::new()),
+    };
+    Ok(PivotStatement {
+        factor: TableFactor::Pivot {
+            table: Box::new(table),
+            aggregate_functions,
+            value_column,
+            value_source,
+            default_on_null: None,
+            alias: None,
+        },
+        group_by,
+        order_by: Vec::new(),
+    })
+}
+
+/// The rows of the product of the IN lists, first list outermost (DuckDB's order).
+fn product(lists: &[Vec<Expr>]) -> Vec<ExprWithAlias> {
+    let mut rows: Vec<Vec<Expr>> = vec![Vec::new()];
+    for list in lists {
+        rows = rows
+            .iter()
+            .flat_map(|r| {
+                list.iter().map(move |v| {
+                    let mut r = r.clone();
+                    r.push(v.clone());
+                    r
+                })
+            })
+            .collect();
+    }
+    rows.into_iter()
+        .map(|mut r| ExprWithAlias {
+            expr: if r.len() == 1 {
+                r.remove(0)
+            } else {
+                Expr::Tuple(r)
+            },
+            alias: None,
+        })
+        .collect()
+}
+
+fn count_star() -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new("count")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Wildcard)],
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+fn unpivot(p: &mut Parser<'_>) -> Result<PivotStatement, ParserError> {
+    let table = p.parse_table_factor()?;
+    p.expect_keyword_is(Keyword::ON)?;
+    let columns = p.parse_comma_separated(|p| {
+        let expr = p.parse_expr()?;
+        let alias = p.parse_optional_alias(&[Keyword::INTO, Keyword::ORDER, Keyword::LIMIT])?;
+        Ok(ExprWithAlias { expr, alias })
+    })?;
+    let (name, values) = if p.parse_keyword(Keyword::INTO) {
+        p.expect_keyword_is(Keyword::NAME)?;
+        let name = p.parse_identifier()?;
+        p.expect_keyword_is(Keyword::VALUE)?;
+        (name, p.parse_comma_separated(Parser::parse_identifier)?)
+    } else {
+        (Ident::new("name"), vec![Ident::new("value")])
+    };
+    let value = match <[Ident; 1]>::try_from(values) {
+        Ok([one]) => Expr::Identifier(one),
+        Err(many) => Expr::Tuple(many.into_iter().map(Expr::Identifier).collect()),
+    };
+    Ok(PivotStatement {
+        factor: TableFactor::Unpivot {
+            table: Box::new(table),
+            value,
+            name,
+            columns,
+            null_inclusion: None,
+            alias: None,
+        },
+        group_by: None,
+        order_by: Vec::new(),
+    })
+}
+
+impl Binder<'_> {
+    /// Binds a PIVOT/UNPIVOT statement: its columns are those of the equivalent FROM item.
+    pub(crate) fn pivot_statement(&mut self, statement: &PivotStatement) -> BoundQuery {
+        let scope = Scope::default();
+        let mut filters = Lineage::new();
+        let item = match &statement.factor {
+            TableFactor::Pivot { .. } => self.pivot_grouped(
+                &statement.factor,
+                statement.group_by.as_deref(),
+                &scope,
+                &mut filters,
+            ),
+            _ => self.unpivot_item(&statement.factor, &scope, &mut filters),
+        };
+        if !item.opaque {
+            let mut out = Scope::default();
+            out.items.push(item.clone());
+            let ctx = ExprCtx::plain(&out);
+            for e in &statement.order_by {
+                self.expr(e, &ctx);
+            }
+        }
+        let columns = item
+            .columns
+            .into_iter()
+            .map(|mut c| {
+                c.lineage.extend(filters.iter().cloned());
+                c
+            })
+            .collect();
+        BoundQuery {
+            columns,
+            opaque: item.opaque,
+        }
+    }
+}

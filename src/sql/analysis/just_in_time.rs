@@ -20,12 +20,15 @@ use crate::project::nodes::ResourceType;
 use crate::sql::schema::{RelationLookup, RelationProvider, RelationSchema};
 use crate::sql::{Dialect, analyze_query};
 
+/// unique_id -> its children's unique_ids.
+type Children = HashMap<String, Vec<String>>;
+
 /// The schemas learnt during one run, and what was already said.
 #[derive(Default)]
 pub struct JustInTime {
     schemas: Mutex<HashMap<String, Arc<RelationSchema>>>,
     reported: Mutex<HashSet<(String, String)>>,
-    children: Mutex<Option<Arc<HashMap<String, Vec<String>>>>>,
+    children: Mutex<Option<Arc<Children>>>,
 }
 
 /// A node's parents as the binder sees them, with just-in-time schemas over the
@@ -104,7 +107,7 @@ impl JustInTime {
         )
     }
 
-    fn children(&self, db: &dyn Db, project: Project) -> Arc<HashMap<String, Vec<String>>> {
+    fn children(&self, db: &dyn Db, project: Project) -> Arc<Children> {
         let mut slot = self.children.lock().unwrap_or_else(|e| e.into_inner());
         slot.get_or_insert_with(|| {
             Arc::new(

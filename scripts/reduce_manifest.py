@@ -5,6 +5,8 @@ analyses, operations) and source, sorted by unique_id. Disabled nodes are not in
 the manifest's node list.
 With --disabled, prints instead the sorted unique_ids of the disabled nodes
 (manifest["disabled"]), so a dbt engine can check that it disables the same ones.
+With --depends-on-macros, prints {unique_id: sorted depends_on.macros} of the nodes and of
+the project's and packages' macros.
 
 Per row:
   - the identity / relation keys in KEYS (when dbt has them for that resource type);
@@ -77,6 +79,15 @@ def reduce_node(node):
 
 
 manifest = json.load(open(sys.argv[1]))
+if "--depends-on-macros" in sys.argv[2:]:
+    # depends_on.macros of every node and of the project's and packages' macros (for a
+    # manifest of `dbt parse`, which differs from a compile's for tests).
+    rows = {uid: sorted(n.get("depends_on", {}).get("macros", []))
+            for section in ("nodes", "macros") for uid, n in manifest.get(section, {}).items()
+            if n.get("package_name") not in ("dbt", "dbt_duckdb", "dbt_postgres")}
+    json.dump(rows, sys.stdout, indent=2, sort_keys=True)
+    print()
+    sys.exit(0)
 if "--disabled" in sys.argv[2:]:
     json.dump(sorted(manifest.get("disabled", {})), sys.stdout, indent=2)
     print()

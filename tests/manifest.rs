@@ -217,3 +217,44 @@ fn streamed_manifest_equals_the_value_one() {
         assert_eq!(parsed, manifest(&db, project, true), "threads {threads}");
     }
 }
+
+/// depends_on.macros of every node and of the project's and packages' macros in a parse
+/// manifest, against `dbt parse`'s (expected/parse_depends_on.json): a parse lists a generic
+/// test's macro as dbt's bare-name lookup finds it and does not render dbt's not_null/unique.
+fn check_parse_depends_on(name: &str) {
+    let root = common::fixture_dir(name);
+    let (db, project) = common::load_fixture(name);
+    let ours = manifest(&db, project, false);
+    let text = std::fs::read_to_string(root.join("expected/parse_depends_on.json")).unwrap();
+    let golden: Value = serde_json::from_str(&text).unwrap();
+    let mut problems = Vec::new();
+    for (uid, expected) in golden.as_object().unwrap() {
+        let section = if uid.starts_with("macro.") {
+            "macros"
+        } else {
+            "nodes"
+        };
+        let actual = sorted(
+            ours.get(section)
+                .and_then(|s| s.get(uid))
+                .and_then(|n| n.pointer("/depends_on/macros")),
+        );
+        if &actual != expected {
+            problems.push(format!("{uid}: dbt {expected} dbtc {actual}"));
+        }
+    }
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn parse_depends_on_macros_match_dbt_core() {
+    for name in [
+        "shop",
+        "macros_pkg",
+        "configs",
+        "builtin_macros",
+        "project_jinja",
+    ] {
+        check_parse_depends_on(name);
+    }
+}

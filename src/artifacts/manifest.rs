@@ -321,6 +321,15 @@ fn node_entry(
                 cfg_out.insert(hook.into(), Value::Array(hooks));
             }
         }
+        let called: Vec<String> = parsed
+            .macros_called
+            .iter()
+            .map(|(p, n)| format!("macro.{p}.{n}"))
+            .collect();
+        let macros = match &node.test {
+            Some(test) => macro_deps::test_depends_on(db, project, node, test, &called, compiled),
+            None => called,
+        };
         let mut n = json!({
             "unique_id": uid,
             "resource_type": node.resource_type.as_str(),
@@ -335,7 +344,7 @@ fn node_entry(
             "meta": cfg.get("meta").cloned().unwrap_or(json!({})),
             "depends_on": {
                 "nodes": parents,
-                "macros": parsed.macros_called.iter().map(|(p, n)| format!("macro.{p}.{n}")).collect::<Vec<_>>(),
+                "macros": macros,
             },
             "columns": node.patch.columns.as_array().map(|cols| {
                 cols.iter().filter_map(|c| {

@@ -209,7 +209,9 @@ fn possible_calls(
             let before = i.checked_sub(1).and_then(|p| tokens.get(p));
             let before2 = i.checked_sub(2).and_then(|p| tokens.get(p));
             let not_a_name = matches!(before, Some(Token::Punct('.' | '|')))
-                || matches!(before, Some(Token::Ident("is" | "macro")))
+                || matches!(before, Some(Token::Ident("is")))
+                // `{% macro m(...) %}`, `{% test t(...) %}`: definitions, not calls.
+                || (i == 1 && matches!(before, Some(Token::Ident("macro" | "test" | "data_test"))))
                 || (matches!(before, Some(Token::Ident("not")))
                     && matches!(before2, Some(Token::Ident("is"))));
             if not_a_name {
@@ -264,9 +266,16 @@ impl Resolver<'_> {
         if self.in_package(root, name) {
             return Some(root.to_string());
         }
-        let other = self.index.packages.keys().find(|p| {
-            p.as_str() != root && p.as_str() != INTERNAL_PACKAGE && self.in_package(p, name)
-        });
+        // dbt's name lookup lets the package registered last win; packages load in name
+        // order.
+        let other = self
+            .index
+            .packages
+            .keys()
+            .filter(|p| {
+                p.as_str() != root && p.as_str() != INTERNAL_PACKAGE && self.in_package(p, name)
+            })
+            .max();
         if let Some(p) = other {
             return Some(p.clone());
         }
@@ -333,6 +342,56 @@ fn dispatch_order(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>>
     out
 }
 
+fn resolver<'a>(db: &dyn Db, project: Project, index: &'a MacroIndex) -> Resolver<'a> {
+    Resolver {
+        index,
+        adapter_type: crate::jinja::nodes::active_target(db, project).adapter_type,
+        dispatch_order: dispatch_order(db, project),
+    }
+}
+
+/// `depends_on.macros` of a generic test as dbt-core writes it. dbt first adds the test
+/// macro found by a lookup of the bare `test_<name>` from the test's package (so with two
+/// packages defining it, the package loaded last wins, whatever the namespace), then what
+/// the parse-time render calls, except the call of the test macro itself; `not_null` and
+/// `unique` of dbt are not rendered at parse. A compile adds the macros that render calls,
+/// the test macro included. `called` is what dbtc's parse-time render called.
+pub(super) fn test_depends_on(
+    db: &dyn Db,
+    project: Project,
+    node: &crate::project::nodes::NodeInfo,
+    test: &crate::project::nodes::TestInfo,
+    called: &[String],
+    compiled: bool,
+) -> Vec<String> {
+    let index = macro_index(db, project);
+    let resolver = resolver(db, project, &index);
+    let macro_name = format!("test_{}", test.test_name);
+    let mut out: Vec<String> = resolver
+        .resolve(&node.package, &macro_name)
+        .into_iter()
+        .collect();
+    let fast_path = out
+        .iter()
+        .any(|id| id == "macro.dbt.test_not_null" || id == "macro.dbt.test_unique");
+    if !compiled && fast_path {
+        return out;
+    }
+    let test_macro = resolver.resolve(
+        &node.package,
+        &match &test.namespace {
+            Some(ns) => format!("{ns}.{macro_name}"),
+            None => macro_name.clone(),
+        },
+    );
+    for id in called {
+        if (compiled || Some(id) != test_macro.as_ref()) && !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
 /// `depends_on.macros` of macro `name` of `package`, whose text is `macro_sql`. Reads the
 /// macro index, the root project's `dispatch:` and the target's adapter type.
 pub(super) fn macro_depends_on(
@@ -343,11 +402,7 @@ pub(super) fn macro_depends_on(
     macro_sql: &str,
 ) -> Vec<String> {
     let index = macro_index(db, project);
-    let resolver = Resolver {
-        index: &index,
-        adapter_type: crate::jinja::nodes::active_target(db, project).adapter_type,
-        dispatch_order: dispatch_order(db, project),
-    };
+    let resolver = resolver(db, project, &index);
     let mut out: Vec<String> = Vec::new();
     let calls = possible_calls(macro_sql, &|n, ns| resolver.dispatch(n, ns));
     for call in calls {
@@ -405,5 +460,9 @@ mod tests {
         assert_eq!(calls(text), ["x", "ns.default__x"]);
         let text = "{% call(row) outer() %}{{ caller() }}{% endcall %}";
         assert_eq!(calls(text), ["outer", "caller"]);
+        let text = "{% test t(model) %}{{ inner(model) }}{% endtest %}";
+        assert_eq!(calls(text), ["inner"]);
+        let text = "{% macro m(a) %}{{ m(a) }}{% endmacro %}";
+        assert_eq!(calls(text), ["m"]);
     }
 }

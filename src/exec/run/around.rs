@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 
-use super::super::{Adapter, Relation};
+use super::super::{Adapter, Column, QueryResult, Relation};
 use super::Step;
 use super::contract::Breach;
 use super::extras::Extras;
@@ -72,7 +72,26 @@ pub fn around<T>(
         }
         Ok(())
     };
-    let built = build(adapter, &mut before, &mut after).map_err(|e| {
+    // On Postgres everything between the pre-hooks and the post-hooks outside the
+    // transaction is one transaction, as in dbt: a failing post-hook (or grant, or
+    // comment) rolls the build back to the previous relation. Without a transaction
+    // after a pre-hook outside it (see `Extras::autocommit`).
+    let one_transaction = adapter.transactional_ddl() && !extras.autocommit(adapter, incremental);
+    let built = if one_transaction {
+        adapter.begin().map_err(Failure::Runtime)?;
+        let built = build(&mut InTransaction(adapter), &mut before, &mut after);
+        match built {
+            Ok(b) => adapter.commit().map(|()| b),
+            Err(e) => {
+                // A lost connection has rolled back already.
+                let _ = adapter.rollback();
+                Err(e)
+            }
+        }
+    } else {
+        build(adapter, &mut before, &mut after)
+    };
+    let built = built.map_err(|e| {
         if contract_failed.get() {
             Failure::Compilation(e)
         } else {
@@ -94,4 +113,57 @@ pub fn in_sequence<T>(
     let built = build(adapter)?;
     after(adapter)?;
     Ok(built)
+}
+
+/// The connection inside the transaction [`around`] opened: the build's own BEGIN,
+/// COMMIT and ROLLBACK do nothing (the outer transaction commits or rolls back all of
+/// it); everything else goes to the connection.
+struct InTransaction<'a>(&'a mut dyn Adapter);
+
+impl Adapter for InTransaction<'_> {
+    fn adapter_type(&self) -> &'static str {
+        self.0.adapter_type()
+    }
+    fn execute(&mut self, sql: &str) -> Result<(), String> {
+        self.0.execute(sql)
+    }
+    fn query(&mut self, sql: &str) -> Result<QueryResult, String> {
+        self.0.query(sql)
+    }
+    fn relation_kind(&mut self, relation: &Relation) -> Result<Option<String>, String> {
+        self.0.relation_kind(relation)
+    }
+    fn relation_exists(&mut self, relation: &Relation) -> Result<bool, String> {
+        self.0.relation_exists(relation)
+    }
+    fn columns(&mut self, relation: &Relation) -> Result<Vec<Column>, String> {
+        self.0.columns(relation)
+    }
+    fn quote(&self, identifier: &str) -> String {
+        self.0.quote(identifier)
+    }
+    fn render_relation(&self, relation: &Relation) -> String {
+        self.0.render_relation(relation)
+    }
+    fn begin(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn commit(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn rollback(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn transactional_ddl(&self) -> bool {
+        self.0.transactional_ddl()
+    }
+    fn drop_cascade(&self) -> &'static str {
+        self.0.drop_cascade()
+    }
+    fn temp_columns(&mut self, name: &str) -> Result<Vec<Column>, String> {
+        self.0.temp_columns(name)
+    }
+    fn seed_type(&self, inferred: &str) -> String {
+        self.0.seed_type(inferred)
+    }
 }

@@ -355,11 +355,11 @@ fn a_failing_post_hook_rolls_the_build_back() {
         assert_eq!(out.status.code(), Some(0), "{verb}:\n{}", text(&out));
     }
     let before_grants = grants_and_indexes(&mut adapter).0;
+    let hook = regex::Regex::new(r#"post_hook="[^\n]*","#).unwrap();
     for model in ["hooked_table", "hooked_view"] {
         let path = dir.join(format!("models/{model}.sql"));
         let sql = std::fs::read_to_string(&path).unwrap();
-        let failing = regex::Regex::new(r#"post_hook="[^\n]*","#)
-            .unwrap()
+        let failing = hook
             .replace(&sql, r#"post_hook="select 1/0","#)
             .replace("select id, name from", "select id, name, 1 as extra from");
         assert_ne!(sql, failing);

@@ -281,6 +281,27 @@ impl Binder<'_> {
         } else if self.is_pg() {
             self.resolve_call(&name, f, &types)
         } else if name == "unnest" {
+            if let Some(t) = types.first()
+                && t.literal == crate::sql::types::Literal::No
+                && !matches!(
+                    t.ty,
+                    SqlType::List(_)
+                        | SqlType::Array(..)
+                        | SqlType::Struct(_)
+                        | SqlType::Null
+                        | SqlType::Union(_)
+                        | SqlType::Other(_)
+                        | SqlType::Unknown
+                )
+            {
+                let shown = self.show(&t.ty);
+                self.error_at(
+                    codes::NO_OVERLOAD,
+                    at,
+                    format!("UNNEST() applies to lists, structs and NULL, not {shown}"),
+                    None,
+                );
+            }
             let struct_arg = matches!(types.first().map(|t| &t.ty), Some(SqlType::Struct(_)));
             if args.len() > 1 || struct_arg {
                 // Expands into several columns (the struct's fields, recursively).

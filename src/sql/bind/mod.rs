@@ -8,6 +8,7 @@
 //! flagged because of a gap in dbtc.
 
 mod dialect;
+mod expand;
 mod expr;
 mod from;
 mod function;

@@ -53,7 +53,24 @@ impl Binder<'_> {
             ..ExprCtx::plain(&scope)
         };
         if let Some(w) = &select.selection {
+            let mark = self.diagnostics.len();
             let b = self.expr(w, &plain);
+            if self.diagnostics.len() == mark && (b.window || b.agg) {
+                // Through a SELECT alias (`where rn = 1`): DuckDB expands it and refuses.
+                let what = if b.window {
+                    "window functions"
+                } else {
+                    "aggregates"
+                };
+                self.error_at(
+                    codes::AGGREGATE_MISUSE,
+                    w,
+                    format!("WHERE clause cannot contain {what}"),
+                    Some(
+                        "filter on it in QUALIFY (window functions) or HAVING (aggregates)".into(),
+                    ),
+                );
+            }
             self.require_boolean(&b, "WHERE", w);
             filters.extend(as_filter(&b.lineage));
         }
@@ -211,8 +228,8 @@ impl Binder<'_> {
             .is_some_and(|h| contains_aggregate(h, &|n| self.fn_kind(n)))
             || matches!(order_by, Some(OrderBy { kind: OrderByKind::Expressions(obs), .. })
                 if obs.iter().any(|o| contains_aggregate(&o.expr, &|n| self.fn_kind(n))));
-        let pg_having = self.is_pg() && select.having.is_some();
-        if flat.is_empty() && !aggregated_items && !pg_having {
+        // A HAVING clause aggregates the SELECT even without aggregates or GROUP BY.
+        if flat.is_empty() && !aggregated_items && select.having.is_none() {
             return Grouping::None;
         }
         let mut keys = GroupKeys::default();
@@ -341,6 +358,16 @@ impl Binder<'_> {
                         windows: &select.named_window,
                         ..ExprCtx::plain(scope)
                     };
+                    let alias = match item {
+                        SelectItem::ExprWithAlias { alias, .. } => Some(alias),
+                        _ => None,
+                    };
+                    if !self.is_pg()
+                        && let Some(expanded) = self.expand_item(e, alias, &ctx)
+                    {
+                        columns.extend(expanded);
+                        continue;
+                    }
                     self.expanding = false;
                     let b = self.expr(e, &ctx);
                     if std::mem::take(&mut self.expanding) {
@@ -419,6 +446,7 @@ impl Binder<'_> {
         out: &mut Vec<BoundColumn>,
     ) -> bool {
         let mut opaque = false;
+        self.duplicate_alias(scope, only, opts);
         let mut expanded: Vec<(usize, usize, BoundColumn)> = Vec::new();
         for (i, item) in scope.items.iter().enumerate() {
             if only.is_some_and(|o| o != i) {
@@ -525,6 +553,36 @@ impl Binder<'_> {
         opaque
     }
 
+    /// DuckDB refuses to expand `*` (or `t.*`) over two FROM items with the same alias.
+    fn duplicate_alias(
+        &mut self,
+        scope: &Scope<'_>,
+        only: Option<usize>,
+        opts: Option<&WildcardAdditionalOptions>,
+    ) {
+        let named = |i: usize| scope.items[i].alias.as_deref();
+        let duplicate = scope.items.iter().enumerate().find_map(|(i, item)| {
+            let alias = item.alias.as_deref()?;
+            if only.is_some_and(|o| named(o) != Some(alias)) {
+                return None;
+            }
+            scope.items[..i]
+                .iter()
+                .any(|other| other.alias.as_deref() == Some(alias))
+                .then(|| alias.to_string())
+        });
+        if let Some(alias) = duplicate {
+            let (s, e) = opts.map_or((0, 0), |o| self.range(&o.wildcard_token.0.span));
+            self.error(
+                codes::AMBIGUOUS_COLUMN,
+                format!("ambiguous reference to table \"{alias}\": two FROM items are named so"),
+                Some("give one of them another alias (AS my_alias)".into()),
+                s,
+                e,
+            );
+        }
+    }
+
     /// `COLUMNS('regex')` / `COLUMNS(*)` at the top of a SELECT item: the matching columns.
     pub(crate) fn columns_call(
         &mut self,
@@ -536,8 +594,17 @@ impl Binder<'_> {
         let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
             return true;
         };
+        let mut star_opts = None;
         let pattern = match list.args.as_slice() {
             [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Wildcard)] => {
+                None
+            }
+            [
+                sqlparser::ast::FunctionArg::Unnamed(
+                    sqlparser::ast::FunctionArgExpr::WildcardWithOptions(opts),
+                ),
+            ] => {
+                star_opts = Some(opts);
                 None
             }
             [
@@ -554,11 +621,23 @@ impl Binder<'_> {
             _ => return true,
         };
         let mut all = Vec::new();
-        let opaque = self.star(scope, None, None, None, &mut all);
+        let opaque = self.star(scope, None, star_opts, None, &mut all);
+        let before = out.len();
         out.extend(
             all.into_iter()
                 .filter(|c| pattern.as_ref().is_none_or(|r| r.is_match(&c.name))),
         );
+        if let Some(r) = &pattern
+            && out.len() == before
+            && !opaque
+        {
+            self.error_at(
+                codes::UNKNOWN_COLUMN,
+                e,
+                format!("no column matches the COLUMNS regex \"{}\"", r.as_str()),
+                None,
+            );
+        }
         opaque
     }
 }

@@ -46,6 +46,11 @@ pub fn generic_test_diagnostics(
     let Some(test) = &node.test else {
         return Vec::new();
     };
+    if found.is_empty() {
+        // Locating the test in its yml scans the file: only for tests with findings
+        // (done for every test, it made a 10k-model cold compile four times slower).
+        return Vec::new();
+    }
     let file = node.file;
     let path = file.map(|f| f.path(db).clone());
     let text = file.map(|f| f.text(db).clone());

@@ -12,5 +12,6 @@ pub mod profiles;
 pub mod properties;
 pub mod render;
 pub mod yaml;
+pub mod yml_render;
 
 pub use load::{LoadOptions, apply_changes, load_project};

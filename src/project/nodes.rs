@@ -453,7 +453,8 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
     // Properties: patches for existing nodes, new source and test nodes.
     let mut all_props: Vec<(String, File, &Properties)> = Vec::new();
     for (package, file) in &ymls {
-        let props = properties(db, *file);
+        // Rendered as dbt parses them (target, env_var, var); tests stay unrendered.
+        let props = super::yml_render::rendered_properties(db, project, *file);
         builder
             .index
             .diagnostics

@@ -79,6 +79,18 @@ impl ProjectRenderer {
         cli_vars: &Value,
         env_vars: &BTreeMap<String, String>,
     ) -> ProjectRenderer {
+        let vars: Map<String, Value> = cli_vars.as_object().cloned().unwrap_or_default();
+        ProjectRenderer::with_vars(target, vars, env_vars, "<Configuration>")
+    }
+
+    /// A renderer whose `var()` sees `vars` (`who` names the reader in a missing-var error).
+    pub fn with_vars(
+        target: Option<&Target>,
+        vars: Map<String, Value>,
+        env_vars: &BTreeMap<String, String>,
+        who: &str,
+    ) -> ProjectRenderer {
+        let who = who.to_string();
         let mut env = Environment::new();
         if let Some(t) = target {
             env.add_global("target", crate::jinja::to_value(t.to_jinja()));
@@ -101,7 +113,6 @@ impl ProjectRenderer {
                 }
             },
         );
-        let vars: Map<String, Value> = cli_vars.as_object().cloned().unwrap_or_default();
         env.add_function(
             "var",
             move |name: String, default: Option<minijinja::Value>| match (vars.get(&name), default)
@@ -109,7 +120,7 @@ impl ProjectRenderer {
                 (Some(v), _) => Ok(crate::jinja::to_value(v)),
                 (None, Some(d)) => Ok(d),
                 (None, None) => Err(invalid(format!(
-                    "Required var '{name}' not found in config:\nVars supplied to <Configuration> = {}",
+                    "Required var '{name}' not found in config:\nVars supplied to {who} = {}",
                     serde_json::to_string(&vars).unwrap_or_default()
                 ))),
             },
@@ -148,7 +159,7 @@ fn lone_expression(text: &str) -> Option<&str> {
     Some(inner.trim())
 }
 
-fn has_jinja(s: &str) -> bool {
+pub(super) fn has_jinja(s: &str) -> bool {
     s.contains("{{") || s.contains("{%")
 }
 
@@ -237,7 +248,7 @@ pub fn rendered_project_config(db: &dyn Db, project: Project) -> ProjectConfig {
     out
 }
 
-fn contains_jinja(value: &Value) -> bool {
+pub(super) fn contains_jinja(value: &Value) -> bool {
     match value {
         Value::String(s) => has_jinja(s),
         Value::Object(m) => m.values().any(contains_jinja),

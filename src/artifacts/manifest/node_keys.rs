@@ -233,7 +233,14 @@ pub(super) fn add_source_keys(n: &mut Value, src: &SourceInfo) {
         .unwrap_or(Value::Null);
     n["freshness"] = freshness(src);
     n["patch_path"] = Value::Null;
-    let raw = |k: &str| src.source_props.get(k).cloned().unwrap_or(Value::Null);
+    let raw = |k: &str| {
+        let written = format!("{}{k}", crate::project::yml_render::UNRENDERED_PREFIX);
+        src.source_props
+            .get(&written)
+            .or_else(|| src.source_props.get(k))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     n["unrendered_schema"] = raw("schema");
     n["unrendered_database"] = raw("database");
 }

@@ -66,8 +66,11 @@ const TARGET_LINEAGE: f64 = 1.0;
 /// positives 5/1254 (0.40%: the new same_alias_qualified_column, `o.order_id` over two
 /// items aliased `o`, which DuckDB resolves in whichever has the column; resolve.rs takes
 /// the last item), types 98.83% (3637/3680), names 1249/1249, lineage 117/117.
+/// Lowered (H9): false positives 5/1254 -> 1/1256 (0.08%): DuckDB's `nullif` is a scalar
+/// macro, so `x / nullif(sum(y), 0)` is no nested aggregate (fct_daily_revenue_by_country
+/// and its mutations); recall 99.78% (3633/3641). The one left is same_alias_qualified_column.
 const FLOOR_RECALL: f64 = 0.997;
-const CEILING_FALSE_POSITIVES: f64 = 0.0042;
+const CEILING_FALSE_POSITIVES: f64 = 0.001;
 const FLOOR_NAMES: f64 = 1.0;
 const FLOOR_TYPES: f64 = 0.988;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;

@@ -92,11 +92,14 @@ impl Binder<'_> {
             );
         }
         // An unknown function may be an aggregate: its arguments are not GROUP BY-checked
-        // (the unknown function is the finding).
+        // (the unknown function is the finding). So may a macro, but not DuckDB's scalar
+        // `nullif` macro (`CASE WHEN a = b THEN NULL ELSE a END`), whose arguments may be
+        // aggregates (`x / nullif(sum(y), 0)`).
+        let macro_maybe_aggregate = self.fn_macro_only(&name) && name != "nullif";
         let arg_ctx = ExprCtx {
             in_agg: ctx.in_agg
                 || aggregate
-                || ((kind.is_none() || self.fn_macro_only(&name)) && !windowed),
+                || ((kind.is_none() || macro_maybe_aggregate) && !windowed),
             allow_agg: ctx.allow_agg && !aggregate,
             allow_window: ctx.allow_window && !aggregate && !windowed,
             ..ctx.clone()

@@ -13,9 +13,9 @@ mod common;
 use std::path::Path;
 
 use dbtc::compile::compile_project;
-use dbtc::db::{NodeKey, OsSystem, Project, RootDb};
+use dbtc::db::{MemSystem, NodeKey, OsSystem, Project, RootDb, count_executed};
 use dbtc::diagnostics::Diagnostic;
-use dbtc::project::{LoadOptions, load_project};
+use dbtc::project::{LoadOptions, apply_changes, load_project};
 use dbtc::sql::analysis::{Status, model_schema, node_analysis};
 
 const PAYMENTS: &str = "select order_id, customer_id, amount as paid\nfrom {{ ref('orders') }}\n";
@@ -374,4 +374,70 @@ fn descendants_of_an_introspective_model_are_analyzed_just_in_time() {
     let (code, out) = common::dbtc_cli("build", &dir, &["--static-analysis", "off"]);
     assert_eq!(code, 1, "{out}");
     assert!(!out.contains("analyzed just in time"), "{out}");
+}
+
+/// A test reads its parent's columns only: a body edit that keeps the parent's schema
+/// re-analyzes no test; a change of the column a test names re-analyzes the tests that
+/// read that model, which then flag it.
+#[test]
+fn tests_are_reanalyzed_only_when_their_parents_schema_changes() {
+    let fs = MemSystem::default();
+    fs.write("/proj/dbt_project.yml", "name: demo\nprofile: demo\n");
+    fs.write(
+        "/proj/profiles.yml",
+        "demo:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n      schema: main\n",
+    );
+    fs.write("/proj/seeds/raw.csv", "id,status\n1,a\n2,b\n");
+    fs.write(
+        "/proj/models/a.sql",
+        "select id, status from {{ ref('raw') }}",
+    );
+    fs.write("/proj/models/b.sql", "select status from {{ ref('raw') }}");
+    fs.write(
+        "/proj/models/schema.yml",
+        "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n  - name: b\n    columns:\n      - name: status\n        data_tests: [not_null]\n",
+    );
+    fs.write(
+        "/proj/tests/a_positive.sql",
+        "select id from {{ ref('a') }} where id <= 0",
+    );
+    let mut db = RootDb::with_execution_log();
+    let project = load_project(&db, &fs, &LoadOptions::in_dir("/proj"));
+    db.record_executions();
+    let out = compile_project(&db, project, None);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let first = db.take_executed();
+    // a, b and the four tests (the seed is not analyzed).
+    assert_eq!(count_executed(&first, "node_analysis"), 6, "{first:?}");
+
+    let mut edit = |text: &str| {
+        fs.write("/proj/models/a.sql", text);
+        apply_changes(
+            &mut db,
+            &fs,
+            project,
+            Some(&[Path::new("/proj/models/a.sql").to_path_buf()]),
+        );
+        let out = compile_project(&db, project, None);
+        (db.take_executed(), out.diagnostics)
+    };
+    let (log, diags) = edit("select id, status from {{ ref('raw') }} where id > 0");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(count_executed(&log, "node_analysis"), 1, "{log:?}");
+
+    let (log, diags) = edit("select id as idd, status from {{ ref('raw') }}");
+    // a and its three tests; b and its test are untouched.
+    assert_eq!(count_executed(&log, "node_analysis"), 4, "{log:?}");
+    let flagged: Vec<&str> = diags.iter().filter_map(|d| d.node.as_deref()).collect();
+    assert_eq!(flagged.len(), 3, "{diags:#?}");
+    assert!(
+        flagged
+            .iter()
+            .all(|n| n.starts_with("test.demo.") && !n.contains("_b_")),
+        "{flagged:?}"
+    );
+    assert!(
+        diags.iter().all(|d| d.code == "E4002" && d.is_error()),
+        "{diags:#?}"
+    );
 }

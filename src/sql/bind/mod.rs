@@ -15,6 +15,7 @@ mod function;
 mod group;
 mod literal;
 mod naming;
+mod operator;
 mod pg_expr;
 mod pivot;
 mod pivot_statement;

@@ -175,16 +175,21 @@ pub(super) fn macro_entry(
         .display()
         .to_string();
     let text = file.text(db);
-    let macro_sql = crate::jinja::blocks::find_blocks(text)
-        .0
-        .into_iter()
-        .find(|b| {
-            (b.kind == "macro" && b.name == name)
-                || (b.kind == "test" && name.strip_prefix("test_") == Some(b.name.as_str()))
-        })
-        .and_then(|b| text.get(b.start..b.end))
-        .unwrap_or_default()
-        .to_string();
+    let blocks = crate::jinja::blocks::find_blocks(text).0;
+    // dbt strips a macro file's text before it cuts the blocks.
+    let stripped_end = text.trim_end().len();
+    let mut prev_end = text.len() - text.trim_start().len();
+    let mut macro_sql = String::new();
+    for b in &blocks {
+        let (start, end) = dbt_block_span(&text[..stripped_end], b.start, b.end, prev_end);
+        prev_end = end;
+        if (b.kind == "macro" && b.name == name)
+            || (b.kind == "test" && name.strip_prefix("test_") == Some(b.name.as_str()))
+        {
+            macro_sql = text.get(start..end).unwrap_or_default().to_string();
+            break;
+        }
+    }
     let depends_on = super::macro_deps::macro_depends_on(db, project, package, name, &macro_sql);
     json!({
         "name": name,
@@ -203,4 +208,36 @@ pub(super) fn macro_entry(
         "supported_languages": null,
         "depends_on": {"macros": depends_on},
     })
+}
+
+/// A block's text as dbt's block parser cuts it: with whitespace control on the opening
+/// tag (`{%-`) the whitespace before it (back to the previous block) belongs to the block,
+/// and with it on the closing tag (`-%}`) the whitespace after it.
+fn dbt_block_span(text: &str, start: usize, end: usize, prev_end: usize) -> (usize, usize) {
+    let mut s = start;
+    if text[start..].starts_with("{%-") {
+        let before = &text[prev_end.min(start)..start];
+        s = start - (before.len() - before.trim_end().len());
+    }
+    let mut e = end;
+    if text[..end].ends_with("-%}") {
+        let after = &text[end..];
+        e = end + (after.len() - after.trim_start().len());
+    }
+    (s, e)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn block_whitespace_as_dbt() {
+        let text = "x\n\n{%- macro a() -%}1{%- endmacro -%}\n\n{% macro b() %}2{% endmacro %}\n";
+        let a = (
+            text.find("{%- macro a").unwrap(),
+            text.find("\n\n{% macro b").unwrap(),
+        );
+        assert_eq!(super::dbt_block_span(text, a.0, a.1, 0), (1, a.1 + 2));
+        let b = (text.find("{% macro b").unwrap(), text.len() - 1);
+        assert_eq!(super::dbt_block_span(text, b.0, b.1, a.1 + 2), b);
+    }
 }

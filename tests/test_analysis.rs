@@ -227,6 +227,19 @@ fn tests_follow_their_parents_static_analysis_mode() {
     assert_eq!(d.len(), 1);
     assert!(!d[0].is_error());
 
+    // dbt_project.yml `data_tests:` configs reach every test.
+    let (_tmp, dir) = broken_copy("");
+    let project_yml = std::fs::read_to_string(dir.join("dbt_project.yml")).unwrap();
+    std::fs::write(
+        dir.join("dbt_project.yml"),
+        format!("{project_yml}\ndata_tests:\n  test_analysis:\n    +static_analysis: baseline\n"),
+    )
+    .unwrap();
+    let (db, project) = load(&dir, None);
+    let out = compile_project(&db, project, None);
+    assert_eq!(out.diagnostics.len(), 4, "{:#?}", out.diagnostics);
+    assert_eq!(out.error_count(), 0, "{:#?}", out.diagnostics);
+
     // --static-analysis off overrides everything.
     let (_tmp, dir) = broken_copy("");
     let (db, project) = load(&dir, Some("off"));

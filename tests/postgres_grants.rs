@@ -334,6 +334,38 @@ fn grants_and_indexes_on_duckdb_as_dbt_duckdb() {
         want.sort();
         assert_eq!(got, want);
     }
+
+    // A seed index with a `type`: a kept (truncated) seed table creates no index in
+    // dbt-duckdb, so no error, and keeps its old index; a new one (--full-refresh) is its
+    // compilation error, and the table stays as it was (dbt-duckdb 1.11, checked by hand,
+    // drops it first).
+    let project = dir.join("dbt_project.yml");
+    let yml = std::fs::read_to_string(&project).unwrap();
+    let typed = yml.replace(
+        "+indexes: [{columns: ['id'], unique: true}]",
+        "+indexes: [{columns: ['id'], type: 'hash'}]",
+    );
+    assert_ne!(yml, typed);
+    std::fs::write(&project, typed).unwrap();
+    run("seed", "{phase: 2}", 0);
+    let kept = |dir: &std::path::Path| {
+        duckdb_indexes(dir)
+            .iter()
+            .any(|i| i == "main.items true (id);")
+    };
+    assert!(kept(&dir), "{:?}", duckdb_indexes(&dir));
+    let (code, console) =
+        common::dbtc_cli("seed", &dir, &["--vars", "{phase: 2}", "--full-refresh"]);
+    assert_eq!(code, 1, "{console}");
+    assert!(
+        console.contains("('type' was unexpected)") && console.contains("seed file main.items"),
+        "{console}"
+    );
+    let mut duck = common::open_duckdb(&dir);
+    let rows = duck.query("select count(*) from main.items").unwrap().rows;
+    assert_eq!(rows, vec![vec![serde_json::json!(4)]]);
+    drop(duck);
+    assert!(kept(&dir), "{:?}", duckdb_indexes(&dir));
 }
 
 /// A post-hook inside the transaction that fails rolls the whole build back, as in

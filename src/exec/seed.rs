@@ -1,8 +1,8 @@
 //! Loading seeds the way dbt-duckdb does: column types inferred like dbt's agate type
 //! tester (overridden by `column_types`), then `COPY ... FROM` the CSV. Each load goes
 //! into a temporary table that replaces the old one only when the load succeeded; the
-//! new table then gets the seed's `indexes` (dbt-duckdb indexes a new table, and keeps
-//! the indexes of a truncated one: either way the table has them). `grants` are no-ops
+//! new table then gets the seed's `indexes` when dbt-duckdb would create the table, or the
+//! old table's indexes when it would truncate it (and keep them). `grants` are no-ops
 //! on DuckDB, as in dbt-duckdb; on Postgres see [`super::transactional::load_seed`].
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::transactional::PostBuild;
-use super::transactional::indexes::create_indexes;
 use super::{Adapter, Relation};
 
 /// What loading one seed needs.
@@ -210,7 +209,7 @@ pub fn load_seed(
     // dbt-duckdb truncates a table it keeps (its indexes stay) and indexes a new one,
     // where an index with a `type` is an error (its index config has only `columns` and
     // `unique`). This load always makes a new table: it gets the indexes the kept table
-    // would have.
+    // would have (the old table's, whatever the config says now).
     let kept = existing.as_deref() == Some("table") && !full_refresh;
     let post = spec.post_build.as_ref().map_err(Clone::clone)?;
     if !kept && post.indexes.iter().any(|i| i.method.is_some()) {
@@ -219,12 +218,14 @@ pub fn load_seed(
                 .into(),
         );
     }
-    let indexes: Vec<_> = post
-        .indexes
-        .iter()
-        .filter(|i| i.method.is_none())
-        .cloned()
-        .collect();
+    let indexes = if kept {
+        existing_indexes(adapter, rel)?
+    } else {
+        post.indexes
+            .iter()
+            .map(|i| super::transactional::indexes::create_index_sql(adapter, rel, i))
+            .collect()
+    };
     let create = if kept {
         // As dbt: without --full-refresh the existing table (and its types) is reused.
         format!("CREATE TABLE {tmp_sql} AS SELECT * FROM {target} LIMIT 0")
@@ -288,11 +289,44 @@ pub fn load_seed(
         }
     }
     // After the rename: DuckDB does not rename a table that has indexes.
-    create_indexes(adapter, rel, &indexes)?;
+    for index in &indexes {
+        adapter.execute(index)?;
+    }
     Ok(Loaded {
         rows,
         sql: format!("{create};\n{copy};\n"),
     })
+}
+
+/// The `create index` statements of `relation`'s indexes in DuckDB (to give a table that
+/// replaces it the same ones).
+fn existing_indexes(adapter: &mut dyn Adapter, relation: &Relation) -> Result<Vec<String>, String> {
+    let rows = adapter
+        .query(&format!(
+            "select index_name, is_unique, expressions from duckdb_indexes() \
+             where schema_name = {} and table_name = {} order by index_name",
+            sql_string(&relation.schema),
+            sql_string(&relation.identifier)
+        ))?
+        .rows;
+    let target = adapter.render_relation(relation);
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let name = r.first()?.as_str()?;
+            let unique = r.get(1)?.as_bool()?;
+            let expressions = r.get(2)?.as_str()?;
+            let columns = expressions
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .unwrap_or(expressions);
+            Some(format!(
+                "create {}index {} on {target} ({columns})",
+                if unique { "unique " } else { "" },
+                adapter.quote(name)
+            ))
+        })
+        .collect())
 }
 
 /// The spec of a seed node from its config and relation.

@@ -454,3 +454,42 @@ fn tests_are_reanalyzed_only_when_their_parents_schema_changes() {
         "{diags:#?}"
     );
 }
+
+/// The same tests on a Postgres target (bound with Postgres' catalog; no server needed):
+/// the valid ones stay clean, the broken ones are flagged at the same places.
+#[test]
+fn tests_are_analyzed_on_postgres_targets() {
+    const PG: &str = "test_analysis:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: 127.0.0.1\n      user: u\n      password: p\n      port: 1\n      dbname: d\n      schema: public\n";
+    let (_tmp, dir) = common::fixture_copy("test_analysis");
+    std::fs::write(dir.join("profiles.yml"), PG).unwrap();
+    let (db, project) = load(&dir, None);
+    let out = compile_project(&db, project, None);
+    assert!(out.diagnostics.is_empty(), "{:#?}", out.diagnostics);
+
+    let (_tmp, dir) = broken_copy("");
+    std::fs::write(dir.join("profiles.yml"), PG).unwrap();
+    let (db, project) = load(&dir, None);
+    let out = compile_project(&db, project, None);
+    assert!(
+        out.diagnostics
+            .iter()
+            .all(|d| d.code == "E4002" && d.is_error())
+    );
+    let d = find(
+        &out.diagnostics,
+        "test.test_analysis.not_null_payments_order_idd",
+    );
+    assert_eq!(d.len(), 1, "{:#?}", out.diagnostics);
+    assert_eq!(at(d[0]), ("models/broken.yml".into(), 12, 13));
+    for node in [
+        "relationships_payments",
+        "checks_expression_holds_payments",
+        "assert_broken",
+    ] {
+        assert!(
+            !find(&out.diagnostics, &format!("test.test_analysis.{node}")).is_empty(),
+            "{node}: {:#?}",
+            out.diagnostics
+        );
+    }
+}

@@ -224,7 +224,7 @@ impl Binder<'_> {
                 if let Some(c) = q.columns.first() {
                     b.typed = Typed::new(c.ty.clone());
                     b.lineage = c.lineage.clone();
-                    self.check_comparison(&a, &b, expr);
+                    self.check_quantified(&a, &b, expr);
                 }
                 BExpr::computed(Typed::new(SqlType::Boolean), &[a, b])
             }
@@ -285,6 +285,9 @@ impl Binder<'_> {
             } => {
                 let a = self.expr(left, ctx);
                 let b = self.expr(right, ctx);
+                if !self.is_pg() && matches!(right.as_ref(), Expr::Subquery(_)) {
+                    self.check_quantified(&a, &b, expr);
+                }
                 if self.is_pg() && !matches!(right.as_ref(), Expr::Subquery(_)) {
                     let elem = BExpr::of(self.element_of(&b.typed.ty));
                     if !elem.typed.ty.is_unknown() {

@@ -10,6 +10,28 @@ use super::literal::{literal_default, string_literal};
 use crate::diagnostics::codes;
 use crate::sql::types::{CompareOp, SqlType, Typed};
 
+/// Whether DuckDB can subscript or field-access a value of this type (or dbtc cannot
+/// tell): everything but plain scalars (numbers, dates and times, booleans, UUID, BIT,
+/// INTERVAL; BLOB for `[i]`).
+fn indexable(t: &SqlType) -> bool {
+    !(t.is_numeric()
+        || matches!(
+            t,
+            SqlType::Boolean
+                | SqlType::Date
+                | SqlType::Time
+                | SqlType::TimeTz
+                | SqlType::Timestamp
+                | SqlType::TimestampS
+                | SqlType::TimestampMs
+                | SqlType::TimestampNs
+                | SqlType::TimestampTz
+                | SqlType::Interval
+                | SqlType::Uuid
+                | SqlType::Bit
+        ))
+}
+
 const COMPARISONS: &[BinaryOperator] = &[
     BinaryOperator::Eq,
     BinaryOperator::NotEq,
@@ -29,6 +51,30 @@ impl Binder<'_> {
         let ty = match access {
             AccessExpr::Dot(Expr::Identifier(field)) => match &base.typed.ty {
                 SqlType::Struct(fields) => self.struct_field(fields, &field.value, field),
+                t if !self.is_pg()
+                    && !matches!(
+                        t,
+                        SqlType::Union(_)
+                            | SqlType::Map(..)
+                            | SqlType::Json
+                            | SqlType::Null
+                            | SqlType::Enum(_)
+                            | SqlType::Other(_)
+                            | SqlType::Unknown
+                    ) =>
+                {
+                    let shown = self.show(t);
+                    self.error_at(
+                        codes::TYPE_MISMATCH,
+                        field,
+                        format!(
+                            "cannot extract field \"{}\" from a value of type {shown}: not a struct, union, map or json",
+                            field.value
+                        ),
+                        None,
+                    );
+                    SqlType::Unknown
+                }
                 _ => SqlType::Unknown,
             },
             AccessExpr::Dot(_) => SqlType::Unknown,
@@ -38,20 +84,42 @@ impl Binder<'_> {
             }
             AccessExpr::Subscript(Subscript::Slice { .. }) if self.is_pg() => base.typed.ty.clone(),
             AccessExpr::Subscript(Subscript::Index { index }) => {
-                self.expr(index, ctx);
+                let i = self.expr(index, ctx);
                 match &base.typed.ty {
                     SqlType::List(e) | SqlType::Array(e, _) => (**e).clone(),
                     SqlType::Map(_, v) => (**v).clone(),
                     SqlType::Varchar => SqlType::Varchar,
+                    SqlType::Json => SqlType::Json,
                     SqlType::Struct(fields) => match string_literal(index) {
                         Some(key) => self.struct_field(fields, key, index),
                         None => SqlType::Unknown,
                     },
+                    t if !indexable(t) => {
+                        let (tb, ti) = (self.show(t), self.show(&i.typed.ty));
+                        self.error_at(
+                            codes::NO_OVERLOAD,
+                            index,
+                            format!("no function matches \"array_extract({tb}, {ti})\""),
+                            Some("[] indexes lists, arrays, maps, structs and strings".into()),
+                        );
+                        SqlType::Unknown
+                    }
                     _ => SqlType::Unknown,
                 }
             }
             AccessExpr::Subscript(Subscript::Slice { .. }) => match &base.typed.ty {
                 SqlType::Array(e, _) => SqlType::List(e.clone()),
+                t if !indexable(t) => {
+                    let shown = self.show(t);
+                    let ty = t.clone();
+                    self.error_at(
+                        codes::NO_OVERLOAD,
+                        &sqlparser::ast::Spanned::span(access),
+                        format!("slices ([a:b]) take lists and strings, not {shown}"),
+                        None,
+                    );
+                    ty
+                }
                 t => t.clone(),
             },
         };
@@ -204,6 +272,22 @@ impl Binder<'_> {
                 codes::TYPE_MISMATCH,
                 at,
                 format!("cannot compare values of type {ta} and type {tb}"),
+                Some("add an explicit cast".into()),
+            );
+        }
+    }
+
+    /// `x IN (SELECT ...)`, `x = ANY (SELECT ...)`: DuckDB needs a max type of the two
+    /// sides (as ordering comparisons do), Postgres an `=` operator.
+    pub(crate) fn check_quantified(&mut self, a: &BExpr, b: &BExpr, at: &impl super::Loc) {
+        if self.is_pg() {
+            self.check_comparison(a, b, at);
+        } else if !self.comparable(CompareOp::Ordering, &a.typed, &b.typed) {
+            let (ta, tb) = (self.show(&a.typed.ty), self.show(&b.typed.ty));
+            self.error_at(
+                codes::TYPE_MISMATCH,
+                at,
+                format!("cannot compare values of type {ta} and {tb} in IN/ANY/ALL clause"),
                 Some("add an explicit cast".into()),
             );
         }

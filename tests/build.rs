@@ -250,6 +250,19 @@ fn introspective_test_matches_dbt() {
     test_matches_dbt("introspective");
 }
 
+/// Generic test arguments with Jinja inside a longer string (rendered before the call, as
+/// dbt does), datetimes true in a condition, and a test whose SQL needs the database (its
+/// render without one fails: rendered just in time, not an error ahead of time).
+#[test]
+fn test_args_build_matches_dbt() {
+    build_matches_dbt("test_args");
+}
+
+#[test]
+fn test_args_test_matches_dbt() {
+    test_matches_dbt("test_args");
+}
+
 #[test]
 fn shop_test_matches_dbt() {
     test_matches_dbt("shop");

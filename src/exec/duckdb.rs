@@ -87,6 +87,11 @@ fn to_json(v: ValueRef<'_>) -> Value {
         }
         DValue::Double(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
         DValue::Text(s) => Value::String(s),
+        // Dates and timestamps as their text (was the Rust debug form, `Date32(19783)`).
+        DValue::Date32(days) => chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
+            .map_or(Value::Null, |d| Value::String(d.date_naive().to_string())),
+        DValue::Timestamp(unit, v) => chrono::DateTime::from_timestamp_micros(unit.to_micros(v))
+            .map_or(Value::Null, |d| Value::String(d.naive_utc().to_string())),
         other => Value::String(format!("{other:?}")),
     }
 }

@@ -125,6 +125,12 @@ fn live_parts(relation: &Value) -> Option<(String, String)> {
 }
 
 impl Object for Adapter {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "type" => Some(Value::from(self.0.input.adapter_type.clone())),

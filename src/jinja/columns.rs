@@ -88,6 +88,12 @@ impl DbtColumn {
 }
 
 impl Object for DbtColumn {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "name" | "column" => Value::from(self.name.clone()),

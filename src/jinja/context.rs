@@ -150,7 +150,13 @@ pub fn invocation_id() -> &'static str {
 /// The hidden handle by which native functions find the render state.
 #[derive(Debug)]
 pub struct Handle(pub Arc<RenderState>);
-impl Object for Handle {}
+impl Object for Handle {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+}
 
 pub fn render_state(state: &State) -> Result<Arc<RenderState>, Error> {
     state
@@ -208,6 +214,12 @@ struct Native {
 }
 
 impl Object for DbtContext {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let rs = &self.0;
         let input = &rs.input;
@@ -327,6 +339,12 @@ pub struct Namespace {
 }
 
 impl Object for Namespace {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
         self.rs.input.macros.get(&self.package, name)?;
@@ -358,6 +376,12 @@ struct DeferredCaller {
 }
 
 impl Object for DeferredCaller {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let Some(addr) = *lock(&self.outer) else {
             return Err(Error::new(
@@ -454,6 +478,12 @@ impl MacroProxy {
 }
 
 impl Object for MacroProxy {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         self.invoke(state, args)
     }
@@ -495,6 +525,12 @@ pub fn compiler_error(msg: impl std::fmt::Display) -> Error {
 }
 
 impl Object for Native {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let rs = &self.rs;
         let input = &rs.input;
@@ -741,6 +777,12 @@ fn to_json(v: &Value) -> serde_json::Value {
 }
 
 impl Object for ConfigObj {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let (pos, kwargs) = kwargs_of(args);
         let mut c = self.0.collect();

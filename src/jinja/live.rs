@@ -6,7 +6,8 @@
 //! is not an input.
 //!
 //! Query values reach Jinja as JSON turns into minijinja values: numbers, strings, booleans,
-//! None; dates and timestamps are strings (the adapter's text form), not Python dates.
+//! None; values of `DATE`/`TIMESTAMP` columns are Python dates and datetimes, as in dbt's agate
+//! tables (`.strftime(...)`, `is not string`).
 
 use std::sync::Arc;
 
@@ -34,13 +35,25 @@ pub type Live = Arc<dyn LiveDb>;
 pub fn table(result: &QueryResult) -> Value {
     Value::from_object(Table {
         column_names: result.columns.iter().map(|c| c.name.clone()).collect(),
-        rows: result
-            .rows
-            .iter()
-            .map(|r| r.iter().map(super::to_value).collect())
-            .collect(),
+        rows: result.rows.iter().map(|r| row_values(result, r)).collect(),
         unknown_columns: false,
     })
+}
+
+/// One row's values as Jinja values (dates and timestamps as Python objects).
+fn row_values(result: &QueryResult, row: &[serde_json::Value]) -> Vec<Value> {
+    row.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let typed = match (v, result.columns.get(i)) {
+                (serde_json::Value::String(text), Some(col)) => {
+                    super::pymodules::from_sql_text(&col.data_type, text)
+                }
+                _ => None,
+            };
+            typed.unwrap_or_else(|| super::to_value(v))
+        })
+        .collect()
 }
 
 /// dbt's adapter response for a statement that returned `rows` rows.
@@ -54,7 +67,7 @@ pub fn statement_result(result: &QueryResult) -> Value {
     let data = result
         .rows
         .iter()
-        .map(|r| super::compat::tuple(r.iter().map(super::to_value).collect()))
+        .map(|r| super::compat::tuple(row_values(result, r)))
         .collect();
     new_dict(
         [

@@ -270,16 +270,11 @@ pub fn candidate_names(source: &str) -> BTreeSet<String> {
         };
         let Some(close) = close else { break };
         let inner = &after[2..close];
-        let mut word = String::new();
-        for c in inner.chars() {
-            if c.is_alphanumeric() || c == '_' {
-                word.push(c);
-            } else if !word.is_empty() {
-                out.insert(std::mem::take(&mut word));
+        // Words are slices of `inner`; only a word not seen yet is allocated.
+        for word in inner.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !word.is_empty() && !out.contains(word) {
+                out.insert(word.to_string());
             }
-        }
-        if !word.is_empty() {
-            out.insert(word);
         }
         rest = &after[close + 2..];
     }

@@ -19,6 +19,7 @@ pub mod pymodules;
 pub mod pyvalues;
 pub mod relation;
 pub mod render;
+mod test_kwargs;
 
 /// Any serializable value as a minijinja value.
 pub fn to_value<T: serde::Serialize>(value: T) -> minijinja::Value {

@@ -10,6 +10,7 @@ use super::context::{Phase, RefCall, RefTarget, RenderInput};
 use super::macros::{INTERNAL_PACKAGE, macro_index};
 use super::relation::RelationData;
 use super::render::{TemplateOrigin, render};
+use super::test_kwargs::jinja_literal;
 use crate::db::{Db, NodeKey, Project};
 use crate::diagnostics::Diagnostic;
 use crate::project::config::project_config;
@@ -62,29 +63,12 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
         ResourceType::Test if node.test.is_none() => Some((text().to_string(), origin(1))),
         ResourceType::Test => {
             let test = node.test.as_ref()?;
-            let mut kwargs = Vec::new();
-            for (k, v) in &test.kwargs {
-                // dbt renders every test argument except column_name.
-                let expr = if k == "column_name" {
-                    jinja_literal(v)
-                } else {
-                    kwarg_expr(v)
-                };
-                kwargs.push(format!(
-                    "{}: {}",
-                    jinja_literal(&Value::String(k.clone())),
-                    expr
-                ));
-            }
             let macro_name = match &test.namespace {
                 Some(ns) => format!("{ns}.test_{}", test.test_name),
                 None => format!("test_{}", test.test_name),
             };
             Some((
-                format!(
-                    "{{% set _dbt_generic_test_kwargs = {{{}}} %}}{{{{ {macro_name}(**_dbt_generic_test_kwargs) }}}}",
-                    kwargs.join(", ")
-                ),
+                super::test_kwargs::generic_test_template(&test.kwargs, &macro_name),
                 TemplateOrigin {
                     file: file.path(db).clone(),
                     line_offset: 1,
@@ -108,57 +92,6 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
         }
         _ => None,
     }
-}
-
-/// A Jinja literal for a JSON value.
-fn jinja_literal(v: &Value) -> String {
-    match v {
-        Value::Null => "none".into(),
-        Value::Bool(b) => if *b { "true" } else { "false" }.into(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(kwarg_expr).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!(
-                    "{}: {}",
-                    jinja_literal(&Value::String(k.clone())),
-                    kwarg_expr(v)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// A test argument as a Jinja expression: `"{{ expr }}"` strings become the expression
-/// (dbt renders test arguments), anything else a literal.
-fn kwarg_expr(v: &Value) -> String {
-    if let Value::String(s) = v {
-        let t = s.trim();
-        if let Some(inner) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}"))
-            && !inner.contains("{{")
-            && !inner.contains("}}")
-        {
-            return format!("({})", inner.trim());
-        }
-        if looks_like_function(t) {
-            return format!("({t})");
-        }
-    }
-    jinja_literal(v)
-}
-
-/// dbt's `looks_like_func`: a test argument such as `ref('x')` is rendered as Jinja.
-fn looks_like_function(s: &str) -> bool {
-    ["env_var", "ref", "var", "source", "doc"].iter().any(|f| {
-        s.strip_prefix(f)
-            .map(str::trim_start)
-            .is_some_and(|rest| rest.starts_with('(') && rest.ends_with(')') && rest.len() > 2)
-    })
 }
 
 /// Variables visible to a node of `package` (dbt's order: the package's own vars, the root
@@ -220,6 +153,30 @@ fn dispatch_config(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>
     out
 }
 
+/// The parts of every render's input that depend on the project only: built once per
+/// project rather than for each of the two renders of every node (converting the target
+/// and copying the environment cost about 4% of a cold compile's CPU).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedInput {
+    root_package: String,
+    target: minijinja::Value,
+    adapter_type: String,
+    env: Arc<std::collections::BTreeMap<String, String>>,
+    dispatch: HashMap<String, Vec<String>>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn shared_input(db: &dyn Db, project: Project) -> SharedInput {
+    let target = active_target(db, project);
+    SharedInput {
+        root_package: project_config(db, project).root.name.clone(),
+        target: crate::jinja::to_value(target.to_jinja()),
+        adapter_type: target.adapter_type,
+        env: Arc::new(project.settings(db).env.clone()),
+        dispatch: dispatch_config(db, project),
+    }
+}
+
 pub(crate) fn base_input(
     db: &dyn Db,
     project: Project,
@@ -227,25 +184,24 @@ pub(crate) fn base_input(
     phase: Phase,
     config: Map<String, Value>,
 ) -> RenderInput {
-    let target = active_target(db, project);
-    let root = project_config(db, project).root.name.clone();
+    let shared = shared_input(db, project);
     RenderInput {
         phase,
         unique_id: node.unique_id.clone(),
         package: node.package.clone(),
-        root_package: root,
+        root_package: shared.root_package.clone(),
         model: minijinja::Value::from(()),
         this: None,
         config,
-        target: crate::jinja::to_value(target.to_jinja()),
+        target: shared.target.clone(),
         vars: vars_for(db, project, &node.package),
-        env: Arc::new(project.settings(db).env.clone()),
+        env: Arc::clone(&shared.env),
         refs: HashMap::new(),
         sources: HashMap::new(),
         macros: macro_index(db, project),
         templates: HashMap::new(),
-        adapter_type: target.adapter_type.clone(),
-        dispatch: dispatch_config(db, project),
+        adapter_type: shared.adapter_type.clone(),
+        dispatch: shared.dispatch.clone(),
         test_kwargs: None,
         existing_relations: Arc::new(BTreeSet::new()),
         full_refresh: false,
@@ -533,6 +489,7 @@ pub(crate) fn rendered_node_impl(
     if this_exists && let Some(t) = &this {
         input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
     }
+    let ahead_of_time = live.is_none();
     input.live = live;
     input.model = super::model::model_value(node, &config, this.as_ref(), &source);
     input.this = this;
@@ -603,9 +560,27 @@ pub(crate) fn rendered_node_impl(
             sql: None,
             ephemerals,
             introspective: result.collected.introspective,
-            diagnostics: vec![diag],
+            diagnostics: vec![if result.collected.introspective && ahead_of_time {
+                deferred_to_run(diag)
+            } else {
+                diag
+            }],
         },
     }
+}
+
+/// An error in the ahead-of-time render of an introspective node, whose queries had no
+/// database and returned no rows (`run_query(...).columns[0].values()[0]` is undefined):
+/// dbt only renders it with the database, as `run`/`build` do just in time, so it is a
+/// warning here and an error only if the render with the database fails too.
+fn deferred_to_run(mut diag: Diagnostic) -> Diagnostic {
+    diag.severity = crate::diagnostics::Severity::Warning;
+    diag.hint = Some(
+        "rendered without a database (its queries returned no rows); `run`/`build` render it \
+         with the database"
+            .into(),
+    );
+    diag
 }
 
 /// The compiled SQL of a node, with ephemeral models injected as `__dbt__cte__` CTEs the

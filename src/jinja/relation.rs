@@ -314,6 +314,12 @@ impl Object for Relation {
 pub struct Api;
 
 impl Object for Api {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "Relation" => Some(Value::from_object(RelationApi)),
@@ -328,6 +334,12 @@ impl Object for Api {
 struct RelationApi;
 
 impl Object for RelationApi {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call_method(
         self: &Arc<Self>,
         state: &mut State<'_, '_>,

@@ -139,13 +139,30 @@ pub fn template_mentions(
     source: &str,
     word: &str,
 ) -> bool {
-    candidate_names(source).contains(word)
-        || template_bundle(db, project, index, source)
-            .iter()
-            .any(|((pkg, name), _)| {
-                macro_candidates(db, project, MacroKey::new(db, pkg.clone(), name.clone()))
-                    .contains(word)
-            })
+    let names = candidate_names(source);
+    if names.contains(word) {
+        return true;
+    }
+    let words: Vec<String> = names
+        .into_iter()
+        .filter(|w| index.by_word.contains_key(w))
+        .collect();
+    bundle_words(db, project, WordSet::new(db, words)).contains(word)
+}
+
+/// Every word the macros of a bundle mention: one memo per word set, shared by the
+/// templates that call the same macros (instead of a lookup per macro and render).
+#[salsa::tracked(returns(ref))]
+fn bundle_words(db: &dyn Db, project: Project, words: WordSet) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for ((pkg, name), _) in macro_bundle(db, project, words).iter() {
+        out.extend(
+            macro_candidates(db, project, MacroKey::new(db, pkg.clone(), name.clone()))
+                .iter()
+                .cloned(),
+        );
+    }
+    out
 }
 
 /// Renders `source` with the dbt context of `input`.

@@ -19,6 +19,12 @@ use super::{Args, err};
 pub(super) struct DatetimeModule;
 
 impl Object for DatetimeModule {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "datetime" => Value::from_object(Class::DateTime),
@@ -58,6 +64,12 @@ fn time_of(date: NaiveDate, a: &Args, idx: usize) -> Result<NaiveDateTime, Error
 }
 
 impl Object for Class {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match (&**self, key.as_str()?) {
             (Class::Timezone, "utc") => Some(TzInfo::value(Zone::Utc)),
@@ -261,6 +273,23 @@ fn strftime(dt: &NaiveDateTime, off: Option<&Offset>, format: &str) -> Result<St
     Ok(out)
 }
 
+/// A query value of a `DATE` or `TIMESTAMP` column, given as text, as the Python value dbt's
+/// agate table holds (`datetime.date`, naive `datetime.datetime`); None for other types or
+/// text that does not parse.
+pub fn from_sql_text(data_type: &str, text: &str) -> Option<Value> {
+    match data_type.to_ascii_lowercase().as_str() {
+        "date" => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(Date::value),
+        "timestamp" | "timestamp without time zone" => {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|wall| DateTime::value(wall, None))
+        }
+        _ => None,
+    }
+}
+
 /// `run_started_at`: one instant per process, like dbt's single run start.
 static RUN_STARTED_AT: LazyLock<NaiveDateTime> = LazyLock::new(utc_now);
 
@@ -341,6 +370,12 @@ impl DateTime {
 }
 
 impl Object for DateTime {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let dt = &self.wall;
         Some(match key.as_str()? {
@@ -423,6 +458,12 @@ impl Date {
 }
 
 impl Object for Date {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "year" => Value::from(self.0.year()),

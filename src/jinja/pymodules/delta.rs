@@ -56,6 +56,11 @@ impl Delta {
 }
 
 impl Object for Delta {
+    /// Python's `bool(timedelta)`: false only for a zero duration.
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.micros() != 0
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let micros = self.micros();
         let days = micros.div_euclid(DAY_US);

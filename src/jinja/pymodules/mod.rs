@@ -19,8 +19,8 @@ mod re;
 mod rewrite;
 mod tz;
 
-pub use datetime::DateTime;
 use datetime::DatetimeModule;
+pub use datetime::{DateTime, from_sql_text};
 use re::Re;
 pub use rewrite::rewrite_arith;
 use tz::Pytz;

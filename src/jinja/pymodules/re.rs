@@ -133,6 +133,12 @@ pub fn py_replacement(repl: &str) -> String {
 pub(super) struct Re;
 
 impl Object for Re {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
         FLAGS
@@ -272,6 +278,12 @@ struct Pattern {
 }
 
 impl Object for Pattern {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "pattern" => Some(Value::from(self.pattern.clone())),
@@ -342,6 +354,12 @@ impl Match {
 }
 
 impl Object for Match {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn call_method(
         self: &Arc<Self>,
         _state: &mut State<'_, '_>,

@@ -155,6 +155,12 @@ pub(super) fn zone_arg(v: Option<Value>) -> Result<Option<Zone>, Error> {
 pub(super) struct Pytz;
 
 impl Object for Pytz {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "utc" | "UTC" => Some(TzInfo::value(Zone::Utc)),
@@ -203,6 +209,12 @@ impl TzInfo {
 }
 
 impl Object for TzInfo {
+    /// Python objects are true in a condition (minijinja's default for a map-like object
+    /// without entries is false).
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "zone" => Some(Value::from(self.0.name())),

@@ -168,14 +168,33 @@ pub fn target(db: &dyn Db, project: Project) -> Result<Target, Box<Diagnostic>> 
 )]
 fn target_impl(db: &dyn Db, project: Project) -> Result<Target, Diagnostic> {
     let config = project_config(db, project);
-    let profile_name = config
+    let settings = project.settings(db);
+    let mut profile_name = config
         .root
         .profile
         .clone()
         .unwrap_or_else(|| config.root.name.clone());
+    // dbt renders `profile:` before it knows a target: env_var() and --vars only.
+    if super::render::has_jinja(&profile_name) {
+        let renderer = super::render::ProjectRenderer::new(None, &settings.cli_vars, &settings.env);
+        match renderer.render(&profile_name) {
+            Ok(Value::String(name)) => profile_name = name,
+            Ok(other) => profile_name = other.to_string(),
+            Err(e) => {
+                return Err(Diagnostic::error(
+                    codes::PROJECT,
+                    format!(
+                        "Could not render {profile_name}: {}",
+                        e.detail().unwrap_or("")
+                    ),
+                )
+                .at(&config.root.root.join("dbt_project.yml"), None)
+                .with_hint("`profile:` can use env_var() and --vars"));
+            }
+        }
+    }
     let file = project.profiles(db);
     let path = file.path(db).clone();
-    let settings = project.settings(db);
     let Some(text) = file.contents(db) else {
         return Err(Diagnostic::error(
             codes::PROFILE,

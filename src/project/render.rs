@@ -159,7 +159,7 @@ fn lone_expression(text: &str) -> Option<&str> {
     Some(inner.trim())
 }
 
-pub(super) fn has_jinja(s: &str) -> bool {
+pub fn has_jinja(s: &str) -> bool {
     s.contains("{{") || s.contains("{%")
 }
 
@@ -217,13 +217,18 @@ fn render_tree(
 pub fn rendered_project_config(db: &dyn Db, project: Project) -> ProjectConfig {
     let config = project_config(db, project);
     let settings = project.settings(db);
-    let target = target(db, project).as_ref().ok();
+    // Without a usable profile (reported on its own), DuckDB in memory, as renders use.
+    let target = target(db, project)
+        .as_ref()
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| Target::fallback(&config.root.name));
     let mut out = config.clone();
     out.diagnostics.clear();
     if !out.all().any(|p| contains_jinja(&p.raw)) {
         return out;
     }
-    let renderer = ProjectRenderer::new(target, &settings.cli_vars, &settings.env);
+    let renderer = ProjectRenderer::new(Some(&target), &settings.cli_vars, &settings.env);
     let files = project.files(db);
     let mut diagnostics = Vec::new();
     for pkg in std::iter::once(&mut out.root).chain(out.packages.iter_mut()) {
@@ -303,6 +308,33 @@ mod tests {
         );
         assert!(r.render("{{ env_var('MISSING') }}").is_err());
         assert!(r.render("{{ env_var('DBT_ENV_SECRET_X', 'a') }}").is_err());
+    }
+
+    #[test]
+    fn a_value_that_fails_is_a_diagnostic_at_its_line() {
+        let text = "name: p\nmodels:\n  p:\n    +enabled: \"{{ var('only_in_project') }}\"\n";
+        let mut raw = super::super::yaml::parse_yaml(text, Path::new("dbt_project.yml")).unwrap();
+        let mut diags = Vec::new();
+        let file = Path::new("dbt_project.yml");
+        render_tree(
+            &mut raw,
+            &mut Vec::new(),
+            &renderer(),
+            (file, text),
+            &mut diags,
+        );
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.contains("only_in_project"),
+            "{}",
+            diags[0].message
+        );
+        assert_eq!(diags[0].span.as_ref().map(|s| s.line), Some(4));
+        // The value stays as written.
+        assert_eq!(
+            raw["models"]["p"]["+enabled"],
+            "{{ var('only_in_project') }}"
+        );
     }
 
     #[test]

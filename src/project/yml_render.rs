@@ -154,8 +154,14 @@ pub fn rendered_properties(db: &dyn Db, project: Project, file: File) -> Propert
     let package = config.package_of(file.path(db)).name.clone();
     let settings = project.settings(db);
     let vars = package_vars(config, &package, &settings.cli_vars);
-    let target = target(db, project).as_ref().ok();
-    let renderer = ProjectRenderer::with_vars(target, vars, &settings.env, "<Configuration>");
+    // Without a usable profile (reported on its own), DuckDB in memory, as renders use.
+    let target = target(db, project)
+        .as_ref()
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| super::profiles::Target::fallback(&config.root.name));
+    let renderer =
+        ProjectRenderer::with_vars(Some(&target), vars, &settings.env, "<Configuration>");
     let mut out = props.clone();
     let mut walk = Walk {
         key: "",

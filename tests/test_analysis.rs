@@ -493,3 +493,42 @@ fn tests_are_analyzed_on_postgres_targets() {
         );
     }
 }
+
+/// A snapshot's meta columns as dbt names them (`snapshot_meta_column_names`, and
+/// `dbt_is_deleted` under `hard_deletes: new_record`): tests on them are not flagged, a
+/// test on a renamed-away one is. dbt-core 1.11 on DuckDB agrees (checked by hand: 4 pass,
+/// `not_null_snap_dbt_valid_from` fails with a Binder Error).
+#[test]
+fn snapshot_meta_columns_follow_the_snapshot_config() {
+    let fs = MemSystem::default();
+    fs.write("/proj/dbt_project.yml", "name: demo\nprofile: demo\n");
+    fs.write(
+        "/proj/profiles.yml",
+        "demo:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n      schema: main\n",
+    );
+    fs.write(
+        "/proj/seeds/raw.csv",
+        "id,status,updated_at\n1,a,2024-01-01\n",
+    );
+    fs.write(
+        "/proj/snapshots/snap.sql",
+        "{% snapshot snap %}\n{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at', target_schema='main', hard_deletes='new_record', snapshot_meta_column_names={'dbt_valid_from': 'valid_from'}) }}\nselect * from {{ ref('raw') }}\n{% endsnapshot %}\n",
+    );
+    fs.write(
+        "/proj/snapshots/snap.yml",
+        "version: 2\nsnapshots:\n  - name: snap\n    columns:\n      - name: valid_from\n        data_tests: [not_null]\n      - name: dbt_is_deleted\n        data_tests:\n          - accepted_values:\n              arguments:\n                values: ['True', 'False']\n      - name: dbt_valid_from\n        data_tests: [not_null]\n",
+    );
+    let db = RootDb::default();
+    let project = load_project(&db, &fs, &LoadOptions::in_dir("/proj"));
+    let out = compile_project(&db, project, None);
+    let flagged: Vec<&str> = out
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.node.as_deref())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{:#?}", out.diagnostics);
+    assert!(
+        flagged[0].starts_with("test.demo.not_null_snap_dbt_valid_from."),
+        "{flagged:?}"
+    );
+}

@@ -140,7 +140,7 @@ impl JustInTime {
         {
             crate::sql::schema::dedup_names(schema.columns.iter_mut().map(|c| &mut c.name));
             if node.resource_type == ResourceType::Snapshot {
-                schema = super::snapshot_schema(&schema);
+                schema = super::snapshot_schema(&schema, node_config(db, project, key));
             }
             self.schemas
                 .lock()

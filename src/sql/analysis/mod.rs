@@ -224,7 +224,7 @@ pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysi
     if node.resource_type == ResourceType::Snapshot
         && let Some(s) = &schema
     {
-        schema = Some(Arc::new(snapshot_schema(s)));
+        schema = Some(Arc::new(snapshot_schema(s, node_config(db, project, key))));
     }
     let severity_error = mode >= Mode::Unsafe;
     if node.resource_type == ResourceType::Test {
@@ -302,22 +302,35 @@ fn template_diagnostics(
         .collect()
 }
 
-/// A snapshot's table: the query's columns plus dbt's snapshot meta columns.
-fn snapshot_schema(s: &RelationSchema) -> RelationSchema {
+/// A snapshot's table: the query's columns plus dbt's snapshot meta columns, named as
+/// `snapshot_meta_column_names` says, with `dbt_is_deleted` under `hard_deletes:
+/// new_record`.
+fn snapshot_schema(
+    s: &RelationSchema,
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> RelationSchema {
+    use crate::sql::types::SqlType;
+    let renames = config
+        .get("snapshot_meta_column_names")
+        .and_then(|v| v.as_object());
+    let mut meta = vec![
+        ("dbt_scd_id", SqlType::Varchar),
+        ("dbt_updated_at", SqlType::Unknown),
+        ("dbt_valid_from", SqlType::Unknown),
+        ("dbt_valid_to", SqlType::Unknown),
+    ];
+    if config.get("hard_deletes").and_then(|v| v.as_str()) == Some("new_record") {
+        meta.push(("dbt_is_deleted", SqlType::Varchar));
+    }
     let mut columns = s.columns.clone();
-    for name in [
-        "dbt_scd_id",
-        "dbt_updated_at",
-        "dbt_valid_from",
-        "dbt_valid_to",
-    ] {
+    for (name, ty) in meta {
+        let name = renames
+            .and_then(|r| r.get(name))
+            .and_then(|v| v.as_str())
+            .unwrap_or(name);
         columns.push(Column {
             name: name.to_string(),
-            ty: if name == "dbt_scd_id" {
-                crate::sql::types::SqlType::Varchar
-            } else {
-                crate::sql::types::SqlType::Unknown
-            },
+            ty,
             lineage: Vec::new(),
         });
     }

@@ -13,7 +13,6 @@ mod data_tests;
 mod just_in_time;
 pub use just_in_time::JustInTime;
 mod provider;
-pub use provider::just_in_time_findings;
 pub mod sourcemap;
 mod syntax;
 pub mod test_origin;

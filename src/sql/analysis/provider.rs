@@ -94,37 +94,3 @@ impl RelationProvider for NodeProvider {
         }
     }
 }
-
-/// The binder's findings on `sql`, a node's SQL rendered just in time during a run (an
-/// introspective node, skipped ahead of time): such nodes are analyzed in `unsafe` mode
-/// and never block the run, so findings come back as warning lines
-/// (`code: message (compiled SQL line:col)`). Empty when analysis is off for the node or
-/// the adapter has no dialect. Not memoized: the SQL comes from the live database.
-pub fn just_in_time_findings(
-    db: &dyn Db,
-    project: Project,
-    key: NodeKey,
-    sql: &str,
-) -> Vec<String> {
-    use crate::diagnostics::Span;
-    use crate::sql::{Dialect, analyze_query};
-    if super::analysis_mode(db, project, key) == super::Mode::Off {
-        return Vec::new();
-    }
-    let target = crate::jinja::nodes::active_target(db, project);
-    let Some(dialect) = Dialect::for_adapter(&target.adapter_type) else {
-        return Vec::new();
-    };
-    let provider = NodeProvider::new(db, project, key);
-    analyze_query(sql, dialect, &provider)
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let at = Span::from_range(sql, d.start, d.end);
-            format!(
-                "{}: {} (compiled SQL {}:{})",
-                d.code, d.message, at.line, at.column
-            )
-        })
-        .collect()
-}

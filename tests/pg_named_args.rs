@@ -41,6 +41,8 @@ const QUERIES: &[&str] = &[
     "select to_char(1, format => 'x') as v",
     "select date_bin(stride => interval '1 day', source => now(), origin => now()) as v",
     "select date_bin(source => now(), stride => interval '1 day') as v",
+    "select make_interval(days => 1, 2) as v",
+    "select make_interval(weeks => 1, 2, days => 3) as v",
 ];
 
 #[test]

@@ -258,13 +258,36 @@ impl Binder<'_> {
             Typed::unknown()
         } else if self.is_pg() && named {
             // Postgres' named notation (`f(a => 1)`): checked against the parameter names.
-            match self.bind_named_call_d(&name, &types, &named_args) {
-                Ok(ty) => Typed::new(ty),
-                Err(e) => {
-                    let mut all = types.clone();
-                    all.extend(named_args.iter().map(|(_, t)| t.clone()));
-                    self.call_error(e, &name, &all, &f.name);
-                    Typed::unknown()
+            // `a = 1` is a comparison, a positional argument.
+            let is_named = |a: &&&FunctionArg| match a {
+                FunctionArg::Named { operator, .. } | FunctionArg::ExprNamed { operator, .. } => {
+                    *operator != FunctionArgOperator::Equals
+                }
+                FunctionArg::Unnamed(_) => false,
+            };
+            if args
+                .iter()
+                .skip_while(|a| !is_named(a))
+                .any(|a| !is_named(&a))
+            {
+                // Postgres' parse-analysis error (a syntax error, but sqlparser and
+                // DuckDB's parser accept the call): reported as a call that cannot match.
+                self.error_at(
+                    codes::NO_OVERLOAD,
+                    &f.name,
+                    "positional argument cannot follow named argument".into(),
+                    Some("put the positional arguments first".into()),
+                );
+                Typed::unknown()
+            } else {
+                match self.bind_named_call_d(&name, &types, &named_args) {
+                    Ok(ty) => Typed::new(ty),
+                    Err(e) => {
+                        let mut all = types.clone();
+                        all.extend(named_args.iter().map(|(_, t)| t.clone()));
+                        self.call_error(e, &name, &all, &f.name);
+                        Typed::unknown()
+                    }
                 }
             }
         } else if self.is_pg() && !f.within_group.is_empty() {

@@ -13,7 +13,7 @@ use crate::graph::dag;
 use crate::jinja::macros::macro_index;
 use crate::jinja::nodes::{compiled_sql, node_config, node_info, node_relation, parsed_node};
 use crate::project::config::project_config;
-use crate::project::docs::{docs_index, render_description};
+use crate::project::docs::{DescriptionGlobals, docs_index, render_description_with};
 use crate::project::nodes::ResourceType;
 
 /// Builds the manifest. `compiled` adds compiled_code for nodes that compiled.
@@ -313,7 +313,17 @@ fn node_entry(
         let rel = node_relation(db, project, key);
         let parsed = parsed_node(db, project, key);
         let docs = docs_index(db, project);
-        let describe = |text: &str| render_description(text, &node.package, &docs);
+        // dbt's docs context (target, var, env_var) is built only for a description with
+        // Jinja beyond plain text.
+        let globals = std::cell::OnceCell::new();
+        let describe = |text: &str| {
+            if !text.contains("{{") && !text.contains("{%") {
+                return text.to_string();
+            }
+            let g =
+                globals.get_or_init(|| DescriptionGlobals::for_package(db, project, &node.package));
+            render_description_with(text, &node.package, &docs, Some(g))
+        };
         let mut cfg_out = (**cfg).clone();
         for hook in ["pre-hook", "post-hook"] {
             if let Some(Value::Array(items)) = cfg_out.get(hook) {

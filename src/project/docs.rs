@@ -71,10 +71,79 @@ pub fn docs_index(db: &dyn Db, project: Project) -> Arc<IndexMap<String, DocBloc
 /// Renders a description that calls `doc('name')` or `doc('package', 'name')`; other text
 /// is returned as is.
 pub fn render_description(text: &str, package: &str, docs: &IndexMap<String, DocBlock>) -> String {
-    if !text.contains("{{") {
+    render_description_with(text, package, docs, None)
+}
+
+/// What dbt's docs context offers descriptions besides `doc()`: `target`, `var()` (the
+/// properties yml's vars, as written) and `env_var()`.
+#[derive(Debug, Clone, Default)]
+pub struct DescriptionGlobals {
+    pub target: serde_json::Value,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl DescriptionGlobals {
+    /// The globals for descriptions of `package`. Reads the project config, the target and
+    /// the settings.
+    pub fn for_package(db: &dyn Db, project: Project, package: &str) -> DescriptionGlobals {
+        let config = project_config(db, project);
+        let settings = project.settings(db);
+        let target = super::profiles::target(db, project)
+            .as_ref()
+            .ok()
+            .cloned()
+            .unwrap_or_else(|| super::profiles::Target::fallback(&config.root.name));
+        DescriptionGlobals {
+            target: target.to_jinja(),
+            vars: super::yml_render::package_vars(config, package, &settings.cli_vars),
+            env: settings.env.clone(),
+        }
+    }
+}
+
+/// [`render_description`] with dbt's docs context (`globals`) as well.
+pub fn render_description_with(
+    text: &str,
+    package: &str,
+    docs: &IndexMap<String, DocBlock>,
+    globals: Option<&DescriptionGlobals>,
+) -> String {
+    if !text.contains("{{") && !text.contains("{%") {
         return text.to_string();
     }
     let mut env = minijinja::Environment::new();
+    if let Some(g) = globals {
+        env.add_global("target", crate::jinja::to_value(&g.target));
+        let vars = g.vars.clone();
+        env.add_function(
+            "var",
+            move |name: String, default: Option<minijinja::Value>| {
+                vars.get(&name)
+                    .map(crate::jinja::to_value)
+                    .or(default)
+                    .ok_or_else(|| {
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("Required var '{name}' not found in config"),
+                        )
+                    })
+            },
+        );
+        let process_env = g.env.clone();
+        env.add_function(
+            "env_var",
+            move |name: String, default: Option<minijinja::Value>| {
+                if name.starts_with("DBT_ENV_SECRET") {
+                    return None;
+                }
+                process_env
+                    .get(&name)
+                    .map(|v| minijinja::Value::from(v.clone()))
+                    .or(default)
+            },
+        );
+    }
     let docs = docs.clone();
     let package = package.to_string();
     env.add_function(

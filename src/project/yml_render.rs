@@ -106,7 +106,11 @@ impl Walk<'_> {
 
 /// The vars `var()` sees in a properties file of `package`: the package's own, then the root
 /// project's (global ones and those scoped to the package), then the command line's.
-fn package_vars(config: &ProjectConfig, package: &str, cli: &Value) -> Map<String, Value> {
+pub(crate) fn package_vars(
+    config: &ProjectConfig,
+    package: &str,
+    cli: &Value,
+) -> Map<String, Value> {
     let names: Vec<&str> = config.all().map(|p| p.name.as_str()).collect();
     let mut out = Map::new();
     let mut take = |vars: Option<&Value>| {

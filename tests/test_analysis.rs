@@ -4,9 +4,10 @@
 //! (singular), follow the parents' static_analysis modes, and block `dbtc test`/`build`
 //! but not `dbtc run`.
 //!
-//! fixtures/test_analysis passes `dbt build` with dbt-core 1.11 (16 of 16 nodes); the
-//! broken files added below are the four errors dbt-core reports only when the tests run
-//! (`Binder Error: Referenced column ... not found`), checked by hand with dbt-core 1.11.
+//! fixtures/test_analysis passes `dbt build` with dbt-core 1.11 (16 of 16 nodes, on
+//! dbt-duckdb and on dbt-postgres); the broken files added below are the four errors
+//! dbt-core reports only when the tests run (DuckDB's `Binder Error: Referenced column ...
+//! not found`, Postgres' `column ... does not exist`), checked by hand with dbt-core 1.11.
 
 mod common;
 

@@ -328,6 +328,19 @@ impl Session {
 
 /// Runs the CLI; returns the process exit code (0 ok, 1 errors in the project, 2 usage).
 pub fn run(cli: Cli) -> i32 {
+    // dbt's flags.WHICH (dbt_utils.star, ... answer differently under `compile`).
+    crate::jinja::context::set_which(match &cli.command {
+        Command::Parse(_) => "parse",
+        Command::Ls { .. } => "list",
+        Command::Seed { .. } => "seed",
+        Command::Run { .. } => "run",
+        Command::RunOperation { .. } => "run-operation",
+        Command::Show { .. } => "show",
+        Command::Test { .. } => "test",
+        Command::Snapshot { .. } => "snapshot",
+        Command::Build { .. } => "build",
+        _ => "compile",
+    });
     match cli.command {
         Command::Parse(common) => compile::run(&common, false),
         Command::Compile(common) => compile::run(&common, true),

@@ -4,7 +4,7 @@
 //! first and read the collected results after the render.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use indexmap::IndexMap;
 use minijinja::value::{Enumerator, Kwargs, Object, Value};
@@ -147,6 +147,19 @@ pub fn invocation_id() -> &'static str {
     INVOCATION_ID.as_str()
 }
 
+/// dbt's `flags.WHICH` for this process: the running command (`build`, `run`, `test`, ...),
+/// `compile` unless the CLI set it. One per process, like the command itself.
+static WHICH: OnceLock<&'static str> = OnceLock::new();
+
+/// Sets `flags.WHICH` (once, before rendering: later calls are ignored).
+pub fn set_which(command: &'static str) {
+    let _ = WHICH.set(command);
+}
+
+fn which() -> &'static str {
+    WHICH.get().copied().unwrap_or("compile")
+}
+
 /// The hidden handle by which native functions find the render state.
 #[derive(Debug)]
 pub struct Handle(pub Arc<RenderState>);
@@ -283,8 +296,8 @@ impl Object for DbtContext {
             "invocation_id" => Value::from(INVOCATION_ID.as_str()),
             "run_started_at" => super::pymodules::DateTime::now_utc(),
             "flags" => crate::jinja::to_value(serde_json::json!({
-                "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": "compile",
-                "full_refresh": input.full_refresh, "which": "compile"
+                "FULL_REFRESH": input.full_refresh, "STORE_FAILURES": false, "WHICH": which(),
+                "full_refresh": input.full_refresh, "which": which()
             })),
             "graph" => input.graph.clone().unwrap_or_else(|| {
                 crate::jinja::to_value(

@@ -54,7 +54,7 @@ type DatabaseFunctions = Option<Arc<HashMap<String, Arc<[PgFunc]>>>>;
 #[derive(Debug, Clone)]
 pub struct UserFunctions {
     database: DatabaseFunctions,
-    created: BTreeSet<String>,
+    created: Arc<BTreeSet<String>>,
 }
 
 impl UserFunctions {
@@ -63,7 +63,7 @@ impl UserFunctions {
     pub fn new(database: Option<&str>, created: BTreeSet<String>) -> UserFunctions {
         UserFunctions {
             database: database.map(|text| Arc::new(parse(text))),
-            created,
+            created: Arc::new(created),
         }
     }
 
@@ -137,7 +137,7 @@ pub fn created_in(text: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The functions the project's (and its packages') `.sql` and `.yml` files create.
 #[salsa::tracked(returns(ref))]
-pub fn created_functions(db: &dyn Db, project: Project) -> BTreeSet<String> {
+pub fn created_functions(db: &dyn Db, project: Project) -> Arc<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for file in project.files(db) {
         let path = file.path(db);
@@ -154,7 +154,7 @@ pub fn created_functions(db: &dyn Db, project: Project) -> BTreeSet<String> {
             out.extend(created_in(&text));
         }
     }
-    out
+    Arc::new(out)
 }
 
 /// The user functions of `project` on its active target; None unless the target is

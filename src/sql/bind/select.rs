@@ -236,9 +236,15 @@ impl Binder<'_> {
         let ctx = ExprCtx::plain(scope);
         for e in flat {
             let target = self.group_target(e, select, scope);
-            keys.texts.insert(normalize(target));
-            if let Some(col) = column_identity(target, scope) {
-                keys.columns.insert(col);
+            // A column key is matched by identity (`a.category` does not group
+            // `b.category`), anything else by its text.
+            match column_identity(target, scope) {
+                Some(col) => {
+                    keys.columns.insert(col);
+                }
+                None => {
+                    keys.texts.insert(normalize(target));
+                }
             }
             let b = if std::ptr::eq(target, e) {
                 self.expr(e, &ctx)

@@ -146,6 +146,23 @@ fn test_item(
         {
             continue;
         }
+        // A flow list on the key's line: `data_tests: [unique, not_null]`.
+        let inline = value_of(l, "data_tests")
+            .or_else(|| value_of(l, "tests"))
+            .unwrap_or("");
+        if inline.starts_with('[') {
+            let line_start = l.offset + l.indent;
+            let text = l.text;
+            let open = text.find('[').unwrap_or(0);
+            for n in names {
+                if let Some(span) = token_in_line(text, open, n)
+                    .map(|at| line_start + at..line_start + at + n.len())
+                {
+                    candidates.push((i, i + 1, span));
+                }
+            }
+            continue;
+        }
         let end = block_end(lines, i, key_indent).min(range.end);
         let Some(item_indent) = lines[i + 1..end].iter().map(|l| l.indent).min() else {
             continue;
@@ -181,6 +198,16 @@ fn test_item(
         })
     });
     custom_match.or(candidates.first()).cloned()
+}
+
+/// The offset of `name` as a whole item of a flow list in `text`, after `from`.
+fn token_in_line(text: &str, from: usize, name: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    text.match_indices(name).map(|(i, _)| i).find(|&i| {
+        i > from
+            && !text[..i].chars().next_back().is_some_and(is_word)
+            && !text[i + name.len()..].chars().next().is_some_and(is_word)
+    })
 }
 
 /// Where a generic test is declared in its properties file.
@@ -323,8 +350,11 @@ mod tests {
     fn finds_source_tests_and_falls_back_to_the_column() {
         let o = locate(YML, &info("raw.orders", Some("status"), None, "not_null")).unwrap();
         assert_eq!(at(&o.entry), (11, 17, "not_null"));
-        // A flow list is not scanned item by item: the column entry stands in.
+        // An item of a flow list.
         let o = locate(YML, &info("raw.orders", Some("id"), None, "unique")).unwrap();
+        assert_eq!(at(&o.entry), (8, 26, "unique"));
+        // A test the entry does not list: the column entry stands in.
+        let o = locate(YML, &info("raw.orders", Some("id"), None, "not_null")).unwrap();
         assert_eq!(at(&o.entry), (7, 19, "id"));
         assert!(locate(YML, &info("nope", None, None, "unique")).is_none());
     }

@@ -71,6 +71,17 @@ pub fn did_you_mean<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> O
         .map(|(_, n)| n.to_string())
 }
 
+/// The diagnostic of a ref or source that is not found: an error, except in a test, which
+/// dbt disables with a warning (a properties yml may describe a model that does not exist).
+fn missing_target(is_test: bool, code: &'static str, message: String, hint: String) -> Diagnostic {
+    if is_test {
+        Diagnostic::warning(code, message)
+            .with_hint(format!("{hint}; the test is disabled, as dbt does"))
+    } else {
+        Diagnostic::error(code, message).with_hint(hint)
+    }
+}
+
 /// The DAG of enabled nodes. Reads every node's config and parse-time refs. Unknown refs
 /// and sources, and ref cycles, become diagnostics (never panics).
 #[salsa::tracked(returns(ref))]
@@ -106,6 +117,9 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
             })
         };
         let mut disabled_parent = false;
+        let is_test = node.resource_type == ResourceType::Test;
+        // A test whose ref or source is not found is disabled with a warning, as dbt does.
+        let mut missing = false;
         for call in &parsed.refs {
             let pkg = call.package.as_deref().or(if node.package != *root {
                 Some(node.package.as_str())
@@ -144,17 +158,15 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
                         Some(s) => format!("did you mean `ref('{s}')`?"),
                         None => "check the model name, or that its package is installed in dbt_packages/".into(),
                     };
-                    let mut diag = Diagnostic::error(
-                        codes::UNKNOWN_REF,
-                        format!(
-                            "{} `{}` depends on a node named `{}` which was not found",
-                            node.resource_type.as_str(),
-                            node.name,
-                            call.name
-                        ),
-                    )
-                    .for_node(uid.clone())
-                    .with_hint(hint);
+                    let message = format!(
+                        "{} `{}` depends on a node named `{}` which was not found",
+                        node.resource_type.as_str(),
+                        node.name,
+                        call.name
+                    );
+                    let mut diag = missing_target(is_test, codes::UNKNOWN_REF, message, hint)
+                        .for_node(uid.clone());
+                    missing = true;
                     if let Some((path, _)) = &file {
                         diag = diag.at(path, locate(&call.name));
                     }
@@ -162,7 +174,7 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
                 }
             }
         }
-        if disabled_parent && node.resource_type == ResourceType::Test {
+        if (disabled_parent || missing) && is_test {
             // dbt disables tests of disabled nodes.
             continue;
         }
@@ -185,22 +197,23 @@ pub fn dag(db: &dyn Db, project: Project) -> Dag {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "declare the source in a properties yml under `sources:`".into(),
                     };
-                    let mut diag = Diagnostic::error(
-                        codes::UNKNOWN_SOURCE,
-                        format!(
-                            "{} `{}` depends on a source named `{wanted}` which was not found",
-                            node.resource_type.as_str(),
-                            node.name
-                        ),
-                    )
-                    .for_node(uid.clone())
-                    .with_hint(hint);
+                    let message = format!(
+                        "{} `{}` depends on a source named `{wanted}` which was not found",
+                        node.resource_type.as_str(),
+                        node.name
+                    );
+                    let mut diag = missing_target(is_test, codes::UNKNOWN_SOURCE, message, hint)
+                        .for_node(uid.clone());
+                    missing = true;
                     if let Some((path, _)) = &file {
                         diag = diag.at(path, locate(table));
                     }
                     out.diagnostics.push(diag);
                 }
             }
+        }
+        if missing && is_test {
+            continue;
         }
         out.parents.insert(uid.clone(), parents);
     }

@@ -454,7 +454,7 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
     let mut all_props: Vec<(String, File, &Properties)> = Vec::new();
     for (package, file) in &ymls {
         // Rendered as dbt parses them (target, env_var, var); tests stay unrendered.
-        let props = super::yml_render::rendered_properties(db, project, *file);
+        let props = super::yml_render::effective_properties(db, project, *file);
         builder
             .index
             .diagnostics

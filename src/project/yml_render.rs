@@ -141,18 +141,28 @@ pub(crate) fn package_vars(
     out
 }
 
+/// A properties file as dbt sees it after rendering: [`rendered_properties`] when the file
+/// holds Jinja, else the parsed file itself (no copy).
+pub fn effective_properties(db: &dyn Db, project: Project, file: File) -> &Properties {
+    match rendered_properties(db, project, file) {
+        Some(rendered) => rendered,
+        None => properties(db, file),
+    }
+}
+
 /// A properties file with its entries (models, seeds, snapshots, analyses, sources, macros)
 /// rendered as dbt renders them at parse; tests are not (dbt names and hashes generic tests
-/// from the unrendered entries). Reads the file's parsed properties and, only when some
-/// value holds Jinja, the project config, the target and the settings.
+/// from the unrendered entries). None when no entry holds Jinja (most files: no copy is
+/// kept). Reads the file's parsed properties and, only when some value holds Jinja, the
+/// project config, the target and the settings.
 #[salsa::tracked(returns(ref))]
-pub fn rendered_properties(db: &dyn Db, project: Project, file: File) -> Properties {
+pub fn rendered_properties(db: &dyn Db, project: Project, file: File) -> Option<Properties> {
     let props = properties(db, file);
     let has_jinja = props.patches.iter().any(|(_, e)| contains_jinja(e))
         || props.sources.iter().any(contains_jinja)
         || props.macros.iter().any(contains_jinja);
     if !has_jinja {
-        return props.clone();
+        return None;
     }
     let config = project_config(db, project);
     let package = config.package_of(file.path(db)).name.clone();
@@ -196,7 +206,7 @@ pub fn rendered_properties(db: &dyn Db, project: Project, file: File) -> Propert
         walk.value(entry, &mut Vec::new());
     }
     out.diagnostics.extend(walk.diagnostics);
-    out
+    Some(out)
 }
 
 #[cfg(test)]

@@ -310,7 +310,9 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             // Introspective nodes are analyzed now, in `unsafe` mode, and their descendants
             // in this run with the schema now known: findings warn only.
             let runs = |u: &str| in_run.contains(u);
-            for (node, finding) in just_in_time.after_render(&*db, project, key, &sql, &runs) {
+            for (node, finding) in
+                just_in_time.after_render(&*db, project, key, &sql, !this_exists, &runs)
+            {
                 console.line(&format!(
                     "Warning: {node} (analyzed just in time): {finding}"
                 ));

@@ -129,13 +129,15 @@ impl JustInTime {
         key: NodeKey,
         sql: &str,
         dialect: Dialect,
+        record: bool,
     ) -> Vec<Diagnostic> {
         let Some(node) = node_info(db, project, key) else {
             return Vec::new();
         };
         let (provider, _) = self.overlay(db, project, key);
         let analysis = analyze_query(sql, dialect, &provider);
-        if node.resource_type != ResourceType::Test
+        if record
+            && node.resource_type != ResourceType::Test
             && let Some(mut schema) = analysis.schema
         {
             crate::sql::schema::dedup_names(schema.columns.iter_mut().map(|c| &mut c.name));
@@ -156,13 +158,17 @@ impl JustInTime {
 
     /// The introspective node `key` was rendered just in time as `sql`: its findings, then
     /// those of its descendants that `runs` (those in this run), analyzed with its schema.
-    /// Each finding is `(unique_id, line)`, the line as `code: message --> file:line:col`.
+    /// `is_relation`: the query's columns are those of the relation it builds (false on an
+    /// incremental run, whose table keeps the columns it had: the descendants are then left
+    /// to the database). Each finding is `(unique_id, line)`, the line as
+    /// `code: message --> file:line:col`.
     pub fn after_render(
         &self,
         db: &dyn Db,
         project: Project,
         key: NodeKey,
         sql: &str,
+        is_relation: bool,
         runs: &dyn Fn(&str) -> bool,
     ) -> Vec<(String, String)> {
         if analysis_mode(db, project, key) == Mode::Off {
@@ -178,9 +184,12 @@ impl JustInTime {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let found = self.analyze(db, project, key, sql, dialect);
+        let found = self.analyze(db, project, key, sql, dialect, is_relation);
         let root = project.root(db).clone();
         self.report(&root, &uid, found, &[], &mut out);
+        if !is_relation {
+            return out;
+        }
         for child in self.descendants(db, project, &uid, runs) {
             let ckey = NodeKey::new(db, child.clone());
             if analysis_mode(db, project, ckey) == Mode::Off {
@@ -200,7 +209,7 @@ impl JustInTime {
             if !self.overlay(db, project, ckey).1 {
                 continue;
             }
-            let found = self.analyze(db, project, ckey, &csql, dialect);
+            let found = self.analyze(db, project, ckey, &csql, dialect, true);
             let ahead = &node_analysis(db, project, ckey).diagnostics;
             self.report(&root, &child, found, ahead, &mut out);
         }

@@ -1,13 +1,16 @@
-//! Static analysis in the salsa pipeline: every eligible node's compiled SQL is bound
-//! against its parents' schemas.
+//! Static analysis in the salsa pipeline: every eligible node's compiled SQL (models,
+//! snapshots, analyses, data tests) is bound against its parents' schemas.
 //!
 //! - `node_analysis(node)`: the binder's result for one node, with diagnostics mapped to
-//!   the template's file:line:col. Reads `upstream_columns(parent)` for each ref/source.
+//!   the template's file:line:col (a generic test's to its yml entry, `test_origin`).
+//!   Reads `upstream_columns(parent)` for each ref/source. Tests have no schema.
 //! - `model_schema(node)`: output columns, types and lineage (for lineage.json, manifest).
 //! - `upstream_columns(node)`: names and types only, the firewall children read: an edit
 //!   that keeps a node's columns and types leaves its children's analyses untouched.
 //! - `analysis_mode(node)`: `static_analysis` from `--static-analysis`, else the node's
 //!   config (default `on`), weakened to the weakest mode among its parents.
+//! - `JustInTime`: during a run, introspective nodes and their descendants, analyzed with
+//!   the schemas their just-in-time renders give.
 
 mod data_tests;
 mod just_in_time;

@@ -81,6 +81,7 @@ fn user_functions_are_read_from_the_database() {
     write_model(&dir, "bad_args", "select add_tax(true) as a");
     write_model(&dir, "bad_name", "select add_tax(amt => 1.0) as a");
     write_model(&dir, "named", "select add_tax(amount => 1) as a");
+    write_model(&dir, "in_catalog", "select pg_catalog.add_tax(1.0) as a");
     let (code, out) = compile(&db, &dir, None);
     assert_ne!(code, Some(0), "{out}");
     assert!(
@@ -97,7 +98,9 @@ fn user_functions_are_read_from_the_database() {
         "{out}"
     );
     assert!(!out.contains("models/named.sql"), "{out}");
-    for model in ["missing", "bad_args", "bad_name"] {
+    // Qualified by pg_catalog: not the user function.
+    assert!(out.contains("models/in_catalog.sql"), "{out}");
+    for model in ["missing", "bad_args", "bad_name", "in_catalog"] {
         let sql = std::fs::read_to_string(dir.join(format!("models/{model}.sql"))).unwrap();
         let err = adapter.query(&sql).unwrap_err();
         assert!(err.contains("does not exist"), "{model}: {err}");
@@ -115,7 +118,7 @@ fn user_functions_are_read_from_the_database() {
     // Neither server nor cache: an unknown name may be a function dbtc cannot see, unless
     // it is one edit away from a pg_catalog function.
     std::fs::remove_file(&cache).unwrap();
-    for model in ["bad_args", "bad_name"] {
+    for model in ["bad_args", "bad_name", "in_catalog"] {
         std::fs::remove_file(dir.join(format!("models/{model}.sql"))).unwrap();
     }
     let (code, offline) = compile(&db, &dir, Some(&port));

@@ -256,6 +256,11 @@ impl Binder<'_> {
         } else if self.is_pg() && user_schema(f) {
             // `myschema.my_function(...)`: a user-defined function dbtc cannot see.
             Typed::unknown()
+        } else if self.is_pg() && f.name.0.len() > 1 && !self.pg.funcs.contains_key(&name) {
+            // `pg_catalog.f(...)` that pg_catalog lacks: never a user-defined function.
+            let suggestions = self.pg.suggestions(&name);
+            self.call_error(CallError::Unknown { suggestions }, &name, &types, &f.name);
+            Typed::unknown()
         } else if self.is_pg() && named {
             // Postgres' named notation (`f(a => 1)`): checked against the parameter names.
             // `a = 1` is a comparison, a positional argument.

@@ -281,6 +281,10 @@ impl WatchRunner {
         // Just-in-time renders share one clone of the database, dropped with this call
         // (before the loop's next setter).
         let jit_db = Mutex::new(db.clone());
+        // As in `dbtc run`: introspective models and their descendants in this cycle are
+        // analyzed after the just-in-time render; findings warn.
+        let just_in_time = crate::sql::analysis::JustInTime::default();
+        let in_cycle: std::collections::HashSet<String> = jobs.keys().cloned().collect();
         let jit = |uid: &str,
                    this_exists: bool,
                    live: crate::jinja::live::Live|
@@ -288,12 +292,21 @@ impl WatchRunner {
             let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
             let key = NodeKey::new(&*db, uid.to_string());
             let rendered = live_sql(&*db, project, key, this_exists, live);
-            rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
+            let sql = rendered.sql.as_deref().map(str::to_string).ok_or_else(|| {
                 rendered
                     .diagnostics
                     .first()
                     .map_or("the model did not render".into(), |d| d.message.clone())
-            })
+            })?;
+            let runs = |u: &str| in_cycle.contains(u);
+            for (node, finding) in
+                just_in_time.after_render(&*db, project, key, &sql, !this_exists, &runs)
+            {
+                say(&format!(
+                    "Warning: {node} (analyzed just in time): {finding}"
+                ));
+            }
+            Ok(sql)
         };
         let threads = self
             .threads

@@ -14,6 +14,7 @@ mod from;
 mod function;
 mod group;
 mod literal;
+mod name_filter;
 mod naming;
 mod operator;
 mod pg_expr;

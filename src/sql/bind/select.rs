@@ -601,7 +601,28 @@ impl Binder<'_> {
             return true;
         };
         let mut star_opts = None;
+        let mut lambda = None;
         let pattern = match list.args.as_slice() {
+            [
+                sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                    Expr::Lambda(l),
+                )),
+            ] => {
+                // The body is bound over a VARCHAR name (unknown functions are errors).
+                if let Some(p) = super::name_filter::param(l) {
+                    let mut ctx = ExprCtx::plain(scope);
+                    ctx.lambdas
+                        .push((p.to_string(), crate::sql::types::SqlType::Varchar));
+                    self.expr(&l.body, &ctx);
+                }
+                match super::name_filter::NameFilter::from_lambda(l) {
+                    Some(f) => {
+                        lambda = Some(f);
+                        None
+                    }
+                    None => return true,
+                }
+            }
             [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Wildcard)] => {
                 None
             }
@@ -629,18 +650,19 @@ impl Binder<'_> {
         let mut all = Vec::new();
         let opaque = self.star(scope, None, star_opts, None, &mut all);
         let before = out.len();
-        out.extend(
-            all.into_iter()
-                .filter(|c| pattern.as_ref().is_none_or(|r| r.is_match(&c.name))),
-        );
-        if let Some(r) = &pattern
-            && out.len() == before
-            && !opaque
-        {
+        out.extend(all.into_iter().filter(|c| {
+            pattern.as_ref().is_none_or(|r| r.is_match(&c.name))
+                && lambda.as_ref().is_none_or(|f| f.matches(&c.name))
+        }));
+        if (pattern.is_some() || lambda.is_some()) && out.len() == before && !opaque {
+            let what = pattern.as_ref().map_or_else(
+                || "lambda".to_string(),
+                |r| format!("regex \"{}\"", r.as_str()),
+            );
             self.error_at(
                 codes::UNKNOWN_COLUMN,
                 e,
-                format!("no column matches the COLUMNS regex \"{}\"", r.as_str()),
+                format!("no column matches the COLUMNS {what}"),
                 None,
             );
         }

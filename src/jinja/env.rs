@@ -151,15 +151,7 @@ fn build_env() -> Environment<'static> {
         ))
     });
     env.add_function("set", |v: Option<Value>| -> Result<Value, Error> {
-        let mut out: Vec<Value> = Vec::new();
-        if let Some(v) = v {
-            for item in v.try_iter()? {
-                if !out.contains(&item) {
-                    out.push(item);
-                }
-            }
-        }
-        Ok(compat::new_list(out))
+        super::pyset::new_set(v.as_ref())
     });
     // `log(msg, info=False)` and `print(msg)`: tracing events (`info`, `print` fields) that
     // the running command's console shows (info and print) or logs (the rest).

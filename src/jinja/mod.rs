@@ -16,6 +16,7 @@ pub mod macros;
 pub mod model;
 pub mod nodes;
 pub mod pymodules;
+pub mod pyset;
 pub mod pyvalues;
 pub mod relation;
 pub mod render;

@@ -157,10 +157,23 @@ pub(crate) fn compile_parts(
 /// Computes the per-node queries on `threads` clones of the database (salsa shares the
 /// memo storage between clones), so a later sequential pass only reads memos.
 pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
+    warm_parallel_with(db, project, threads, |_| ());
+}
+
+/// [`warm_parallel`], running `beside` on one more database clone while the analysis
+/// phase runs (the compile-time renders are done by then): work that needs only compiled
+/// SQL and the DAG, such as writing `target/compiled` (mostly the kernel's time), then
+/// overlaps the analysis instead of following it.
+pub fn warm_parallel_with<T: Send>(
+    db: &RootDb,
+    project: Project,
+    threads: usize,
+    beside: impl FnOnce(&RootDb) -> T + Send,
+) -> T {
     let _span = tracing::info_span!("warm", threads).entered();
     let threads = threads.clamp(1, 64);
     if threads == 1 {
-        return;
+        return beside(db);
     }
     // Phase 0: properties files (YAML parsing dominates discovery).
     let ymls: Vec<crate::db::File> = project
@@ -191,17 +204,55 @@ pub fn warm_parallel(db: &RootDb, project: Project, threads: usize) {
         parsed_node(db, project, key);
     });
     tracing::debug!("parse-time renders done");
-    dag(db, project);
-    tracing::debug!("DAG built");
-    // Phase 2: compile-time renders.
-    run_chunks(db, &keys, threads, |db, key| {
-        compiled_sql(db, project, key);
+    // Phase 2: compile-time renders, while one more thread builds the DAG (renders read
+    // their own resolved parents, not the DAG).
+    std::thread::scope(|scope| {
+        let dag_db = db.clone();
+        scope.spawn(move || {
+            dag(&dag_db, project);
+            tracing::debug!("DAG built");
+        });
+        run_chunks(db, &keys, threads, |db, key| {
+            compiled_sql(db, project, key);
+        });
     });
     tracing::debug!("compile-time renders done");
     // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread).
-    run_chunks(db, &keys, threads, |db, key| {
-        crate::sql::analysis::node_analysis(db, project, key);
-    });
+    std::thread::scope(|scope| {
+        let beside_db = db.clone();
+        let handle = scope.spawn(move || beside(&beside_db));
+        run_chunks(db, &keys, threads, |db, key| {
+            crate::sql::analysis::node_analysis(db, project, key);
+        });
+        tracing::debug!("analysis done");
+        handle
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+/// The `target/compiled` files of the selected nodes: (path, compiled SQL) for each node
+/// that compiles and is not cut off by a graph error, as [`compile_project`] lists them.
+pub fn compiled_files(
+    db: &dyn Db,
+    project: Project,
+    selected: &[String],
+    target_dir: &std::path::Path,
+) -> Vec<(std::path::PathBuf, std::sync::Arc<str>)> {
+    let broken = broken_nodes(db, project);
+    selected
+        .iter()
+        .filter(|uid| !broken.contains(*uid))
+        .filter_map(|uid| {
+            let key = NodeKey::new(db, uid.clone());
+            let node = node_info(db, project, key).as_ref()?;
+            if !compiles(node.resource_type) {
+                return None;
+            }
+            let sql = compiled_sql(db, project, key).sql.clone()?;
+            Some((crate::artifacts::compiled_path(db, project, target_dir, uid)?, sql))
+        })
+        .collect()
 }
 
 /// Runs `f` on every key on `threads` database clones. Threads take small batches from a

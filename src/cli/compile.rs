@@ -5,8 +5,8 @@ use std::time::Instant;
 use super::{Common, LogFormat, Session};
 use crate::artifacts::compile_cache;
 use crate::artifacts::write::write_files;
-use crate::artifacts::{compiled_path, manifest::write_manifest};
-use crate::compile::{compile_project, default_threads, warm_parallel};
+use crate::artifacts::manifest::write_manifest;
+use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
 use crate::graph::select;
 
 pub fn run(common: &Common, write_compiled: bool) -> i32 {
@@ -48,33 +48,32 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     }
     compile_cache::invalidate(&target_dir);
     let threads = default_threads();
-    warm_parallel(db, project, threads);
+    // target/compiled is written beside the analysis: it needs only the compiled SQL.
+    let files_written = warm_parallel_with(db, project, threads, |db| {
+        if !write_compiled {
+            return Ok((0, Vec::new()));
+        }
+        let selected = select(db, project, &common.select, &common.exclude);
+        let compiled = compiled_files(db, project, &selected, &target_dir);
+        let files: Vec<_> = compiled
+            .iter()
+            .map(|(p, sql)| (p.clone(), sql.as_bytes()))
+            .collect();
+        let written = write_files(files, 1)?;
+        let paths = compiled.into_iter().map(|(p, _)| p).collect();
+        tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
+        Ok::<_, String>((written, paths))
+    });
     tracing::info!(elapsed = ?start.elapsed(), "rendered");
+    let (written, mut outputs) = match files_written {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let selected = select(db, project, &common.select, &common.exclude);
     let output = compile_project(db, project, Some(&selected));
-    let mut written = 0;
-    let mut outputs: Vec<std::path::PathBuf> = Vec::new();
-    if write_compiled {
-        let files: Vec<_> = output
-            .nodes
-            .iter()
-            .filter_map(|node| {
-                Some((
-                    compiled_path(db, project, &target_dir, &node.unique_id)?,
-                    node.sql.as_deref()?,
-                ))
-            })
-            .collect();
-        outputs.extend(files.iter().map(|(p, _)| p.clone()));
-        match write_files(files, threads) {
-            Ok(n) => written = n,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-        tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
-    }
     // lineage.json is written on its own thread while the manifest is built (its batches
     // leave a core idle between them).
     let (manifest, lineage) = std::thread::scope(|scope| {

@@ -33,7 +33,12 @@ impl CompileOutput {
 pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     out.extend(project_config(db, project).diagnostics.iter().cloned());
-    out.extend(crate::project::render::rendered_project_config(db, project).diagnostics.iter().cloned());
+    out.extend(
+        crate::project::render::rendered_project_config(db, project)
+            .diagnostics
+            .iter()
+            .cloned(),
+    );
     if let Err(d) = target(db, project) {
         out.push((**d).clone());
     }
@@ -250,7 +255,10 @@ pub fn compiled_files(
                 return None;
             }
             let sql = compiled_sql(db, project, key).sql.clone()?;
-            Some((crate::artifacts::compiled_path(db, project, target_dir, uid)?, sql))
+            Some((
+                crate::artifacts::compiled_path(db, project, target_dir, uid)?,
+                sql,
+            ))
         })
         .collect()
 }

@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use super::{Common, LogFormat, Session};
 use crate::artifacts::compile_cache;
-use crate::artifacts::write::write_files;
 use crate::artifacts::manifest::write_manifest;
+use crate::artifacts::write::write_files;
 use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
 use crate::graph::select;
 

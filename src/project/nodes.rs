@@ -506,7 +506,7 @@ pub fn yml_tests(
     let nodes = properties(db, file)
         .tests
         .iter()
-        .filter_map(|def| generic_test_node(db, pkg, file, def))
+        .filter_map(|def| generic_test_node(db, project, pkg, file, def))
         .map(std::sync::Arc::new)
         .collect();
     std::sync::Arc::new(nodes)
@@ -514,6 +514,7 @@ pub fn yml_tests(
 
 fn generic_test_node(
     db: &dyn Db,
+    project: Project,
     pkg: &PackageConfig,
     file: File,
     def: &TestDef,
@@ -540,6 +541,7 @@ fn generic_test_node(
         info.config
             .insert("alias".into(), Value::String(short_name.clone()));
     }
+    super::yml_render::render_test_config(db, project, &pkg.name, &mut info.config);
     let node = NodeInfo {
         unique_id: format!("test.{}.{}.{}", pkg.name, full_name, hash),
         resource_type: ResourceType::Test,

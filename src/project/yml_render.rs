@@ -141,6 +141,43 @@ pub(crate) fn package_vars(
     out
 }
 
+/// The renderer of properties yml values of `package` (also generic tests' configs). Reads
+/// the project config, the target and the settings.
+pub fn yml_renderer(db: &dyn Db, project: Project, package: &str) -> ProjectRenderer {
+    let config = project_config(db, project);
+    let settings = project.settings(db);
+    let vars = package_vars(config, package, &settings.cli_vars);
+    // Without a usable profile (reported on its own), DuckDB in memory, as renders use.
+    let target = target(db, project)
+        .as_ref()
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| super::profiles::Target::fallback(&config.root.name));
+    ProjectRenderer::with_vars(Some(&target), vars, &settings.env, "<Configuration>")
+}
+
+/// A generic test's config values that are strings with Jinja, rendered as dbt's test
+/// builder does (natively, with the properties yml context); a value that fails to render
+/// stays as written (its test then reports it when it compiles).
+pub fn render_test_config(
+    db: &dyn Db,
+    project: Project,
+    package: &str,
+    config: &mut indexmap::IndexMap<String, Value>,
+) {
+    let mut renderer = None;
+    for (key, value) in config.iter_mut() {
+        let Value::String(text) = value else { continue };
+        if key.starts_with("__") || !super::render::has_jinja(text) {
+            continue;
+        }
+        let r = renderer.get_or_insert_with(|| yml_renderer(db, project, package));
+        if let Ok(rendered) = r.render(text) {
+            *value = rendered;
+        }
+    }
+}
+
 /// A properties file as dbt sees it after rendering: [`rendered_properties`] when the file
 /// holds Jinja, else the parsed file itself (no copy).
 pub fn effective_properties(db: &dyn Db, project: Project, file: File) -> &Properties {
@@ -164,18 +201,11 @@ pub fn rendered_properties(db: &dyn Db, project: Project, file: File) -> Option<
     if !has_jinja {
         return None;
     }
-    let config = project_config(db, project);
-    let package = config.package_of(file.path(db)).name.clone();
-    let settings = project.settings(db);
-    let vars = package_vars(config, &package, &settings.cli_vars);
-    // Without a usable profile (reported on its own), DuckDB in memory, as renders use.
-    let target = target(db, project)
-        .as_ref()
-        .ok()
-        .cloned()
-        .unwrap_or_else(|| super::profiles::Target::fallback(&config.root.name));
-    let renderer =
-        ProjectRenderer::with_vars(Some(&target), vars, &settings.env, "<Configuration>");
+    let package = project_config(db, project)
+        .package_of(file.path(db))
+        .name
+        .clone();
+    let renderer = yml_renderer(db, project, &package);
     let mut out = props.clone();
     let mut walk = Walk {
         key: "",

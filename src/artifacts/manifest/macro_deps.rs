@@ -352,10 +352,11 @@ fn resolver<'a>(db: &dyn Db, project: Project, index: &'a MacroIndex) -> Resolve
 
 /// `depends_on.macros` of a generic test as dbt-core writes it. dbt first adds the test
 /// macro found by a lookup of the bare `test_<name>` from the test's package (so with two
-/// packages defining it, the package loaded last wins, whatever the namespace), then what
-/// the parse-time render calls, except the call of the test macro itself; `not_null` and
-/// `unique` of dbt are not rendered at parse. A compile adds the macros that render calls,
-/// the test macro included. `called` is what dbtc's parse-time render called.
+/// packages defining it, the package loaded last wins, whatever the namespace), then
+/// `get_where_subquery` from the parse-time render of the `model` argument; `not_null` and
+/// `unique` of dbt are not rendered at parse. A compile adds the macros that render calls
+/// (the test macro, macros in the arguments). `called` is what dbtc's parse-time render
+/// called.
 pub(super) fn test_depends_on(
     db: &dyn Db,
     project: Project,
@@ -377,15 +378,12 @@ pub(super) fn test_depends_on(
     if !compiled && fast_path {
         return out;
     }
-    let test_macro = resolver.resolve(
-        &node.package,
-        &match &test.namespace {
-            Some(ns) => format!("{ns}.{macro_name}"),
-            None => macro_name.clone(),
-        },
-    );
     for id in called {
-        if (compiled || Some(id) != test_macro.as_ref()) && !out.contains(id) {
+        // A parse records only get_where_subquery (the `model` argument) beyond the test
+        // macro: macros called by the test's other arguments or by the test macro's own
+        // call are recorded when the test compiles.
+        let recorded = compiled || id == "macro.dbt.get_where_subquery";
+        if recorded && !out.contains(id) {
             out.push(id.clone());
         }
     }

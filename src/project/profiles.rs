@@ -188,7 +188,7 @@ fn target_impl(db: &dyn Db, project: Project) -> Result<Target, Diagnostic> {
                         e.detail().unwrap_or("")
                     ),
                 )
-                .at(&config.root.root.join("dbt_project.yml"), None)
+                .at(config.root.root.join("dbt_project.yml"), None)
                 .with_hint("`profile:` can use env_var() and --vars"));
             }
         }

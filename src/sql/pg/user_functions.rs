@@ -8,7 +8,8 @@
 //!   format). When the database cannot be reached, that file stands in for it.
 //! - The functions the project creates: `create [or replace] function|aggregate <name>(`
 //!   in any `.sql` or `.yml` file of the project or its packages (hooks, `on-run-start`,
-//!   macros, migrations run by `run-operation`): they may not exist before the run.
+//!   macros, migrations run by `run-operation`): they may not exist before the run. When
+//!   a name there is Jinja (`create function {{ name }}(`), any unknown name may be one.
 //!
 //! A call resolves against the database's overloads when their types are all pg_catalog's
 //! (otherwise, and for a function the project creates, the call is not checked and its
@@ -84,10 +85,13 @@ impl UserFunctions {
         if self.created.contains(name) {
             return UserFunction::Unchecked;
         }
+        // A function whose name the project renders (`create function {{ name }}(`)
+        // may be any: then only near-misses of pg_catalog names are flagged.
+        let dynamic = self.created.contains(DYNAMIC);
         match &self.database {
-            Some(_) => UserFunction::Missing,
-            None if is_typo(name) => UserFunction::Missing,
-            None => UserFunction::Unchecked,
+            Some(_) if !dynamic => UserFunction::Missing,
+            _ if is_typo(name) => UserFunction::Missing,
+            _ => UserFunction::Unchecked,
         }
     }
 
@@ -96,6 +100,9 @@ impl UserFunctions {
         self.database.is_some()
     }
 }
+
+/// What [`created_in`] gives for a function whose name is Jinja (`{{ name }}(`).
+const DYNAMIC: &str = "}}";
 
 /// One edit away from a pg_catalog function.
 fn is_typo(name: &str) -> bool {
@@ -117,12 +124,13 @@ fn parse(text: &str) -> HashMap<String, Arc<[PgFunc]>> {
 }
 
 /// The names `create [or replace] function|aggregate <name>(` creates in `text`
-/// (unquoted names lowercased, the schema dropped; Jinja before the name is skipped).
+/// (unquoted names lowercased, the schema dropped; Jinja before the name is skipped, a
+/// name that is Jinja itself gives `}}`).
 pub fn created_in(text: &str) -> impl Iterator<Item = String> + '_ {
     static CREATE: OnceLock<Regex> = OnceLock::new();
     let re = CREATE.get_or_init(|| {
         Regex::new(
-            r#"(?i)\bcreate\s+(?:or\s+replace\s+)?(?:function|aggregate)\s+[^(;]*?("[^"]+"|[\w$]+)\s*\("#,
+            r#"(?i)\bcreate\s+(?:or\s+replace\s+)?(?:function|aggregate)\s+[^(;]*?("[^"]+"|[\w$]+|\}\})\s*\("#,
         )
         .expect("a valid regex")
     });
@@ -253,6 +261,9 @@ mod tests {
                     -- create table t (a int)";
         let names: Vec<String> = created_in(text).collect();
         assert_eq!(names, ["clean_name", "MixedCase", "my_agg"]);
+        let names: Vec<String> =
+            created_in("create function {{ schema }}.{{ fn_name }}(x int)").collect();
+        assert_eq!(names, [DYNAMIC]);
     }
 
     #[test]
@@ -283,5 +294,11 @@ mod tests {
             online.lookup("clean_phone"),
             UserFunction::Missing
         ));
+        let dynamic = UserFunctions::new(Some(db), [DYNAMIC.to_string()].into());
+        assert!(matches!(
+            dynamic.lookup("clean_phone"),
+            UserFunction::Unchecked
+        ));
+        assert!(matches!(dynamic.lookup("to_chr"), UserFunction::Missing));
     }
 }

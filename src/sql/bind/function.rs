@@ -94,8 +94,12 @@ impl Binder<'_> {
         // An unknown function may be an aggregate: its arguments are not GROUP BY-checked
         // (the unknown function is the finding). So may a macro, but not DuckDB's scalar
         // `nullif` macro (`CASE WHEN a = b THEN NULL ELSE a END`), whose arguments may be
-        // aggregates (`x / nullif(sum(y), 0)`).
-        let macro_maybe_aggregate = self.fn_macro_only(&name) && name != "nullif";
+        // aggregates (`x / nullif(sum(y), 0)`), nor its list macros (`list_sum(l)`,
+        // `list_reverse(l)`), which work on one list value.
+        let macro_maybe_aggregate = self.fn_macro_only(&name)
+            && name != "nullif"
+            && !name.starts_with("list_")
+            && !name.starts_with("array_");
         let arg_ctx = ExprCtx {
             in_agg: ctx.in_agg
                 || aggregate
@@ -371,6 +375,8 @@ impl Binder<'_> {
             self.resolve_call(inner, f, &inner_types)
         } else if star && name == "count" && types.is_empty() {
             Typed::new(SqlType::BigInt)
+        } else if let Some(t) = self.list_aggregate(&name, &types, &args, at) {
+            t
         } else {
             self.resolve_call(&name, f, &types)
         };
@@ -575,4 +581,69 @@ fn user_schema(f: &Function) -> bool {
         && f.name.0[f.name.0.len() - 2]
             .as_ident()
             .is_none_or(|s| !s.value.eq_ignore_ascii_case("pg_catalog"))
+}
+
+/// The names of `list_aggregate(list, 'name')`.
+const LIST_AGGREGATE: &[&str] = &[
+    "list_aggregate",
+    "list_aggr",
+    "array_aggregate",
+    "array_aggr",
+    "aggregate",
+];
+
+impl Binder<'_> {
+    /// DuckDB's list aggregates: `list_aggregate(l, 'agg')` (and its aliases) and the
+    /// macros `list_<agg>(l)` (`list_sum`, `list_min`, `list_count`, ...) are the aggregate
+    /// over the list's elements. None for other calls.
+    fn list_aggregate(
+        &mut self,
+        name: &str,
+        types: &[Typed],
+        args: &[&FunctionArg],
+        at: &Expr,
+    ) -> Option<Typed> {
+        let named_form = LIST_AGGREGATE.contains(&name);
+        let agg = if named_form {
+            if types.len() != 2 {
+                return None;
+            }
+            positional_string(args, 1)?.to_ascii_lowercase()
+        } else {
+            let suffix = name.strip_prefix("list_")?;
+            if !self.fn_macro_only(name) || types.len() != 1 {
+                return None;
+            }
+            suffix.to_string()
+        };
+        match self.fn_kind(&agg) {
+            Some(FunctionKind::Aggregate) => {}
+            None if named_form => {
+                self.error_at(
+                    codes::UNKNOWN_FUNCTION,
+                    at,
+                    format!("aggregate function \"{agg}\" does not exist"),
+                    None,
+                );
+                return Some(Typed::unknown());
+            }
+            _ => return None,
+        }
+        let elem = match &types[0].ty {
+            SqlType::List(e) | SqlType::Array(e, _) => (**e).clone(),
+            SqlType::Unknown => return Some(Typed::unknown()),
+            SqlType::Null => return None,
+            t => {
+                let shown = self.show(t);
+                self.error_at(
+                    codes::NO_OVERLOAD,
+                    at,
+                    format!("no function matches \"list_aggr({shown}, VARCHAR)\""),
+                    Some("list aggregates take a list".into()),
+                );
+                return Some(Typed::unknown());
+            }
+        };
+        Some(self.call_type(&agg, &[Typed::new(elem)], at))
+    }
 }

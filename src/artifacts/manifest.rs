@@ -220,6 +220,27 @@ pub fn write_manifest(
     write_manifest_in_batches(db, project, compiled, threads, 512, path)
 }
 
+/// The manifest's top-level keys but `nodes` and `sources`, serialized ahead: building
+/// them (macros, docs, parent and child maps) needs no analysis, so a compile builds them
+/// beside the analysis phase rather than before the node entries.
+pub struct ManifestTop(Vec<(String, Option<Vec<u8>>)>);
+
+pub fn manifest_top(db: &RootDb, project: Project) -> ManifestTop {
+    ManifestTop(rest_pieces(db, project))
+}
+
+/// [`write_manifest`] with the top-level keys built ahead by [`manifest_top`].
+pub fn write_manifest_with_top(
+    db: &RootDb,
+    project: Project,
+    compiled: bool,
+    threads: usize,
+    path: &std::path::Path,
+    top: ManifestTop,
+) -> Result<(), String> {
+    write_batches(db, project, compiled, threads, 512, path, Some(top.0))
+}
+
 /// [`write_manifest`] with node entries built `batch` at a time.
 pub fn write_manifest_in_batches(
     db: &RootDb,
@@ -229,9 +250,21 @@ pub fn write_manifest_in_batches(
     batch: usize,
     path: &std::path::Path,
 ) -> Result<(), String> {
+    write_batches(db, project, compiled, threads, batch, path, None)
+}
+
+fn write_batches(
+    db: &RootDb,
+    project: Project,
+    compiled: bool,
+    threads: usize,
+    batch: usize,
+    path: &std::path::Path,
+    rest: Option<Vec<(String, Option<Vec<u8>>)>>,
+) -> Result<(), String> {
     let graph = dag(db, project);
     let items: Vec<(&String, &Vec<String>)> = graph.parents.iter().collect();
-    let rest = rest_pieces(db, project);
+    let rest = rest.unwrap_or_else(|| rest_pieces(db, project));
     super::write::write_streamed(path, |w| {
         // Sources are few: kept for their own key.
         let mut sources: Vec<Vec<u8>> = Vec::new();

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::{Common, LogFormat, Session};
 use crate::artifacts::compile_cache;
-use crate::artifacts::manifest::write_manifest;
+use crate::artifacts::manifest::{manifest_top, write_manifest_with_top};
 use crate::artifacts::write::write_files;
 use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
 use crate::graph::select;
@@ -48,21 +48,24 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     }
     compile_cache::invalidate(&target_dir);
     let threads = default_threads();
-    // target/compiled is written beside the analysis: it needs only the compiled SQL.
-    let files_written = warm_parallel_with(db, project, threads, |db| {
-        if !write_compiled {
-            return Ok((0, Vec::new()));
-        }
-        let selected = select(db, project, &common.select, &common.exclude);
-        let compiled = compiled_files(db, project, &selected, &target_dir);
-        let files: Vec<_> = compiled
-            .iter()
-            .map(|(p, sql)| (p.clone(), sql.as_bytes()))
-            .collect();
-        let written = write_files(files, 1)?;
-        let paths = compiled.into_iter().map(|(p, _)| p).collect();
-        tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
-        Ok::<_, String>((written, paths))
+    // Beside the analysis: target/compiled (it needs only the compiled SQL) and the
+    // manifest's top-level keys other than nodes and sources.
+    let (files_written, top) = warm_parallel_with(db, project, threads, |db| {
+        let written = || -> Result<(usize, Vec<std::path::PathBuf>), String> {
+            if !write_compiled {
+                return Ok((0, Vec::new()));
+            }
+            let selected = select(db, project, &common.select, &common.exclude);
+            let compiled = compiled_files(db, project, &selected, &target_dir);
+            let files: Vec<_> = compiled
+                .iter()
+                .map(|(p, sql)| (p.clone(), sql.as_bytes()))
+                .collect();
+            let written = write_files(files, 1)?;
+            tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
+            Ok((written, compiled.into_iter().map(|(p, _)| p).collect()))
+        };
+        (written(), manifest_top(db, project))
     });
     tracing::info!(elapsed = ?start.elapsed(), "rendered");
     let (written, mut outputs) = match files_written {
@@ -81,12 +84,13 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             let (db, path) = (db.clone(), target_dir.join("lineage.json"));
             scope.spawn(move || crate::artifacts::lineage::write_lineage(&db, project, &path))
         });
-        let manifest = write_manifest(
+        let manifest = write_manifest_with_top(
             db,
             project,
             write_compiled,
             threads,
             &target_dir.join("manifest.json"),
+            top,
         );
         let lineage = lineage.map_or(Ok(()), |h| {
             h.join()

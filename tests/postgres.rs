@@ -149,6 +149,14 @@ fn introspective_build_matches_dbt_postgres() {
     build_exits_as_dbt_postgres("introspective", "PASS=8", 0);
 }
 
+/// Test arguments rendered before the call, set() equality, flags.WHICH, a test needing the
+/// database, adapter.drop_relation, and dbt-postgres's Column.data_type (`text` stays
+/// `text`) ahead of time and just in time.
+#[test]
+fn test_args_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("test_args", "PASS=13", 0);
+}
+
 /// Fixtures written for DuckDB fail on Postgres where dbt-postgres fails (cross-database
 /// source references, `range()`, missing source tables) and skip the same descendants.
 #[test]

@@ -178,7 +178,9 @@ impl Object for Adapter {
                 match (relation.as_ref().and_then(live_parts), live) {
                     (Some((schema, identifier)), Some(live)) => live
                         .columns(&schema, &identifier)
-                        .map(|c| super::live::columns_value(&c))
+                        .map(|c| {
+                            super::live::columns_value(&c, self.0.input.adapter_type == "postgres")
+                        })
                         .map_err(super::context::database_error),
                     _ => Ok(Value::from(Vec::<Value>::new())),
                 }
@@ -213,10 +215,13 @@ impl Object for Adapter {
             }
             "get_columns_in_relation" => {
                 let relation = pos.first().cloned().or_else(|| kw("relation"));
-                if let Some(columns) = relation
-                    .as_ref()
-                    .and_then(|r| super::columns::lookup(&self.0.input.relation_columns, r))
-                {
+                if let Some(columns) = relation.as_ref().and_then(|r| {
+                    super::columns::lookup(
+                        &self.0.input.relation_columns,
+                        r,
+                        self.0.input.adapter_type == "postgres",
+                    )
+                }) {
                     return Ok(columns);
                 }
                 self.0.collect().introspective = true;
@@ -230,6 +235,35 @@ impl Object for Adapter {
                     ),
                     super::agate::Table::unknown(),
                 ]))
+            }
+            "drop_relation" | "truncate_relation" => {
+                // dbt's adapter.drop_relation / truncate_relation (a hook may call them).
+                self.0.collect().introspective = true;
+                let Some(rel) = pos.first().cloned().or_else(|| kw("relation")) else {
+                    return Ok(Value::from(()));
+                };
+                if self.0.input.live.is_none() {
+                    // Ahead of time: nothing is dropped (the relation may be unknown yet).
+                    return Ok(Value::from(()));
+                }
+                let sql = if method == "drop_relation" {
+                    let kind = rel
+                        .get_attr("type")
+                        .ok()
+                        .filter(|v| !v.is_none() && !v.is_undefined());
+                    let Some(kind) = kind else {
+                        return Err(compiler_error(format!(
+                            "Tried to drop relation {rel}, but its type is null."
+                        )));
+                    };
+                    format!("drop {kind} if exists {rel} cascade")
+                } else {
+                    format!("truncate table {rel}")
+                };
+                if let Some(live) = &self.0.input.live {
+                    live.query(&sql).map_err(super::context::database_error)?;
+                }
+                Ok(Value::from(()))
             }
             "check_schema_exists" => Ok(Value::from(false)),
             "list_relations_without_caching" | "get_missing_columns" => {

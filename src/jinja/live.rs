@@ -92,11 +92,11 @@ pub fn relation_parts(relation: &Value) -> Option<(String, String)> {
     Some((attr("schema")?, attr("identifier")?))
 }
 
-/// The columns of a relation as dbt's `Column` objects.
-pub fn columns_value(columns: &[Column]) -> Value {
+/// The columns of a relation as dbt's `Column` objects (`postgres`: dbt-postgres's).
+pub fn columns_value(columns: &[Column], postgres: bool) -> Value {
     let pairs: Vec<(String, String)> = columns
         .iter()
         .map(|c| (c.name.clone(), c.data_type.clone()))
         .collect();
-    super::columns::column_list(&pairs)
+    super::columns::column_list(&pairs, postgres)
 }

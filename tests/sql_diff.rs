@@ -78,10 +78,12 @@ const TARGET_LINEAGE: f64 = 1.0;
 /// false positives 1/1282, names 1278/1278, types 98.85% (3708/3751).
 /// List aggregates typed (queries/list_aggregates.sql): recall 99.89% (3774/3778), false
 /// positives 1/1290, names 1286/1286, types 98.82% -> 99.15% (3754/3786, 32 UNKNOWN).
+/// struct_pack typed (queries/struct_pack.sql): types 99.21% (3760/3790, 30 UNKNOWN),
+/// recall 99.89% (3788/3792), false positives 1/1294, names 1290/1290.
 const FLOOR_RECALL: f64 = 0.998;
 const CEILING_FALSE_POSITIVES: f64 = 0.001;
 const FLOOR_NAMES: f64 = 1.0;
-const FLOOR_TYPES: f64 = 0.991;
+const FLOOR_TYPES: f64 = 0.992;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).

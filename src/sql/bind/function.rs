@@ -377,6 +377,10 @@ impl Binder<'_> {
             Typed::new(SqlType::BigInt)
         } else if let Some(t) = self.list_aggregate(&name, &types, &args, at) {
             t
+        } else if name == "struct_pack"
+            && let Some(t) = self.struct_pack(&args, &parts, at)
+        {
+            t
         } else {
             self.resolve_call(&name, f, &types)
         };
@@ -645,5 +649,46 @@ impl Binder<'_> {
             }
         };
         Some(self.call_type(&agg, &[Typed::new(elem)], at))
+    }
+}
+
+impl Binder<'_> {
+    /// `struct_pack(a := x, b := y)`: STRUCT(a X, b Y) with the names as written;
+    /// `struct_pack(col, t.col2)` names the fields after the columns. None for other
+    /// argument lists (left to the catalog).
+    fn struct_pack(&mut self, args: &[&FunctionArg], parts: &[BExpr], at: &Expr) -> Option<Typed> {
+        if args.is_empty() || args.len() != parts.len() {
+            return None;
+        }
+        let mut fields: Vec<(String, SqlType)> = Vec::new();
+        for (arg, part) in args.iter().zip(parts) {
+            let name = match arg {
+                FunctionArg::Named {
+                    name,
+                    operator: FunctionArgOperator::Assignment,
+                    ..
+                } => name.value.clone(),
+                FunctionArg::ExprNamed {
+                    name: Expr::Identifier(name),
+                    operator: FunctionArgOperator::Assignment,
+                    ..
+                } => name.value.clone(),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(
+                    Expr::Identifier(_) | Expr::CompoundIdentifier(_),
+                )) => part.column_name.clone()?,
+                _ => return None,
+            };
+            if fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                self.error_at(
+                    codes::NO_OVERLOAD,
+                    at,
+                    format!("duplicate struct entry name \"{name}\""),
+                    None,
+                );
+                return Some(Typed::unknown());
+            }
+            fields.push((name, part.typed.ty.clone()));
+        }
+        Some(Typed::new(SqlType::Struct(fields)))
     }
 }

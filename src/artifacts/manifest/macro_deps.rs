@@ -453,6 +453,28 @@ mod tests {
     }
 
     #[test]
+    fn broken_templates_do_not_panic() {
+        for text in [
+            "{{",
+            "{%",
+            "{#",
+            "{{ 'unterminated",
+            "{% call(",
+            "{{ a.",
+            "{{ adapter.dispatch(",
+            "{{ adapter.dispatch('x', [",
+            "{% raw %}never closed",
+            "é{{ fé(ü) }}ß",
+            "{{ '\\",
+            "{%- macro m() -%}{{ m( }}",
+            "{{ x | f( }}",
+            "}}{{ -",
+        ] {
+            let _ = calls(text);
+        }
+    }
+
+    #[test]
     fn dispatch_keyword_arguments() {
         let text = "{{ adapter.dispatch(macro_name='x', macro_namespace='ns')() }}";
         assert_eq!(calls(text), ["x", "ns.default__x"]);

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::db::{Db, Project};
 use crate::jinja::macros::{INTERNAL_PACKAGE, MacroIndex, macro_index};
-use crate::project::config::project_config;
+use crate::project::render::rendered_project_config;
 
 /// Names in dbt's macro-resolving context: calls of these are never macros.
 const CONTEXT_NAMES: &[&str] = &[
@@ -324,7 +324,7 @@ impl Resolver<'_> {
 
 fn dispatch_order(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>> {
     let mut out = HashMap::new();
-    let config = project_config(db, project);
+    let config = rendered_project_config(db, project);
     if let Some(Value::Array(entries)) = config.root.section("dispatch") {
         for entry in entries {
             if let (Some(ns), Some(Value::Array(order))) = (

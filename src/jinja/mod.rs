@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod builtin_files;
 pub mod columns;
 pub mod compat;
+mod config_obj;
 pub mod context;
 pub mod env;
 pub mod incremental;

@@ -362,6 +362,11 @@ impl Binder<'_> {
         let path: Vec<String> = parts.iter().map(|i| i.value.clone()).collect();
         let last = path.last().cloned();
         if let [single] = parts
+            && let Some(bound) = self.embedded_pivot(&single.value)
+        {
+            return self.derived_item(bound, alias, None);
+        }
+        if let [single] = parts
             && let Some(cte) = self.find_cte(&single.value).cloned()
         {
             let mut item = self.derived_item(cte, alias, Some(&single.value));

@@ -79,9 +79,23 @@ pub fn analyze_query(
                 let columns = (!bound.opaque).then_some(bound.columns);
                 return binder.finish(columns);
             }
-            let (message, offset) = binder.parser_error(&e.to_string());
-            binder.error(codes::SQL_SYNTAX, message, None, offset, offset);
-            return binder.finish(None);
+            let embedded = (dialect == Dialect::DuckDb)
+                .then(|| pivot_statement::embedded(sql))
+                .flatten()
+                .and_then(|(text, pivots)| {
+                    Some((Parser::parse_sql(&DuckDbDialect {}, &text).ok()?, pivots))
+                });
+            match embedded {
+                Some((s, pivots)) => {
+                    binder.pivots = pivots;
+                    s
+                }
+                None => {
+                    let (message, offset) = binder.parser_error(&e.to_string());
+                    binder.error(codes::SQL_SYNTAX, message, None, offset, offset);
+                    return binder.finish(None);
+                }
+            }
         }
     };
     let query = match statements.as_slice() {
@@ -126,6 +140,8 @@ pub(crate) struct Binder<'a> {
     expanding: bool,
     /// Set while binding a FROM function with `WITH ORDINALITY`.
     ordinality: bool,
+    /// Parenthesized PIVOT/UNPIVOT statements sqlparser cannot read, by placeholder name.
+    pivots: Vec<(String, pivot_statement::PivotStatement)>,
 }
 
 impl<'a> Binder<'a> {
@@ -148,6 +164,7 @@ impl<'a> Binder<'a> {
             opaque: false,
             expanding: false,
             ordinality: false,
+            pivots: Vec::new(),
         }
     }
 

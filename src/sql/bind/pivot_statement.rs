@@ -18,11 +18,102 @@ use sqlparser::ast::{
 use sqlparser::dialect::DuckDbDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::expr::ExprCtx;
 use super::scope::{Lineage, Scope};
 use super::{Binder, BoundQuery};
+
+/// What stands for a parenthesized statement in the text sqlparser reads (`_0p`, `_1p`, ...).
+const PLACEHOLDER: &str = "select*from ";
+
+/// Reads a query holding PIVOT/UNPIVOT statements in parentheses (`(PIVOT t ON ...)` as a
+/// CTE body or derived table): the text with each replaced by `select*from _<n>p` (padded
+/// with spaces, newlines kept, so every line and column stays where it was) and the
+/// statements by placeholder name. None when there are none, or one does not read.
+pub(crate) fn embedded(sql: &str) -> Option<(String, Vec<(String, PivotStatement)>)> {
+    let dialect = DuckDbDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .ok()?;
+    let chars: Vec<char> = sql.chars().collect();
+    // Char index of each (line, column).
+    let mut line_starts = vec![0usize];
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            line_starts.push(i + 1);
+        }
+    }
+    let at = |l: &sqlparser::tokenizer::Location| -> Option<usize> {
+        let start = *line_starts.get((l.line as usize).checked_sub(1)?)?;
+        Some(start + (l.column as usize).checked_sub(1)?)
+    };
+    let mut out = chars.clone();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let is_open = tokens[i].token == Token::LParen;
+        let next = tokens[i + 1..]
+            .iter()
+            .position(|t| !matches!(t.token, Token::Whitespace(_)))
+            .map(|k| i + 1 + k);
+        let keyword = next.and_then(|k| match &tokens[k].token {
+            Token::Word(w) => Some(w.value.to_ascii_lowercase()),
+            _ => None,
+        });
+        let starts = matches!(
+            keyword.as_deref(),
+            Some("pivot" | "pivot_wider" | "unpivot")
+        );
+        if !(is_open && starts) {
+            i += 1;
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut close = None;
+        for (k, t) in tokens.iter().enumerate().skip(i) {
+            match t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(k);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let close = close?;
+        let from = at(&tokens[next?].span.start)?;
+        let to = at(&tokens[close].span.start)?;
+        // The statement alone, at its place in otherwise blank text.
+        let blank: String = chars
+            .iter()
+            .enumerate()
+            .map(|(n, c)| match c {
+                '\n' => '\n',
+                _ if (from..to).contains(&n) => *c,
+                _ => ' ',
+            })
+            .collect();
+        let statement = parse(&blank)?;
+        let name = format!("_{}p", found.len());
+        let text: Vec<char> = format!("{PLACEHOLDER}{name}").chars().collect();
+        let room = chars[from..to].iter().take_while(|c| **c != '\n').count();
+        if room < text.len() {
+            return None;
+        }
+        for (n, slot) in out[from..to].iter_mut().enumerate() {
+            if *slot != '\n' {
+                *slot = text.get(n).copied().unwrap_or(' ');
+            }
+        }
+        found.push((name, statement));
+        i = close + 1;
+    }
+    (!found.is_empty()).then(|| (out.into_iter().collect(), found))
+}
 
 /// A PIVOT or UNPIVOT statement as the FROM item it is equivalent to.
 pub(crate) struct PivotStatement {
@@ -202,6 +293,16 @@ fn unpivot(p: &mut Parser<'_>) -> Result<PivotStatement, ParserError> {
 }
 
 impl Binder<'_> {
+    /// The columns of a parenthesized PIVOT/UNPIVOT statement `embedded` found, by its
+    /// placeholder name, bound where the query names it (earlier CTEs are visible).
+    pub(crate) fn embedded_pivot(&mut self, name: &str) -> Option<BoundQuery> {
+        let k = self.pivots.iter().position(|(n, _)| n == name)?;
+        let (n, statement) = self.pivots.remove(k);
+        let bound = self.pivot_statement(&statement);
+        self.pivots.insert(k, (n, statement));
+        Some(bound)
+    }
+
     /// Binds a PIVOT/UNPIVOT statement: its columns are those of the equivalent FROM item.
     pub(crate) fn pivot_statement(&mut self, statement: &PivotStatement) -> BoundQuery {
         let scope = Scope::default();

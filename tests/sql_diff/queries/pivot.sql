@@ -223,3 +223,27 @@ unpivot orders on amount, status into name k value v
 
 -- name: err_unpivot_statement_unknown_table
 unpivot order_lines on amount, quantity into name k value v
+
+-- name: pivot_statement_in_cte_with_earlier_cte
+with src as (
+    select customer_id, status, amount from orders
+),
+p as (
+    pivot src on status in ('placed', 'shipped') using sum(amount) group by customer_id
+)
+select customer_id, placed, shipped from p
+
+-- name: unpivot_statement_derived_table
+select k, v from (unpivot (select customer_id, first_name, last_name from customers) on first_name, last_name into name k value v) u where v is not null
+
+-- name: pivot_statement_in_cte_joined
+with p as (pivot orders on status in ('placed') using count(*) group by customer_id)
+select c.email, p.placed from customers c join p using (customer_id)
+
+-- name: err_pivot_statement_in_cte_missing_column
+with p as (pivot orders on status in ('placed') using sum(amount) group by customer_id)
+select customer_id, shipped from p
+
+-- name: err_pivot_statement_in_cte_unknown_input
+with p as (pivot order_lines on status in ('placed') using sum(amount) group by customer_id)
+select * from p

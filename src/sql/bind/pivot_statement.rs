@@ -9,7 +9,9 @@
 //! They are read here with sqlparser's pieces (so spans point into the model's text) into
 //! the SQL-standard PIVOT/UNPIVOT FROM items the binder already models: several `ON`
 //! columns pivot on the product of their IN lists, no `USING` counts rows, an ON column
-//! without an IN list makes the columns depend on the data (opaque).
+//! without an IN list makes the columns depend on the data (opaque). A statement in
+//! parentheses (a CTE body, a derived table) is cut out of the query (`embedded`); a
+//! leading `WITH` before the statement itself is not read.
 
 use sqlparser::ast::{
     Expr, ExprWithAlias, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,

@@ -1,8 +1,9 @@
 -- PIVOT and UNPIVOT. sqlparser 0.64 parses only the SQL-standard FROM forms
 -- `t PIVOT (agg [AS a], ... FOR k IN (...))` and `t UNPIVOT [INCLUDE NULLS] (v FOR k IN (a, b))`,
 -- and only plain function calls as PIVOT aggregates (`max(x) + 1` is a gap). dbtc reads DuckDB's
--- PIVOT/UNPIVOT statements itself (pivot_statement_*, unpivot_statement_*); a statement inside
--- a subquery or after WITH stays a parse gap. With a literal IN list dbtc knows the columns
+-- PIVOT/UNPIVOT statements itself (pivot_statement_*, unpivot_statement_*), also in parentheses
+-- (a CTE body, a derived table); `WITH ... PIVOT ...` as the statement is a parse gap. With a
+-- literal IN list dbtc knows the columns
 -- (pivot_std_*, unpivot_std_*); err_* are bind errors DuckDB raises on them.
 
 -- name: pivot_statement_in

@@ -415,3 +415,17 @@ pivot orders on status in ('placed') using sum(amount) group by customer_id
 -- expect:
 customer_id: orders.customer_id copy, orders.customer_id filter
 placed: orders.amount transform, orders.status transform, orders.customer_id filter
+
+-- name: unnest_struct_expansion
+select event_id, unnest(context) from events
+-- expect:
+event_id: events.event_id copy
+page: events.context transform
+referrer: events.context transform
+device: events.context transform
+
+-- name: columns_expression_expansion
+select max(columns('.*_at')) from orders where status = 'x'
+-- expect:
+shipped_at: orders.shipped_at transform, orders.status filter
+created_at: orders.created_at transform, orders.status filter

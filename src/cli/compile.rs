@@ -2,8 +2,9 @@
 
 use std::time::Instant;
 
-use super::{Common, LogFormat, Session};
+use super::{Common, LogFormat, Session, compile_live};
 use crate::artifacts::compile_cache;
+use crate::artifacts::compiled_path;
 use crate::artifacts::manifest::{manifest_top, write_manifest_with_top};
 use crate::artifacts::write::write_files;
 use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
@@ -68,7 +69,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         (written(), manifest_top(db, project))
     });
     tracing::info!(elapsed = ?start.elapsed(), "rendered");
-    let (written, mut outputs) = match files_written {
+    let (mut written, mut outputs) = match files_written {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");
@@ -76,7 +77,42 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
     };
     let selected = select(db, project, &common.select, &common.exclude);
-    let output = compile_project(db, project, Some(&selected));
+    let mut output = compile_project(db, project, Some(&selected));
+    // Nodes whose render queries data: rendered again with the database, as dbt compiles.
+    let live_ids = if write_compiled {
+        compile_live::live_nodes(db, project, &selected)
+    } else {
+        Vec::new()
+    };
+    if !live_ids.is_empty() {
+        let root = project.root(db).clone();
+        let live = compile_live::render_with_database(db, project, &live_ids, &root);
+        let files: Vec<_> = live
+            .sql
+            .iter()
+            .filter_map(|(uid, sql)| {
+                Some((
+                    compiled_path(db, project, &target_dir, uid)?,
+                    sql.as_bytes(),
+                ))
+            })
+            .collect();
+        match write_files(files, 1) {
+            Ok(n) => written += n,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+        // Their ahead-of-time warnings ("rendered without a database") no longer hold.
+        output.diagnostics.retain(|d| {
+            !(d.node.as_ref().is_some_and(|n| live.sql.contains_key(n))
+                && d.hint
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("rendered without a database")))
+        });
+        output.diagnostics.extend(live.warnings);
+    }
     // lineage.json is written on its own thread while the manifest is built (its batches
     // leave a core idle between them).
     let (manifest, lineage) = std::thread::scope(|scope| {
@@ -113,7 +149,8 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             LogFormat::Text => &report_text,
         }
     );
-    if let Some(key) = &cache_key {
+    // A compile that read the database is not reusable: the database is not in the key.
+    if let Some(key) = cache_key.as_ref().filter(|_| live_ids.is_empty()) {
         outputs.push(target_dir.join("manifest.json"));
         outputs.push(target_dir.join("lineage.json"));
         let stamp = compile_cache::Stamp {

@@ -3,6 +3,7 @@
 mod bench;
 mod clean;
 mod compile;
+mod compile_live;
 mod console;
 mod debug;
 mod execute;

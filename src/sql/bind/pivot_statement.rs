@@ -10,8 +10,8 @@
 //! the SQL-standard PIVOT/UNPIVOT FROM items the binder already models: several `ON`
 //! columns pivot on the product of their IN lists, no `USING` counts rows, an ON column
 //! without an IN list makes the columns depend on the data (opaque). A statement in
-//! parentheses (a CTE body, a derived table) is cut out of the query (`embedded`); a
-//! leading `WITH` before the statement itself is not read.
+//! parentheses (a CTE body, a derived table) or after the query's CTEs (`WITH ... PIVOT`)
+//! is cut out of the query (`embedded`).
 
 use sqlparser::ast::{
     Expr, ExprWithAlias, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
@@ -30,7 +30,7 @@ use super::{Binder, BoundQuery};
 const PLACEHOLDER: &str = "select*from ";
 
 /// Reads a query holding PIVOT/UNPIVOT statements in parentheses (`(PIVOT t ON ...)` as a
-/// CTE body or derived table): the text with each replaced by `select*from _<n>p` (padded
+/// CTE body or derived table) or after its CTEs (`WITH ... PIVOT t ON ...`): the text with each replaced by `select*from _<n>p` (padded
 /// with spaces, newlines kept, so every line and column stays where it was) and the
 /// statements by placeholder name. None when there are none, or one does not read.
 pub(crate) fn embedded(sql: &str) -> Option<(String, Vec<(String, PivotStatement)>)> {
@@ -50,6 +50,21 @@ pub(crate) fn embedded(sql: &str) -> Option<(String, Vec<(String, PivotStatement
         let start = *line_starts.get((l.line as usize).checked_sub(1)?)?;
         Some(start + (l.column as usize).checked_sub(1)?)
     };
+    // Parenthesis depth after each token (a `)` is counted at the depth it closes to).
+    let mut depth = Vec::with_capacity(tokens.len());
+    let mut d = 0usize;
+    for t in &tokens {
+        match t.token {
+            Token::LParen => d += 1,
+            Token::RParen => d = d.saturating_sub(1),
+            _ => {}
+        }
+        depth.push(d);
+    }
+    let with_first = tokens
+        .iter()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))
+        .is_some_and(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::WITH));
     let mut out = chars.clone();
     let mut found = Vec::new();
     let mut i = 0;
@@ -67,28 +82,45 @@ pub(crate) fn embedded(sql: &str) -> Option<(String, Vec<(String, PivotStatement
             keyword.as_deref(),
             Some("pivot" | "pivot_wider" | "unpivot")
         );
-        if !(is_open && starts) {
+        // `WITH ... ) PIVOT ...`: the statement after the CTEs runs to the end.
+        let tail = starts
+            && with_first
+            && depth[i] == 0
+            && matches!(tokens[i].token, Token::RParen)
+            && next.is_some_and(|k| depth[k] == 0);
+        if !((is_open || tail) && starts) {
             i += 1;
             continue;
         }
-        let mut depth = 0usize;
-        let mut close = None;
-        for (k, t) in tokens.iter().enumerate().skip(i) {
-            match t.token {
-                Token::LParen => depth += 1,
-                Token::RParen => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(k);
-                        break;
+        let (close, to) = if tail {
+            let end = chars
+                .iter()
+                .rposition(|c| !c.is_whitespace() && *c != ';')
+                .map_or(0, |e| e + 1);
+            (tokens.len(), end)
+        } else {
+            let mut open = 0usize;
+            let mut close = None;
+            for (k, t) in tokens.iter().enumerate().skip(i) {
+                match t.token {
+                    Token::LParen => open += 1,
+                    Token::RParen => {
+                        open -= 1;
+                        if open == 0 {
+                            close = Some(k);
+                            break;
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
-        }
-        let close = close?;
+            let close = close?;
+            (close, at(&tokens[close].span.start)?)
+        };
         let from = at(&tokens[next?].span.start)?;
-        let to = at(&tokens[close].span.start)?;
+        if from >= to {
+            return None;
+        }
         // The statement alone, at its place in otherwise blank text.
         let blank: String = chars
             .iter()

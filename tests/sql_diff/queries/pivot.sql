@@ -2,7 +2,7 @@
 -- `t PIVOT (agg [AS a], ... FOR k IN (...))` and `t UNPIVOT [INCLUDE NULLS] (v FOR k IN (a, b))`,
 -- and only plain function calls as PIVOT aggregates (`max(x) + 1` is a gap). dbtc reads DuckDB's
 -- PIVOT/UNPIVOT statements itself (pivot_statement_*, unpivot_statement_*), also in parentheses
--- (a CTE body, a derived table); `WITH ... PIVOT ...` as the statement is a parse gap. With a
+-- (a CTE body, a derived table) and after CTEs (`WITH ... PIVOT ...`). With a
 -- literal IN list dbtc knows the columns
 -- (pivot_std_*, unpivot_std_*); err_* are bind errors DuckDB raises on them.
 
@@ -248,3 +248,15 @@ select customer_id, shipped from p
 -- name: err_pivot_statement_in_cte_unknown_input
 with p as (pivot order_lines on status in ('placed') using sum(amount) group by customer_id)
 select * from p
+
+-- name: with_then_pivot_statement
+with src as (select customer_id, status, amount from orders where amount > 0)
+pivot src on status in ('placed', 'shipped') using sum(amount) group by customer_id order by customer_id;
+
+-- name: with_then_unpivot_statement
+with c as (select customer_id, first_name, last_name from customers)
+unpivot c on first_name, last_name into name k value v
+
+-- name: err_with_then_pivot_statement_unknown_column
+with src as (select customer_id, status from orders)
+pivot src on status in ('placed') using sum(amount) group by customer_id

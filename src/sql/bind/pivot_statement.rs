@@ -372,3 +372,84 @@ impl Binder<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::sql::schema::{Column, RelationLookup, RelationProvider, RelationSchema};
+    use crate::sql::types::SqlType;
+    use crate::sql::{Dialect, analyze_query};
+
+    struct Orders;
+
+    impl RelationProvider for Orders {
+        fn lookup(&self, parts: &[String]) -> RelationLookup {
+            if parts.last().is_some_and(|p| p == "orders") {
+                let col = |name: &str, ty: SqlType| Column {
+                    name: name.into(),
+                    ty,
+                    lineage: Vec::new(),
+                };
+                RelationLookup::Known {
+                    node: None,
+                    schema: Arc::new(RelationSchema {
+                        columns: vec![
+                            col("customer_id", SqlType::Integer),
+                            col("status", SqlType::Varchar),
+                            col(
+                                "amount",
+                                SqlType::Decimal {
+                                    width: 10,
+                                    scale: 2,
+                                },
+                            ),
+                        ],
+                    }),
+                }
+            } else {
+                RelationLookup::Missing
+            }
+        }
+    }
+
+    /// The text a diagnostic points at.
+    fn flagged(sql: &str) -> Vec<&str> {
+        analyze_query(sql, Dialect::DuckDb, &Orders)
+            .diagnostics
+            .iter()
+            .map(|d| &sql[d.start..d.end])
+            .collect()
+    }
+
+    #[test]
+    fn statement_errors_point_into_the_text() {
+        let sql = "pivot orders on status in ('a') using sum(amont) group by customer_id";
+        assert_eq!(flagged(sql), ["amont"]);
+        let sql = "with p as (\n  pivot orders on status in ('a') using sum(amount) group by custid\n)\nselect * from p";
+        assert_eq!(flagged(sql), ["custid"]);
+        let sql = "with s as (select * from orders)\npivot s on status in ('a') using sum(amount)\n  group by nope";
+        assert_eq!(flagged(sql), ["nope"]);
+    }
+
+    #[test]
+    fn statement_columns() {
+        let sql = "select * from (pivot orders on status in ('a', 'b') using sum(amount) as t group by customer_id)";
+        let a = analyze_query(sql, Dialect::DuckDb, &Orders);
+        let names: Vec<String> = a
+            .schema
+            .expect("a schema")
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.ty))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "customer_id INTEGER",
+                "a_t DECIMAL(38,2)",
+                "b_t DECIMAL(38,2)"
+            ]
+        );
+    }
+}

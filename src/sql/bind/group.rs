@@ -88,3 +88,94 @@ pub fn contains_aggregate(expr: &Expr, kind: &dyn Fn(&str) -> Option<FunctionKin
     let _ = expr.visit(&mut finder);
     finder.found
 }
+
+/// What a GROUP BY ordinal names once the SELECT list's stars are expanded.
+pub enum OrdinalTarget<'e> {
+    /// A column a star expands to (scope item, column index).
+    Column(usize, usize),
+    /// A SELECT expression.
+    Expr(&'e Expr),
+}
+
+/// Whether a star item comes before the `n`-th SELECT item (1-based): the ordinal then
+/// counts the star's columns, as DuckDB expands the list before resolving ordinals.
+pub fn star_before(select: &sqlparser::ast::Select, n: usize) -> bool {
+    use sqlparser::ast::SelectItem;
+    select.projection.iter().take(n).any(|i| {
+        matches!(
+            i,
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+        )
+    })
+}
+
+/// The `n`-th (1-based) column of the expanded SELECT list, or None when it cannot be told
+/// ahead of time (a star with EXCLUDE/REPLACE/..., over an opaque relation, `COLUMNS(...)`):
+/// the caller then checks no grouping rather than risk a false error.
+pub fn ordinal_target<'e>(
+    select: &'e sqlparser::ast::Select,
+    scope: &super::scope::Scope<'_>,
+    n: usize,
+) -> Option<OrdinalTarget<'e>> {
+    use sqlparser::ast::{SelectItem, SelectItemQualifiedWildcardKind, WildcardAdditionalOptions};
+    let plain = |o: &WildcardAdditionalOptions| {
+        o.opt_ilike.is_none()
+            && o.opt_exclude.is_none()
+            && o.opt_except.is_none()
+            && o.opt_replace.is_none()
+            && o.opt_rename.is_none()
+    };
+    let mut seen = 0usize;
+    for item in &select.projection {
+        let columns: Vec<(usize, usize)> = match item {
+            SelectItem::Wildcard(opts) if plain(opts) => {
+                let mut out = Vec::new();
+                for (i, it) in scope.items.iter().enumerate() {
+                    if it.opaque {
+                        return None;
+                    }
+                    out.extend(
+                        (0..it.columns.len())
+                            .filter(|c| !it.merged.contains(c))
+                            .map(|c| (i, c)),
+                    );
+                }
+                out
+            }
+            SelectItem::QualifiedWildcard(
+                SelectItemQualifiedWildcardKind::ObjectName(name),
+                opts,
+            ) if plain(opts) => {
+                let qualifier: Vec<String> = super::from::name_parts(name)
+                    .into_iter()
+                    .map(|i| i.value)
+                    .collect();
+                let (0, i) = scope.find_item(&qualifier)? else {
+                    return None;
+                };
+                let it = &scope.items[i];
+                if it.opaque {
+                    return None;
+                }
+                (0..it.columns.len()).map(|c| (i, c)).collect()
+            }
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                if super::select::is_columns_call(e) {
+                    return None;
+                }
+                seen += 1;
+                if seen == n {
+                    return Some(OrdinalTarget::Expr(e));
+                }
+                continue;
+            }
+            _ => return None,
+        };
+        if n - seen <= columns.len() {
+            let (i, c) = columns[n - seen - 1];
+            return Some(OrdinalTarget::Column(i, c));
+        }
+        seen += columns.len();
+    }
+    None
+}

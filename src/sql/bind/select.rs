@@ -235,6 +235,27 @@ impl Binder<'_> {
         let mut keys = GroupKeys::default();
         let ctx = ExprCtx::plain(scope);
         for e in flat {
+            // An ordinal after a star counts the star's columns.
+            if let Some(n) = ordinal(e)
+                && super::group::star_before(select, n)
+            {
+                match super::group::ordinal_target(select, scope, n) {
+                    Some(super::group::OrdinalTarget::Column(i, c)) => {
+                        keys.columns.insert((i, c));
+                        continue;
+                    }
+                    Some(super::group::OrdinalTarget::Expr(x)) => {
+                        match column_identity(x, scope) {
+                            Some(col) => keys.columns.insert(col),
+                            None => keys.texts.insert(normalize(x)),
+                        };
+                        let b = self.quiet_expr(x, &ctx);
+                        filters.extend(as_filter(&b.lineage));
+                        continue;
+                    }
+                    None => return Grouping::All,
+                }
+            }
             let target = self.group_target(e, select, scope);
             // A column key is matched by identity (`a.category` does not group
             // `b.category`), anything else by its text.
@@ -673,6 +694,17 @@ impl Binder<'_> {
 pub(crate) fn is_columns_call(e: &Expr) -> bool {
     matches!(e, Expr::Function(f) if f.name.0.len() == 1
         && f.name.0[0].as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case("columns")))
+}
+
+/// A GROUP BY ordinal (`group by 2`).
+fn ordinal(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The (item, column) a plain column reference resolves to in the current scope.

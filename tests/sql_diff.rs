@@ -85,7 +85,9 @@ const TARGET_LINEAGE: f64 = 1.0;
 const FLOOR_RECALL: f64 = 0.998;
 const CEILING_FALSE_POSITIVES: f64 = 0.001;
 const FLOOR_NAMES: f64 = 1.0;
-const FLOOR_TYPES: f64 = 0.992;
+/// DuckDB's `^` (power) and ARRAY(subquery) typed: types 99.34% (3899/3925, 26 UNKNOWN),
+/// recall 99.85% (3917/3923), false positives 1/1328, names 1324/1324.
+const FLOOR_TYPES: f64 = 0.993;
 const FLOOR_LINEAGE_COLUMNS: f64 = 0.995;
 
 /// How many disagreeing queries the console shows by default (the file has all of them).

@@ -115,11 +115,29 @@ impl Binder<'_> {
         if let FunctionArguments::Subquery(q) = &f.args {
             let bound = self.query(q, Some(ctx.scope));
             self.opaque |= bound.opaque;
-            if self.is_pg() && name == "array" && !bound.opaque {
-                // `ARRAY(SELECT x ...)`: an array of the subquery's only column.
+            if name == "array" && !bound.opaque {
+                // `ARRAY(SELECT x ...)`: an array (DuckDB: a list) of the subquery's only
+                // column; DuckDB refuses a subquery of several columns.
+                if !self.is_pg() && bound.columns.len() > 1 {
+                    self.error_at(
+                        codes::SET_OP_ARITY,
+                        at,
+                        format!(
+                            "ARRAY(subquery) returns {} columns - expected 1",
+                            bound.columns.len()
+                        ),
+                        None,
+                    );
+                    return BExpr::of(SqlType::Unknown);
+                }
                 if let Some(c) = bound.columns.first() {
                     let elem = self.output_type(&c.ty);
-                    return BExpr::of(self.array_of(elem));
+                    let lineage = super::scope::transformed(&c.lineage);
+                    let mut out = BExpr::of(self.array_of(elem));
+                    if !self.is_pg() {
+                        out.lineage = lineage;
+                    }
+                    return out;
                 }
             }
             return BExpr::of(SqlType::Unknown);

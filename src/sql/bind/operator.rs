@@ -205,6 +205,8 @@ impl Binder<'_> {
             BinaryOperator::PGBitwiseShiftLeft => "<<",
             BinaryOperator::PGBitwiseShiftRight => ">>",
             BinaryOperator::PGExp => "**",
+            // DuckDB's `^` is the power operator (sqlparser reads it as XOR).
+            BinaryOperator::BitwiseXor => "^",
             BinaryOperator::Arrow | BinaryOperator::LongArrow => {
                 let ty = match (op, &l.typed.ty) {
                     (_, SqlType::Unknown) => SqlType::Unknown,

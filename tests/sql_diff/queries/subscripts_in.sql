@@ -51,3 +51,15 @@ select order_id in (select '1') as a from orders
 
 -- name: err_not_in_subquery_where
 select * from orders where status not in (select order_id from order_items)
+
+-- name: power_operator
+select 2 ^ 3 as g, amount ^ 2 as i, quantity ^ quantity as j, '2' ^ 2 as k from orders
+
+-- name: array_subquery_varchar
+select array(select status from orders limit 3) as x
+
+-- name: err_power_operator_varchar_column
+select status ^ 2 as x from orders
+
+-- name: err_array_subquery_two_columns
+select array(select order_id, status from orders) as x

@@ -70,7 +70,16 @@ impl DuckDbAdapter {
 }
 
 fn to_json(v: ValueRef<'_>) -> Value {
-    match v.to_owned() {
+    value_json(v.to_owned())
+}
+
+/// A query value as JSON, written as dbt-duckdb hands it to Jinja (through the duckdb Python
+/// client and an agate table): values agate keeps as text are Python's `str()` of the
+/// client's object (`time` -> `12:30:00`, `INTERVAL` -> timedelta's `3 days, 0:00:00`,
+/// `BLOB` -> bytes' `b'..'`, `LIST`/`STRUCT`/`MAP` -> `json.dumps`); `DECIMAL` and
+/// `HUGEINT` as their exact digits, which `jinja::live` turns into numbers by column type.
+fn value_json(v: DValue) -> Value {
+    match v {
         DValue::Null => Value::Null,
         DValue::Boolean(b) => Value::Bool(b),
         DValue::TinyInt(i) => i.into(),
@@ -82,17 +91,217 @@ fn to_json(v: ValueRef<'_>) -> Value {
         DValue::UInt(i) => i.into(),
         DValue::UBigInt(i) => i.into(),
         DValue::HugeInt(i) => i64::try_from(i).map_or(Value::String(i.to_string()), Value::from),
+        DValue::UHugeInt(i) => u64::try_from(i).map_or(Value::String(i.to_string()), Value::from),
         DValue::Float(f) => {
             serde_json::Number::from_f64(f.into()).map_or(Value::Null, Value::Number)
         }
         DValue::Double(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-        DValue::Text(s) => Value::String(s),
+        DValue::Decimal(d) => Value::String(d.to_string()),
+        DValue::Text(s) | DValue::Enum(s) => Value::String(s),
         // Dates and timestamps as their text (was the Rust debug form, `Date32(19783)`).
         DValue::Date32(days) => chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
             .map_or(Value::Null, |d| Value::String(d.date_naive().to_string())),
         DValue::Timestamp(unit, v) => chrono::DateTime::from_timestamp_micros(unit.to_micros(v))
             .map_or(Value::Null, |d| Value::String(d.naive_utc().to_string())),
+        DValue::Time64(unit, v) => Value::String(py_time(unit.to_micros(v))),
+        DValue::Interval {
+            months,
+            days,
+            nanos,
+        } => Value::String(py_timedelta(months, days, nanos)),
+        DValue::Blob(bytes) | DValue::Geometry(bytes) => Value::String(py_bytes(&bytes)),
+        DValue::Union(inner) => value_json(*inner),
+        nested @ (DValue::List(_) | DValue::Array(_) | DValue::Struct(_) | DValue::Map(_)) => {
+            let mut out = String::new();
+            py_json(&nested, &mut out);
+            Value::String(out)
+        }
         other => Value::String(format!("{other:?}")),
+    }
+}
+
+/// Python's `str(datetime.time)`: `HH:MM:SS`, `.ffffff` only when there are microseconds.
+fn py_time(micros: i64) -> String {
+    let micros = micros.rem_euclid(86_400_000_000);
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
+    let hms = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    if frac == 0 {
+        hms
+    } else {
+        format!("{hms}.{frac:06}")
+    }
+}
+
+/// Python's `str(timedelta)` of the duckdb client's conversion of an interval (a month is
+/// 30 days): `3 days, 0:00:00`, `-1 day, 23:00:00`, `1:30:00.500000`.
+fn py_timedelta(months: i32, days: i32, nanos: i64) -> String {
+    let total_us =
+        (i128::from(months) * 30 + i128::from(days)) * 86_400_000_000 + i128::from(nanos / 1_000);
+    let day_us = 86_400_000_000_i128;
+    let days = total_us.div_euclid(day_us);
+    let rest = total_us.rem_euclid(day_us);
+    let secs = rest / 1_000_000;
+    let frac = rest % 1_000_000;
+    let mut out = String::new();
+    if days != 0 {
+        let plural = if days.abs() == 1 { "" } else { "s" };
+        out.push_str(&format!("{days} day{plural}, "));
+    }
+    out.push_str(&format!(
+        "{}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    ));
+    if frac != 0 {
+        out.push_str(&format!(".{frac:06}"));
+    }
+    out
+}
+
+/// Python's `str(bytes)`: `b'\xaaA'` (double quotes when the bytes hold `'` and no `"`).
+fn py_bytes(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = format!("b{quote}");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if char::from(b) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `json.dumps` (dbt's forgiving encoder: what JSON cannot hold is its `str()`)
+/// of the duckdb client's object for a nested value: lists, dicts for structs and maps.
+fn py_json(v: &DValue, out: &mut String) {
+    let items = |out: &mut String, values: &mut dyn Iterator<Item = &DValue>| {
+        out.push('[');
+        for (i, item) in values.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            py_json(item, out);
+        }
+        out.push(']');
+    };
+    match v {
+        DValue::List(values) | DValue::Array(values) => items(out, &mut values.iter()),
+        DValue::Struct(fields) => {
+            let pairs = fields.iter().map(|(k, v)| (k.clone(), v));
+            py_json_object(pairs, out);
+        }
+        DValue::Map(entries) => {
+            let pairs = entries.iter().map(|(k, v)| (json_key(k), v));
+            py_json_object(pairs, out);
+        }
+        DValue::Union(inner) => py_json(inner, out),
+        // dbt's encoder: a Decimal as a float, datetimes by `isoformat()`, the rest `str()`.
+        DValue::Decimal(d) => out.push_str(&py_float(d.to_string().parse().unwrap_or(0.0))),
+        DValue::Timestamp(unit, v) => {
+            match chrono::DateTime::from_timestamp_micros(unit.to_micros(*v)) {
+                Some(d) => {
+                    let text = d.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+                    py_json_str(text.strip_suffix(".000000").unwrap_or(&text), out);
+                }
+                None => out.push_str("null"),
+            }
+        }
+        DValue::HugeInt(i) => out.push_str(&i.to_string()),
+        DValue::UHugeInt(i) => out.push_str(&i.to_string()),
+        other => match value_json(other.clone()) {
+            Value::String(s) => py_json_str(&s, out),
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Value::Number(n) if n.is_f64() => out.push_str(&py_float(n.as_f64().unwrap_or(0.0))),
+            other => out.push_str(&other.to_string()),
+        },
+    }
+}
+
+fn py_json_object<'a>(pairs: impl Iterator<Item = (String, &'a DValue)>, out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        py_json_str(&k, out);
+        out.push_str(": ");
+        py_json(v, out);
+    }
+    out.push('}');
+}
+
+/// A map key as `json.dumps` writes it: strings as they are, numbers and booleans as text.
+fn json_key(k: &DValue) -> String {
+    match value_json(k.clone()) {
+        Value::String(s) => s,
+        Value::Bool(b) => (if b { "true" } else { "false" }).to_string(),
+        Value::Null => "null".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON string as Python writes it (`ensure_ascii`: non-ASCII as `\uXXXX`).
+fn py_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Python's `repr(float)` for finite values JSON can hold (`1e+20`, `1.5`, `0.0001`).
+fn py_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let exp = if f == 0.0 {
+        0
+    } else {
+        f.abs().log10().floor() as i32
+    };
+    if (-5..16).contains(&exp) {
+        let s = format!("{f}");
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        let s = format!("{f:e}");
+        let (mant, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let e: i32 = e.parse().unwrap_or(0);
+        let sign = if e < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", e.abs())
     }
 }
 
@@ -110,6 +319,20 @@ fn type_name(t: &duckdb::core::LogicalTypeHandle) -> String {
         Id::Boolean => "BOOLEAN".into(),
         Id::Date => "DATE".into(),
         Id::Timestamp => "TIMESTAMP".into(),
+        Id::TimestampTZ => "TIMESTAMP WITH TIME ZONE".into(),
+        Id::TimestampS => "TIMESTAMP_S".into(),
+        Id::TimestampMs => "TIMESTAMP_MS".into(),
+        Id::TimestampNs => "TIMESTAMP_NS".into(),
+        Id::Time => "TIME".into(),
+        Id::Interval => "INTERVAL".into(),
+        Id::Hugeint => "HUGEINT".into(),
+        Id::UHugeint => "UHUGEINT".into(),
+        Id::UBigint => "UBIGINT".into(),
+        Id::UInteger => "UINTEGER".into(),
+        Id::USmallint => "USMALLINT".into(),
+        Id::UTinyint => "UTINYINT".into(),
+        Id::Uuid => "UUID".into(),
+        Id::Blob => "BLOB".into(),
         other => format!("{other:?}").to_uppercase(),
     }
 }

@@ -7,11 +7,13 @@
 //!
 //! Query values reach Jinja as JSON turns into minijinja values: numbers, strings, booleans,
 //! None; values of `DATE`/`TIMESTAMP` columns are Python dates and datetimes, as in dbt's agate
-//! tables (`.strftime(...)`, `is not string`).
+//! tables (`.strftime(...)`, `is not string`), `DECIMAL` values print their exact digits
+//! (`12.50`) and `HUGEINT` values are integers.
 
 use std::sync::Arc;
 
 use minijinja::Value;
+use minijinja::value::{DynObject, Object, ObjectRepr};
 
 use crate::exec::{Column, QueryResult};
 
@@ -46,14 +48,80 @@ fn row_values(result: &QueryResult, row: &[serde_json::Value]) -> Vec<Value> {
         .enumerate()
         .map(|(i, v)| {
             let typed = match (v, result.columns.get(i)) {
-                (serde_json::Value::String(text), Some(col)) => {
-                    super::pymodules::from_sql_text(&col.data_type, text)
-                }
+                (serde_json::Value::String(text), Some(col)) => typed_value(&col.data_type, text),
                 _ => None,
             };
             typed.unwrap_or_else(|| super::to_value(v))
         })
         .collect()
+}
+
+/// A value the adapter passed as text, as dbt's agate table holds it for its column type:
+/// `DECIMAL` a Python `Decimal`, `HUGEINT` an int, timestamps Python datetimes (with time
+/// zone: aware, in UTC), dates Python dates. Other text stays text.
+fn typed_value(data_type: &str, text: &str) -> Option<Value> {
+    let upper = data_type.to_ascii_uppercase();
+    if upper.starts_with("DECIMAL(") {
+        return decimal(text);
+    }
+    match upper.as_str() {
+        "HUGEINT" => text.parse::<i128>().ok().map(Value::from),
+        "UHUGEINT" => text.parse::<u128>().ok().map(Value::from),
+        "TIMESTAMP WITH TIME ZONE" => {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(super::pymodules::DateTime::from_utc)
+        }
+        "TIMESTAMP_S" | "TIMESTAMP_MS" | "TIMESTAMP_NS" => {
+            super::pymodules::from_sql_text("timestamp", text)
+        }
+        _ => super::pymodules::from_sql_text(data_type, text),
+    }
+}
+
+/// A `DECIMAL` value from its exact digits: an integer when it has no fraction, a float when
+/// the float prints the same digits (`1.5`), else a `Decimal` that prints them (`12.50`).
+fn decimal(text: &str) -> Option<Value> {
+    if !text.contains('.') {
+        return text.parse::<i128>().ok().map(Value::from);
+    }
+    let float: f64 = text.parse().ok()?;
+    let as_float = Value::from(float);
+    Some(if as_float.to_string() == text {
+        as_float
+    } else {
+        Value::from_object(Decimal(text.to_string()))
+    })
+}
+
+/// A Python `Decimal` whose digits a float would not keep (`12.50`, more than 17 digits): it
+/// renders them exactly. Comparison with another `Decimal` is numeric.
+#[derive(Debug)]
+struct Decimal(String);
+
+impl Decimal {
+    fn as_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(0.0)
+    }
+}
+
+impl Object for Decimal {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.0.bytes().any(|b| b.is_ascii_digit() && b != b'0')
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<std::cmp::Ordering> {
+        let other = other.downcast_ref::<Decimal>()?;
+        self.as_f64().partial_cmp(&other.as_f64())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// dbt's adapter response for a statement that returned `rows` rows.

@@ -15,7 +15,7 @@ use super::jobs::{Incremental, Job, Work};
 use super::logged_adapter::Logged;
 use super::run_hooks::{EndContext, HookKind, project_hooks, run_hooks};
 use super::summary::{finished_line, invocation_args, summary};
-use super::workers::{Opened, Opener, run_jobs};
+use super::workers::{Opened, Opener, run_jobs_with_hooks};
 use super::{Common, Session};
 use crate::artifacts::run_results::run_results;
 use crate::artifacts::write::{write_bytes, write_files};
@@ -25,6 +25,7 @@ use crate::db::NodeKey;
 use crate::exec::Relation;
 use crate::exec::duckdb::DuckDbAdapter;
 use crate::exec::run::incremental::IncrementalConfig;
+use crate::exec::run::node_render::render_in_node;
 use crate::exec::run::snapshot::SnapshotConfig;
 use crate::exec::run::{Materialization, dag_order};
 use crate::exec::schedule::with_test_edges;
@@ -228,6 +229,18 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     let say = |line: &str| console.line(line);
     session.report(&diagnostics);
     if jobs.is_empty() {
+        // A selected ephemeral model still gets its target/compiled file.
+        let files = ephemeral_files(
+            db,
+            project,
+            &session.target_dir(),
+            &selected,
+            &[],
+            verb.runs(ResourceType::Model),
+        );
+        if let Err(e) = write_files(files, 1) {
+            eprintln!("error: {e}");
+        }
         console.emit(&Event::new(
             "NothingToDo",
             "Q035",
@@ -319,13 +332,25 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             }
             Ok(sql)
         };
+    // A node hook that queries the database renders just before it runs, as dbt's do.
+    let hook_jit = |uid: &str,
+                    text: &str,
+                    this_exists: bool,
+                    live: crate::jinja::live::Live|
+     -> Result<String, String> {
+        let db = jit_db.lock().unwrap_or_else(|e| e.into_inner());
+        let key = crate::db::NodeKey::new(&*db, uid.to_string());
+        render_in_node(&*db, project, key, text, this_exists, Some(live))
+            .map(Option::unwrap_or_default)
+    };
     console.start_progress(total_jobs);
-    let ran = run_jobs(
+    let ran = run_jobs_with_hooks(
         jobs,
         &order,
         &parents,
         &compiled,
         Some(&jit),
+        Some(&hook_jit),
         threads,
         opener.as_ref(),
         flags,
@@ -398,6 +423,16 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
             run_files.push((path, sql.clone()));
         }
     }
+    if verb.runs(ResourceType::Model) || verb == Verb::Test {
+        compiled_files.extend(ephemeral_files(
+            db,
+            project,
+            &target_dir,
+            &selected,
+            &done,
+            verb.runs(ResourceType::Model),
+        ));
+    }
     let elapsed = started.elapsed().as_secs_f64();
     if interrupted {
         // Only what finished, as dbt counts after Ctrl-C.
@@ -465,6 +500,53 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         return 2;
     }
     summary(&console, &done, &hook_results, &compiled_at)
+}
+
+/// target/compiled files of ephemeral models, as dbt writes them (never target/run): the
+/// selected ones when the command runs models (`with_selected`), and those inlined, at any
+/// depth, by a node that was compiled in this run.
+fn ephemeral_files(
+    db: &dyn crate::db::Db,
+    project: crate::db::Project,
+    target_dir: &std::path::Path,
+    selected: &BTreeSet<String>,
+    done: &[(Job, super::jobs::Done)],
+    with_selected: bool,
+) -> Vec<(std::path::PathBuf, String)> {
+    use crate::jinja::nodes::rendered_node;
+    let is_ephemeral = |uid: &str| {
+        let key = NodeKey::new(db, uid.to_string());
+        node_config(db, project, key)
+            .get("materialized")
+            .and_then(Value::as_str)
+            == Some("ephemeral")
+    };
+    let mut stack: Vec<String> = Vec::new();
+    if with_selected {
+        stack.extend(selected.iter().filter(|u| is_ephemeral(u)).cloned());
+    }
+    for (job, outcome) in done {
+        if outcome.result.compiled == Some(true) {
+            let key = NodeKey::new(db, job.unique_id.clone());
+            stack.extend(rendered_node(db, project, key).ephemerals.iter().cloned());
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    while let Some(uid) = stack.pop() {
+        if !seen.insert(uid.clone()) {
+            continue;
+        }
+        let key = NodeKey::new(db, uid.clone());
+        stack.extend(rendered_node(db, project, key).ephemerals.iter().cloned());
+        let sql = crate::jinja::nodes::compiled_sql(db, project, key)
+            .sql
+            .clone();
+        if let (Some(sql), Some(path)) = (sql, compiled_path(db, project, target_dir, &uid)) {
+            out.push((path, sql.to_string()));
+        }
+    }
+    out
 }
 
 /// Opens the connections of the workers: DuckDB connections share one database instance

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use super::console::justified;
 use super::execute::Flags;
 use crate::artifacts::run_results::{NodeResult, Status};
-use crate::exec::run::around::{Failure, around, in_sequence};
+use crate::exec::run::around::{Failure, HookRun, around, in_sequence};
 use crate::exec::run::extras::Extras;
+use crate::exec::run::hooks::LiveHook;
 use crate::exec::run::incremental::{IncrementalConfig, build_incremental};
 use crate::exec::run::snapshot::{SnapshotConfig, build_snapshot};
 use crate::exec::run::{BuildOutcome, Materialization, build_model, load_duckdb_indexes};
@@ -95,7 +96,12 @@ pub struct Done {
     pub compiled_sql: Option<String>,
 }
 
-/// Runs (or skips) one job and prints its console lines.
+/// Runs (or skips) one job and prints its console lines; `live` renders its hooks that
+/// query the database.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the job, its SQL, its hooks' renderer and the run's settings"
+)]
 pub fn run_job(
     adapter: &mut dyn Adapter,
     job: &Job,
@@ -104,7 +110,9 @@ pub fn run_job(
     flags: Flags,
     prefix: &str,
     say: &dyn Fn(&str),
+    live: Option<&LiveHook<'_>>,
 ) -> Done {
+    let hooking = |incremental| HookRun { incremental, live };
     let start = Utc::now();
     let t = Instant::now();
     let result = |status, message: Option<String>, response: Value| NodeResult {
@@ -167,13 +175,21 @@ pub fn run_job(
                 &format!("{prefix} START seed file {display}"),
                 "RUN",
             ));
-            let loaded = around(adapter, &job.relation, &job.extras, false, None, false, {
-                |adapter, before, after| {
-                    in_sequence(adapter, before, after, |adapter| {
-                        load_seed(adapter, spec, flags.full_refresh)
-                    })
-                }
-            });
+            let loaded = around(
+                adapter,
+                &job.relation,
+                &job.extras,
+                hooking(false),
+                None,
+                false,
+                {
+                    |adapter, before, after| {
+                        in_sequence(adapter, before, after, |adapter| {
+                            load_seed(adapter, spec, flags.full_refresh)
+                        })
+                    }
+                },
+            );
             match loaded {
                 Ok(Loaded { rows, sql }) => {
                     say(&justified(
@@ -225,7 +241,7 @@ pub fn run_job(
                             adapter,
                             rel,
                             &job.extras,
-                            true,
+                            hooking(true),
                             Some(&inc_sql),
                             false,
                             |adapter, before, after| {
@@ -244,7 +260,7 @@ pub fn run_job(
                                 adapter,
                                 rel,
                                 &job.extras,
-                                false,
+                                hooking(false),
                                 Some(sql),
                                 table,
                                 |adapter, before, after| {
@@ -368,15 +384,21 @@ pub fn run_job(
                 "RUN",
             ));
             let built = match (sql, config) {
-                (Some(sql), Ok(config)) => {
-                    around(adapter, &job.relation, &job.extras, false, None, false, {
+                (Some(sql), Ok(config)) => around(
+                    adapter,
+                    &job.relation,
+                    &job.extras,
+                    hooking(false),
+                    None,
+                    false,
+                    {
                         |adapter, before, after| {
                             in_sequence(adapter, before, after, |adapter| {
                                 build_snapshot(adapter, &job.relation, sql, config)
                             })
                         }
-                    })
-                }
+                    },
+                ),
                 (None, _) => Err(Failure::Runtime("no compiled SQL".to_string())),
                 (_, Err(e)) => Err(Failure::Runtime(e.clone())),
             };

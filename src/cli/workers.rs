@@ -16,11 +16,13 @@ use indexmap::IndexMap;
 use super::console::{Console, thread_name};
 use super::execute::Flags;
 use super::interrupt::{Cancel, Running, interrupted};
-use super::jit::{JitRender, prepare, render_error};
+use super::jit::{JitRender, prepare, render_error, render_live};
 use super::jobs::{Done, Job, run_job};
 use super::node_events::NodeLines;
 use crate::artifacts::run_results::Status;
 use crate::exec::Adapter;
+use crate::exec::run::hooks::LiveHook;
+use crate::jinja::live::Live;
 
 /// A worker's connection, and how to cancel the query running on it (None: the adapter
 /// cannot cancel; the running node is left to finish).
@@ -70,6 +72,8 @@ struct Shared<'a> {
     compiled: &'a HashMap<String, String>,
     /// Renders introspective nodes just in time (None: they are skipped).
     jit: Option<&'a JitRender<'a>>,
+    /// Renders the hooks that query the database (None: such hooks fail).
+    hook_jit: Option<&'a HookJit<'a>>,
     total: usize,
 }
 
@@ -104,9 +108,14 @@ fn nearest_jobs(
     out
 }
 
+/// Renders a node's hook against the run's connection: `(unique_id, template,
+/// this_exists, live)` to its SQL or the render's error.
+pub type HookJit<'a> = dyn Fn(&str, &str, bool, Live) -> Result<String, String> + Sync + 'a;
+
 /// Runs `jobs` (keyed by unique_id) in the order of `order` on `threads` workers; returns
 /// them with their results in the order they finished, or the error of a connection
-/// that could not be opened. Console lines go to `console`.
+/// that could not be opened. Console lines go to `console`. Hooks that query the
+/// database fail (see [`run_jobs_with_hooks`]).
 #[expect(clippy::too_many_arguments, reason = "the plan and the run's settings")]
 pub fn run_jobs(
     jobs: HashMap<String, Job>,
@@ -114,6 +123,26 @@ pub fn run_jobs(
     parents: &IndexMap<String, Vec<String>>,
     compiled: &HashMap<String, String>,
     jit: Option<&JitRender<'_>>,
+    threads: usize,
+    open: &Opener<'_>,
+    flags: Flags,
+    console: &Console,
+) -> Result<Ran, String> {
+    run_jobs_with_hooks(
+        jobs, order, parents, compiled, jit, None, threads, open, flags, console,
+    )
+}
+
+/// [`run_jobs`], with `hook_jit` rendering the node hooks that query the database, just
+/// before each runs, against the worker's connection.
+#[expect(clippy::too_many_arguments, reason = "the plan and the run's settings")]
+pub fn run_jobs_with_hooks(
+    jobs: HashMap<String, Job>,
+    order: &[String],
+    parents: &IndexMap<String, Vec<String>>,
+    compiled: &HashMap<String, String>,
+    jit: Option<&JitRender<'_>>,
+    hook_jit: Option<&HookJit<'_>>,
     threads: usize,
     open: &Opener<'_>,
     flags: Flags,
@@ -162,6 +191,7 @@ pub fn run_jobs(
         job_children,
         compiled,
         jit,
+        hook_jit,
         total,
     };
     let workers = threads.clamp(1, total.max(1));
@@ -256,6 +286,16 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Consol
         let say = &|line: &str| lines.say(line);
         let sql = shared.compiled.get(&job.unique_id).map(String::as_str);
         let jit = prepare(adapter.as_mut(), shared.jit, &mut job, upstream_bad, flags);
+        let uid = job.unique_id.clone();
+        let live_hook = shared.hook_jit.map(|hook_jit| {
+            let uid = &uid;
+            move |adapter: &mut dyn Adapter, text: &str, this_exists: bool| {
+                let render =
+                    |_: &str, this_exists: bool, live: Live| hook_jit(uid, text, this_exists, live);
+                render_live(adapter, &render, uid, this_exists)
+            }
+        });
+        let live_hook = live_hook.as_ref().map(|f| f as &LiveHook<'_>);
         let done = match &jit {
             Some(Err(e)) => render_error(&job, e, &prefix, say),
             Some(Ok(sql)) => {
@@ -267,6 +307,7 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Consol
                     flags,
                     &prefix,
                     say,
+                    live_hook,
                 );
                 done.compiled_sql.get_or_insert_with(|| sql.clone());
                 done
@@ -279,6 +320,7 @@ fn worker(shared: &Shared<'_>, open: &Opener<'_>, flags: Flags, console: &Consol
                 flags,
                 &prefix,
                 say,
+                live_hook,
             ),
         };
         drop(running);

@@ -13,7 +13,7 @@ use super::super::{Adapter, Column, QueryResult, Relation};
 use super::Step;
 use super::contract::Breach;
 use super::extras::Extras;
-use super::hooks::run_hooks;
+use super::hooks::{Hook, LiveHook, run_hooks};
 use crate::exec::transactional::grants::apply_grants;
 
 /// Why a node failed: its hooks did not render or its contract does not hold (dbt's
@@ -24,33 +24,59 @@ pub enum Failure {
     Runtime(String),
 }
 
+/// How a build's hooks are chosen and rendered.
+#[derive(Clone, Copy)]
+pub struct HookRun<'a> {
+    /// The build writes into the existing relation: the hooks rendered with
+    /// `is_incremental()` true.
+    pub incremental: bool,
+    /// Renders the hooks that query the database, against the connection (None: such a
+    /// hook fails).
+    pub live: Option<&'a LiveHook<'a>>,
+}
+
 /// Runs `build` with the node's extras around it; `build` gets the `before` and `after`
-/// steps to run inside its transaction. `incremental`: the build writes into the
-/// existing relation (the hooks rendered with `is_incremental()` true); `sql`: the SQL
+/// steps to run inside its transaction. `hooking`: which hooks and how live ones render;
+/// `sql`: the SQL
 /// the contract is checked against (None: no contract check, e.g. seeds and snapshots);
 /// `table`: the relation is built by the `table` materialization.
 pub fn around<T>(
     adapter: &mut dyn Adapter,
     relation: &Relation,
     extras: &Extras,
-    incremental: bool,
+    hooking: HookRun<'_>,
     sql: Option<&str>,
     table: bool,
     build: impl FnOnce(&mut dyn Adapter, &mut Step<'_>, &mut Step<'_>) -> Result<T, String>,
 ) -> Result<T, Failure> {
+    let incremental = hooking.incremental;
     let hooks = extras
         .hooks_for(incremental)
         .map_err(Failure::Compilation)?;
-    run_hooks(adapter, &hooks.pre, false).map_err(Failure::Runtime)?;
-    let contract_failed = Cell::new(false);
+    let run = |adapter: &mut dyn Adapter, hooks: &[Hook], inside: bool| {
+        run_hooks(adapter, hooks, inside, hooking.live, incremental)
+    };
+    run(adapter, &hooks.pre, false)?;
+    // A contract that does not hold, or a hook that did not render, inside the
+    // transaction: a compilation error.
+    let compile_failed = Cell::new(false);
+    let inside = |adapter: &mut dyn Adapter, hooks: &[Hook]| -> Result<(), String> {
+        run(adapter, hooks, true).map_err(|f| match f {
+            Failure::Compilation(e) => {
+                compile_failed.set(true);
+                e
+            }
+            Failure::Runtime(e) => e,
+        })
+    };
     let mut before = |adapter: &mut dyn Adapter| -> Result<(), String> {
-        run_hooks(adapter, &hooks.pre, true)?;
+        inside(adapter, &hooks.pre)?;
         if let (Some(contract), Some(sql)) = (&extras.contract, sql) {
             contract
                 .check(adapter, sql)
                 .map_err(|breach| match breach {
                     Breach::Contract(e) => {
-                        contract_failed.set(true);
+                        compile_failed.set(true);
                         e
                     }
                     Breach::Database(e) | Breach::Unsupported(e) => e,
@@ -60,7 +86,7 @@ pub fn around<T>(
     };
     let mut after = |adapter: &mut dyn Adapter| -> Result<(), String> {
         if table {
-            run_hooks(adapter, &hooks.post, true)?;
+            inside(adapter, &hooks.post)?;
             // A replaced table starts without grants (copy_grants is false).
             apply_grants(adapter, relation, &extras.table_grants, false)?;
         }
@@ -68,7 +94,7 @@ pub fn around<T>(
             docs.apply(adapter, relation)?;
         }
         if !table {
-            run_hooks(adapter, &hooks.post, true)?;
+            inside(adapter, &hooks.post)?;
         }
         Ok(())
     };
@@ -92,13 +118,13 @@ pub fn around<T>(
         build(adapter, &mut before, &mut after)
     };
     let built = built.map_err(|e| {
-        if contract_failed.get() {
+        if compile_failed.get() {
             Failure::Compilation(e)
         } else {
             Failure::Runtime(e)
         }
     })?;
-    run_hooks(adapter, &hooks.post, false).map_err(Failure::Runtime)?;
+    run(adapter, &hooks.post, false)?;
     Ok(built)
 }
 

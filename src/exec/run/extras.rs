@@ -1,5 +1,6 @@
 //! What a build does beyond creating its relation, planned before the run from the node's
-//! config and properties: its pre- and post-hooks (rendered in the node's context),
+//! config and properties: its pre- and post-hooks (rendered in the node's context; one
+//! that queries the database is rendered when it runs, see `hooks`),
 //! `persist_docs` comments and an enforced `contract`.
 
 use serde_json::Value;
@@ -64,10 +65,13 @@ impl Extras {
                 hooks
                     .into_iter()
                     .map(|h| {
-                        Ok(Hook {
-                            sql: render_in_node(db, project, key, &h.sql, this_exists)?,
-                            transaction: h.transaction,
-                        })
+                        Ok(
+                            match render_in_node(db, project, key, &h.sql, this_exists, None)? {
+                                Some(sql) => Hook { sql, ..h },
+                                // Rendered when it runs, against the connection.
+                                None => Hook { live: true, ..h },
+                            },
+                        )
                     })
                     .collect()
             };

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::{Db, NodeKey, Project};
 use crate::jinja::context::{Phase, RefTarget};
+use crate::jinja::live::Live;
 use crate::jinja::nodes::{base_input, node_config, node_info, node_relation, raw_code};
 use crate::jinja::relation::RelationData;
 use crate::jinja::render::{TemplateOrigin, render};
@@ -17,14 +18,18 @@ use crate::project::config::project_config;
 use crate::project::nodes::node_index;
 
 /// Renders `text` as part of node `key`; `this_exists`: its relation exists (what
-/// `is_incremental()` asks). The error is the render's message.
+/// `is_incremental()` asks); `live`: the run's connection answers the render's queries
+/// (`run_query`, statements, `adapter.get_relation`, ...), as dbt renders a hook just
+/// before it runs. Ahead of the run (`live` None), a text that queries the database
+/// renders to None: it is to be rendered live. The error is the render's message.
 pub fn render_in_node(
     db: &dyn Db,
     project: Project,
     key: NodeKey,
     text: &str,
     this_exists: bool,
-) -> Result<String, String> {
+    live: Option<Live>,
+) -> Result<Option<String>, String> {
     let node = node_info(db, project, key)
         .clone()
         .ok_or_else(|| "unknown node".to_string())?;
@@ -52,6 +57,8 @@ pub fn render_in_node(
         input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
     }
     input.model = crate::jinja::to_value(model_json(&node, &config, this.as_ref()));
+    let is_live = live.is_some();
+    input.live = live;
     input.this = this;
     let index = node_index(db, project);
     let root = project_config(db, project).root.name.clone();
@@ -109,17 +116,12 @@ pub fn render_in_node(
         }
     }
     let compiled = render(db, project, input, &name, text, &origin);
-    let sql = compiled.output.map_err(|d| d.message)?;
-    if compiled.collected.introspective {
-        // Rendered ahead of the run, a query's answer would be empty: refuse rather than
-        // run a hook built from it.
-        return Err(format!(
-            "a hook of {} queries the database while rendering (run_query, statement, \
-             get_relation...): not supported yet",
-            node.name
-        ));
+    if compiled.collected.introspective && !is_live {
+        // Rendered ahead of the run, a query's answer is empty (and what the text does
+        // with it may fail): the text is rendered again when it runs.
+        return Ok(None);
     }
-    Ok(sql)
+    compiled.output.map(Some).map_err(|d| d.message)
 }
 
 /// `model` as a hook sees it: the node's main properties.

@@ -64,13 +64,45 @@ impl ProjectConfig {
 
 fn paths(raw: &Value, key: &str, default: &[&str]) -> Vec<String> {
     let list = string_list(raw.get(key));
-    if raw.get(key).is_none() {
+    if raw.get(key).is_none_or(Value::is_null) {
         default.iter().map(|s| s.to_string()).collect()
     } else {
         list.into_iter()
             .map(|p| p.trim_end_matches('/').to_string())
             .collect()
     }
+}
+
+/// Paths under a key dbt renamed: the old key (`source-paths`, `data-paths`) still counts
+/// when the new one is absent, as in dbt 1.x; both at once is an error there too.
+#[expect(
+    clippy::result_large_err,
+    reason = "a Diagnostic is the error; these run once per file, not on a hot path"
+)]
+fn renamed_paths(
+    raw: &Value,
+    file_path: &Path,
+    key: &str,
+    old_key: &str,
+    default: &[&str],
+) -> Result<Vec<String>, Diagnostic> {
+    let present = |k: &str| raw.get(k).is_some_and(|v| !v.is_null());
+    if present(old_key) && present(key) {
+        return Err(Diagnostic::error(
+            codes::PROJECT,
+            format!("dbt_project.yml sets both `{old_key}` and `{key}`"),
+        )
+        .at(file_path, None)
+        .with_hint(format!(
+            "`{old_key}` is the old name of `{key}`: keep only `{key}`"
+        )));
+    }
+    let chosen = if present(key) || !present(old_key) {
+        key
+    } else {
+        old_key
+    };
+    Ok(paths(raw, chosen, default))
 }
 
 /// Reads one dbt_project.yml.
@@ -92,8 +124,8 @@ pub fn read_package(
                 .with_hint("add `name: my_project` at the top of dbt_project.yml"),
         );
     };
-    let model_paths = paths(&raw, "model-paths", &["models"]);
-    let seed_paths = paths(&raw, "seed-paths", &["seeds"]);
+    let model_paths = renamed_paths(&raw, file_path, "model-paths", "source-paths", &["models"])?;
+    let seed_paths = renamed_paths(&raw, file_path, "seed-paths", "data-paths", &["seeds"])?;
     let test_paths = paths(&raw, "test-paths", &["tests"]);
     let analysis_paths = paths(&raw, "analysis-paths", &["analyses"]);
     let macro_paths = paths(&raw, "macro-paths", &["macros"]);
@@ -201,5 +233,44 @@ pub fn project_config(db: &dyn Db, project: Project) -> ProjectConfig {
         root,
         packages,
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<PackageConfig, Box<Diagnostic>> {
+        read_package(Path::new("/p/dbt_project.yml"), text, true).map_err(Box::new)
+    }
+
+    #[test]
+    fn legacy_path_keys_count_when_the_new_ones_are_absent() {
+        let pkg = read("name: p\nsource-paths: [src/]\ndata-paths: [data]\n").unwrap();
+        assert_eq!(pkg.model_paths, vec!["src"]);
+        assert_eq!(pkg.seed_paths, vec!["data"]);
+        assert!(
+            pkg.docs_paths.contains(&"src".to_string()),
+            "{:?}",
+            pkg.docs_paths
+        );
+        let pkg = read("name: p\n").unwrap();
+        assert_eq!(
+            (pkg.model_paths, pkg.seed_paths),
+            (vec!["models".to_string()], vec!["seeds".to_string()])
+        );
+        let pkg = read("name: p\nmodel-paths: [m]\nseed-paths: [s]\ndata-paths: null\n").unwrap();
+        assert_eq!(
+            (pkg.model_paths, pkg.seed_paths),
+            (vec!["m".to_string()], vec!["s".to_string()])
+        );
+    }
+
+    #[test]
+    fn old_and_new_path_keys_together_are_an_error() {
+        let err = read("name: p\nsource-paths: [a]\nmodel-paths: [b]\n").unwrap_err();
+        assert!(format!("{err:?}").contains("source-paths"), "{err:?}");
+        let err = read("name: p\ndata-paths: [a]\nseed-paths: [b]\n").unwrap_err();
+        assert!(format!("{err:?}").contains("data-paths"), "{err:?}");
     }
 }

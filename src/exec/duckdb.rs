@@ -293,7 +293,7 @@ fn py_float(f: f64) -> String {
     } else {
         f.abs().log10().floor() as i32
     };
-    if (-5..16).contains(&exp) {
+    if (-4..16).contains(&exp) {
         let s = format!("{f}");
         if s.contains('.') { s } else { format!("{s}.0") }
     } else {
@@ -408,5 +408,35 @@ impl Adapter for DuckDbAdapter {
                 data_type: r[1].as_str().unwrap_or_default().to_string(),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expected strings are Python 3's `repr(float)`, `str(timedelta)`, `str(bytes)` and
+    /// `json.dumps` of the same values (checked with python3).
+    #[test]
+    fn python_texts() {
+        let floats = [
+            (1.5, "1.5"),
+            (2.0, "2.0"),
+            (1e-5, "1e-05"),
+            (1e-4, "0.0001"),
+        ];
+        for (f, want) in floats {
+            assert_eq!(py_float(f), want);
+        }
+        assert_eq!(py_float(1.5e20), "1.5e+20");
+        assert_eq!(py_float(1e16), "1e+16");
+        assert_eq!(py_float(123456789012345.6), "123456789012345.6");
+        assert_eq!(py_timedelta(0, 0, -1_000), "-1 day, 23:59:59.999999");
+        assert_eq!(py_timedelta(0, 2, 3_600_000_000_000), "2 days, 1:00:00");
+        assert_eq!(py_time(1_500_000), "00:00:01.500000");
+        assert_eq!(py_bytes(b"a\"'\\\n\x7f"), "b'a\"\\'\\\\\\n\\x7f'");
+        let mut out = String::new();
+        py_json_str("\u{1f600}\u{7f}", &mut out);
+        assert_eq!(out, "\"\\ud83d\\ude00\\u007f\"");
     }
 }

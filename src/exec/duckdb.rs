@@ -305,6 +305,77 @@ fn py_float(f: f64) -> String {
     }
 }
 
+/// Types whose values the client hands over as their storage bytes.
+#[derive(Clone, Copy)]
+enum ByteType {
+    Bit,
+    Bignum,
+}
+
+impl ByteType {
+    fn of(t: &duckdb::core::LogicalTypeHandle) -> Option<ByteType> {
+        use duckdb::core::LogicalTypeId as Id;
+        match t.id() {
+            Id::Bit => Some(ByteType::Bit),
+            Id::Bignum => Some(ByteType::Bignum),
+            _ => None,
+        }
+    }
+
+    /// The value as dbt-duckdb shows it: a bit string's `0`/`1` digits, a big integer's
+    /// decimal digits.
+    fn text(self, bytes: &[u8]) -> String {
+        match self {
+            ByteType::Bit => bit_text(bytes),
+            ByteType::Bignum => bignum_text(bytes),
+        }
+    }
+}
+
+/// DuckDB's BIT storage: a byte counting the padding bits, then the bits, padding first.
+fn bit_text(bytes: &[u8]) -> String {
+    let Some((&padding, bits)) = bytes.split_first() else {
+        return String::new();
+    };
+    let all: String = bits.iter().map(|b| format!("{b:08b}")).collect();
+    all.get(usize::from(padding)..)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// DuckDB's BIGNUM storage: a 3-byte header (top bit set: not negative) then the
+/// big-endian magnitude; a negative number has header and magnitude bits inverted.
+fn bignum_text(bytes: &[u8]) -> String {
+    let Some(header) = bytes.first() else {
+        return String::new();
+    };
+    let negative = header & 0x80 == 0;
+    let mut magnitude: Vec<u8> = bytes
+        .get(3..)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| if negative { !b } else { *b })
+        .collect();
+    // Repeated division by 10 of the big-endian bytes gives the digits, last first.
+    let mut digits = Vec::new();
+    while magnitude.iter().any(|b| *b != 0) {
+        let mut rest = 0u32;
+        for b in magnitude.iter_mut() {
+            let cur = (rest << 8) | u32::from(*b);
+            *b = (cur / 10) as u8;
+            rest = cur % 10;
+        }
+        digits.push(char::from(b'0' + rest as u8));
+    }
+    if digits.is_empty() {
+        return "0".into();
+    }
+    if negative {
+        digits.push('-');
+    }
+    digits.iter().rev().collect()
+}
+
 fn type_name(t: &duckdb::core::LogicalTypeHandle) -> String {
     use duckdb::core::LogicalTypeId as Id;
     match t.id() {
@@ -333,6 +404,8 @@ fn type_name(t: &duckdb::core::LogicalTypeHandle) -> String {
         Id::UTinyint => "UTINYINT".into(),
         Id::Uuid => "UUID".into(),
         Id::Blob => "BLOB".into(),
+        Id::Bit => "BIT".into(),
+        Id::Bignum => "BIGNUM".into(),
         other => format!("{other:?}").to_uppercase(),
     }
 }
@@ -350,12 +423,23 @@ impl Adapter for DuckDbAdapter {
         let mut stmt = self.conn.prepare(sql).map_err(err)?;
         let mut rows_out = Vec::new();
         let mut rows = stmt.query([]).map_err(err)?;
+        // The columns whose values arrive as bytes to decode (BIT, BIGNUM), by index.
+        let mut byte_types: Option<Vec<Option<ByteType>>> = None;
         while let Some(row) = rows.next().map_err(err)? {
             let stmt = row.as_ref();
             let n = stmt.column_count();
+            let byte_types = byte_types.get_or_insert_with(|| {
+                (0..n)
+                    .map(|i| ByteType::of(&stmt.column_logical_type(i)))
+                    .collect()
+            });
             let mut values = Vec::with_capacity(n);
             for i in 0..n {
-                values.push(to_json(row.get_ref(i).map_err(err)?));
+                let value = row.get_ref(i).map_err(err)?;
+                values.push(match (byte_types[i], value) {
+                    (Some(t), ValueRef::Blob(bytes)) => Value::String(t.text(bytes)),
+                    (_, value) => to_json(value),
+                });
             }
             rows_out.push(values);
         }

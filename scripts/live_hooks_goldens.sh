@@ -65,3 +65,75 @@ with open(os.path.join(out, "results.json"), "w") as f:
     f.write("\n")
 print(json.dumps({"steps": steps, "relations": relations}, indent=1))
 PY
+
+# Postgres (dbt-postgres 1.11, on a throwaway server of scripts/pg_server.sh, in a database
+# `golden_live_hooks`): the same two commands with the profile of
+# fixtures/live_hooks/expected/postgres/profiles.yml; writes
+# expected/postgres/results.json: each command's node statuses (and error messages), and
+# every relation's rows as text ordered by every column.
+"$venv/bin/python" -c 'import dbt.adapters.postgres' 2>/dev/null \
+  || "$venv/bin/pip" install -q 'dbt-postgres~=1.9' >&2
+pgdir=$(mktemp -d)
+trap 'rm -rf "$work"; "$root/scripts/pg_server.sh" stop "$pgdir"' EXIT
+eval "$("$root/scripts/pg_server.sh" start "$pgdir")"
+export DBTC_TEST_PG_DBNAME=golden_live_hooks
+"$venv/bin/python" - <<'PY'
+import os, psycopg2
+admin = psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                         user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                         dbname="postgres")
+admin.autocommit = True
+admin.cursor().execute('drop database if exists "golden_live_hooks"')
+admin.cursor().execute('create database "golden_live_hooks"')
+PY
+rm -rf "$work/pgproject" "$work/pgresults"
+cp -r "$dir" "$work/pgproject"
+rm -rf "$work/pgproject"/*.duckdb "$work/pgproject/expected" "$work/pgproject/target"
+cp "$dir/expected/postgres/profiles.yml" "$work/pgproject/profiles.yml"
+cd "$work/pgproject"
+step=0
+for cmd in "build" "run -s grows"; do
+  step=$((step + 1))
+  rm -rf target
+  # shellcheck disable=SC2086
+  "$venv/bin/dbt" $cmd --profiles-dir . --log-path "$work/logs" -q || true
+  mkdir -p "$work/pgresults/$step"
+  cp target/run_results.json "$work/pgresults/$step/run_results.json"
+  echo "$cmd" > "$work/pgresults/$step/command"
+done
+"$venv/bin/python" - "$dir/expected/postgres" "$work/pgresults" <<'PY'
+import json, os, sys
+import psycopg2
+out, results = sys.argv[1:3]
+steps = []
+for name in sorted(os.listdir(results)):
+    d = os.path.join(results, name)
+    doc = json.load(open(os.path.join(d, "run_results.json")))
+    nodes = {}
+    for r in doc["results"]:
+        entry = {"status": r["status"]}
+        if r["status"] == "error":
+            entry["message"] = r["message"]
+        nodes[r["unique_id"]] = entry
+    steps.append({"command": open(os.path.join(d, "command")).read().strip(),
+                  "nodes": dict(sorted(nodes.items()))})
+con = psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                       user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                       dbname=os.environ["DBTC_TEST_PG_DBNAME"])
+cur = con.cursor()
+cur.execute("select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2")
+relations = {}
+for schema, table in cur.fetchall():
+    cur.execute("select column_name::text from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position", (schema, table))
+    cols = [c[0] for c in cur.fetchall()]
+    casts = ", ".join('"%s"::text' % c.replace('"', '""') for c in cols)
+    order = ", ".join(str(i + 1) for i in range(len(cols)))
+    cur.execute(f'select {casts} from "{schema}"."{table}" order by {order}')
+    relations[f"{schema}.{table}"] = [list(r) for r in cur.fetchall()]
+with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump({"steps": steps, "relations": relations}, f, indent=2)
+    f.write("\n")
+print(json.dumps(relations))
+PY

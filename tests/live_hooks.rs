@@ -5,9 +5,12 @@
 //! dbt-duckdb 1.11.1 do (fixtures/live_hooks/expected/results.json, written by
 //! scripts/live_hooks_goldens.sh): each command's node statuses and error messages, the
 //! files it writes under target/compiled and target/run, and every relation's rows after
-//! both (`hook_log` records what the hooks saw).
+//! both (`hook_log` records what the hooks saw). On Postgres (the server of
+//! scripts/pg_server.sh, when DBTC_TEST_PG_* are set), the same commands are compared with
+//! dbt-postgres 1.11 (fixtures/live_hooks/expected/postgres).
 
 mod common;
+mod pg_common;
 
 use std::path::Path;
 
@@ -140,4 +143,50 @@ fn ephemeral_compiled_files() {
     let (code, out) = common::dbtc_cli("run", &dir, &["-s", "nums"]);
     assert_eq!(code, 0, "{out}");
     assert!(!dir.join(eph).exists());
+}
+
+#[test]
+fn live_hooks_match_dbt_postgres() {
+    let Some(env) = pg_common::server() else {
+        return;
+    };
+    let golden = common::fixture_dir("live_hooks").join("expected/postgres");
+    let expected = pg_common::read_json(&golden.join("results.json"));
+    let db = pg_common::TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy("live_hooks");
+    std::fs::copy(golden.join("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    for step in expected["steps"].as_array().unwrap() {
+        let command = step["command"].as_str().unwrap();
+        let mut words = command.split(' ');
+        let verb = words.next().unwrap();
+        let args: Vec<&str> = words.collect();
+        let out = pg_common::dbtc(&db, verb, &dir, &args).output().unwrap();
+        let console = pg_common::text(&out);
+        // dbt-postgres words database errors its own way ("Database Error", the
+        // statement's line, the file): the statuses are compared, and an error must name
+        // what the database said.
+        let got = statuses(&dir);
+        let want = step["nodes"].as_object().unwrap();
+        let keys = |m: &Map<String, Value>| {
+            let mut keys: Vec<String> = m.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&got), keys(want), "`{command}`:\n{console}");
+        for (uid, entry) in want {
+            assert_eq!(got[uid]["status"], entry["status"], "{uid}:\n{console}");
+            if let Some(m) = entry.get("message").and_then(Value::as_str) {
+                let said = m.lines().nth(1).unwrap().trim();
+                let ours = got[uid]["message"].as_str().unwrap();
+                assert!(ours.contains(said), "{uid}: {ours}\nwant: {said}");
+            }
+        }
+    }
+    let mut adapter = db.adapter();
+    let relations = expected["relations"].as_object().unwrap();
+    let found = pg_common::relations(&mut adapter);
+    assert_eq!(found, relations.keys().cloned().collect::<Vec<_>>());
+    for (name, rows) in relations {
+        assert_eq!(&pg_common::dump(&mut adapter, name)["rows"], rows, "{name}");
+    }
 }

@@ -434,9 +434,9 @@ impl Adapter for DuckDbAdapter {
                     .collect()
             });
             let mut values = Vec::with_capacity(n);
-            for i in 0..n {
+            for (i, byte_type) in byte_types.iter().enumerate() {
                 let value = row.get_ref(i).map_err(err)?;
-                values.push(match (byte_types[i], value) {
+                values.push(match (*byte_type, value) {
                     (Some(t), ValueRef::Blob(bytes)) => Value::String(t.text(bytes)),
                     (_, value) => to_json(value),
                 });

@@ -99,7 +99,8 @@ pub fn run_hooks(
             let Some(live) = live else {
                 return Err(Failure::Compilation(
                     "this hook queries the database while rendering (run_query, \
-                     adapter.get_relation, ...): it can only run in `dbtc run` or `dbtc build`"
+                     adapter.get_relation, ...): this command does not render hooks \
+                     against the database (not supported yet)"
                         .into(),
                 ));
             };

@@ -39,11 +39,13 @@ pub fn all_nodes(db: &dyn Db, project: Project) -> Vec<NodeKey> {
 
 /// The active target, or DuckDB in memory when profiles.yml is missing or broken (the
 /// profile diagnostic is reported separately).
-pub fn active_target(db: &dyn Db, project: Project) -> Target {
-    match target(db, project) {
+/// One shared value: it is read for every node (relations, renders, analysis dialect).
+#[salsa::tracked(returns(clone))]
+pub fn active_target(db: &dyn Db, project: Project) -> Arc<Target> {
+    Arc::new(match target(db, project) {
         Ok(t) => t.clone(),
         Err(_) => Target::fallback(&project_config(db, project).root.name),
-    }
+    })
 }
 
 /// The Jinja template of a node and where it is: model/analysis/singular test files,
@@ -171,7 +173,7 @@ pub fn shared_input(db: &dyn Db, project: Project) -> SharedInput {
     SharedInput {
         root_package: project_config(db, project).root.name.clone(),
         target: crate::jinja::to_value(target.to_jinja()),
-        adapter_type: target.adapter_type,
+        adapter_type: target.adapter_type.clone(),
         env: Arc::new(project.settings(db).env.clone()),
         dispatch: dispatch_config(db, project),
     }

@@ -345,7 +345,9 @@ fn dispatch_order(db: &dyn Db, project: Project) -> HashMap<String, Vec<String>>
 fn resolver<'a>(db: &dyn Db, project: Project, index: &'a MacroIndex) -> Resolver<'a> {
     Resolver {
         index,
-        adapter_type: crate::jinja::nodes::active_target(db, project).adapter_type.clone(),
+        adapter_type: crate::jinja::nodes::active_target(db, project)
+            .adapter_type
+            .clone(),
         dispatch_order: dispatch_order(db, project),
     }
 }

@@ -169,6 +169,26 @@ fn macros_pkg_build_matches_dbt_postgres() {
     build_matches_dbt_postgres("macros_pkg", "ERROR=4");
 }
 
+/// Tests of every kind (generic from a package, singular, with arguments) on seeds and
+/// models build and pass as in dbt-postgres.
+#[test]
+fn test_analysis_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("test_analysis", "PASS=16", 0);
+}
+
+/// `source-paths` and `data-paths` place the model and the seed on Postgres too.
+#[test]
+fn legacy_paths_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("legacy_paths", "PASS=2", 0);
+}
+
+/// A project rendered with `target`, vars and env_var (schemas, aliases, a package's
+/// materialization chosen by target.name, a source schema) builds the same relations.
+#[test]
+fn project_jinja_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("project_jinja", "PASS=12", 0);
+}
+
 /// `dbtc debug` connects, and says why when it cannot, without printing the password.
 #[test]
 fn debug_checks_the_connection() {

@@ -79,11 +79,12 @@ for schema, table, kind, comment in rels:
 PY
 
 # Postgres (dbt-postgres 1.11, on a throwaway server of scripts/pg_server.sh, in a database
-# `golden_hooks`): `dbt seed`, `dbt run` once, with the profile of
-# fixtures/hooks/expected/postgres/profiles.yml; writes under expected/postgres/ the
-# results.json of those two commands and every relation as scripts/postgres_goldens.sh
-# dumps it, plus its comment (obj_description), its columns' comments (col_description),
-# its constraints (pg_constraint: type and columns) and its not-null columns.
+# `golden_hooks`): the same `dbt seed`, `dbt run`, `dbt run`, `dbt snapshot`, with the
+# profile of fixtures/hooks/expected/postgres/profiles.yml; writes under expected/postgres/
+# the results.json of those commands and every relation as scripts/postgres_goldens.sh
+# dumps it (the rows without a snapshot's clock-valued dbt_* columns), plus its comment
+# (obj_description), its columns' comments (col_description), its constraints
+# (pg_constraint: type and columns) and its not-null columns.
 "$venv/bin/python" -c 'import dbt.adapters.postgres' 2>/dev/null \
   || "$venv/bin/pip" install -q 'dbt-postgres~=1.9' >&2
 pg="$out/postgres"
@@ -107,7 +108,7 @@ cp "$pg/profiles.yml" "$work/pgproject/profiles.yml"
 mkdir -p "$work/results"
 cd "$work/pgproject"
 step=0
-for cmd in seed run; do
+for cmd in seed run run snapshot; do
   step=$((step + 1))
   "$venv/bin/dbt" "$cmd" --profiles-dir . --target-path "$work/pgtarget" --log-path "$work/logs" -q || true
   cp "$work/pgtarget/run_results.json" "$work/results/$step-$cmd.json"
@@ -149,8 +150,9 @@ for schema, table, kind in cur.fetchall():
         elif ty == "numeric" and precision is not None and scale is not None:
             ty = f"numeric({precision},{scale})"
         columns.append({"name": name, "type": ty})
-    casts = ", ".join('"%s"::text' % c["name"].replace('"', '""') for c in columns)
-    order = ", ".join(str(i + 1) for i in range(len(columns)))
+    kept = [c for c in columns if not c["name"].startswith("dbt_")]
+    casts = ", ".join('"%s"::text' % c["name"].replace('"', '""') for c in kept)
+    order = ", ".join(str(i + 1) for i in range(len(kept)))
     cur.execute(f'select {casts} from "{schema}"."{table}" order by {order}')
     rows = [list(r) for r in cur.fetchall()]
     # The same queries as tests/hooks.rs.

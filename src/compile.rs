@@ -249,7 +249,7 @@ pub fn compiled_files(
         .iter()
         .filter(|uid| !broken.contains(*uid))
         .filter_map(|uid| {
-            let key = NodeKey::new(db, uid.clone());
+            let key = NodeKey::new(db, uid.as_str());
             let node = node_info(db, project, key).as_ref()?;
             if !compiles(node.resource_type) {
                 return None;

@@ -331,7 +331,7 @@ fn eval_one(
         let Some(node) = index.nodes.get(uid) else {
             continue;
         };
-        let key = NodeKey::new(db, uid.clone());
+        let key = NodeKey::new(db, uid.as_str());
         let matched = match method {
             "name" | "fqn" => {
                 node.name == value

@@ -145,7 +145,7 @@ impl Recompiler {
         self.schemas.clear();
         self.modes.clear();
         for uid in dag(db, project).parents.keys() {
-            let key = NodeKey::new(db, uid.clone());
+            let key = NodeKey::new(db, uid.as_str());
             let Some(node) = node_info(db, project, key) else {
                 continue;
             };
@@ -327,7 +327,7 @@ impl Recompiler {
             {
                 self.set_output(uid.clone(), out);
             }
-            let key = NodeKey::new(db, uid.clone());
+            let key = NodeKey::new(db, uid.as_str());
             let mut reaches_children = self.ephemeral.contains(&uid);
             if is_ephemeral(db, project, key) {
                 reaches_children = true;

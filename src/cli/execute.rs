@@ -149,7 +149,7 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
         if !selected.contains(uid) {
             continue;
         }
-        let key = NodeKey::new(db, uid.clone());
+        let key = NodeKey::new(db, uid.as_str());
         let Some(node) = node_info(db, project, key).clone() else {
             continue;
         };
@@ -527,7 +527,7 @@ fn ephemeral_files(
     }
     for (job, outcome) in done {
         if outcome.result.compiled == Some(true) {
-            let key = NodeKey::new(db, job.unique_id.clone());
+            let key = NodeKey::new(db, job.unique_id.as_str());
             stack.extend(rendered_node(db, project, key).ephemerals.iter().cloned());
         }
     }
@@ -537,7 +537,7 @@ fn ephemeral_files(
         if !seen.insert(uid.clone()) {
             continue;
         }
-        let key = NodeKey::new(db, uid.clone());
+        let key = NodeKey::new(db, uid.as_str());
         stack.extend(rendered_node(db, project, key).ephemerals.iter().cloned());
         let sql = crate::jinja::nodes::compiled_sql(db, project, key)
             .sql

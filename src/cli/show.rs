@@ -41,7 +41,7 @@ pub fn run(common: &Common, inline: Option<&str>, limit: i64) -> i32 {
         }
     } else {
         for uid in select(db, project, &common.select, &common.exclude) {
-            let key = NodeKey::new(db, uid.clone());
+            let key = NodeKey::new(db, uid.as_str());
             let Some(node) = node_info(db, project, key) else {
                 continue;
             };

@@ -49,7 +49,7 @@ pub fn renders_live(db: &dyn Db, project: Project, key: NodeKey) -> bool {
                 && rendered
                     .ephemerals
                     .iter()
-                    .any(|uid| walk(db, project, NodeKey::new(db, uid.clone()), depth + 1)))
+                    .any(|uid| walk(db, project, NodeKey::new(db, uid.as_str()), depth + 1)))
     }
     walk(db, project, key, 0)
 }

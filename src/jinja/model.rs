@@ -112,7 +112,7 @@ pub fn flat_graph(db: &dyn Db, project: Project) -> Arc<Value> {
     let mut nodes = Map::new();
     let mut sources = Map::new();
     for (uid, parents) in &dag.parents {
-        let key = NodeKey::new(db, uid.clone());
+        let key = NodeKey::new(db, uid.as_str());
         let Some(node) = node_info(db, project, key) else {
             continue;
         };

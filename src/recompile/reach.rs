@@ -80,7 +80,7 @@ impl Snapshot {
         }
         let mut called_by: HashMap<MacroName, Vec<String>> = HashMap::new();
         for (uid, _) in &nodes.nodes {
-            let key = crate::db::NodeKey::new(db, uid.clone());
+            let key = crate::db::NodeKey::new(db, uid.as_str());
             for m in &parsed_node(db, project, key).macros_called {
                 called_by.entry(m.clone()).or_default().push(uid.clone());
             }

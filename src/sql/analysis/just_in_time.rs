@@ -191,7 +191,7 @@ impl JustInTime {
             return out;
         }
         for child in self.descendants(db, project, &uid, runs) {
-            let ckey = NodeKey::new(db, child.clone());
+            let ckey = NodeKey::new(db, child.as_str());
             if analysis_mode(db, project, ckey) == Mode::Off {
                 continue;
             }
@@ -232,7 +232,7 @@ impl JustInTime {
             if !runs(&c) || set.contains(&c) {
                 continue;
             }
-            let key = NodeKey::new(db, c.clone());
+            let key = NodeKey::new(db, c.as_str());
             if rendered_node(db, project, key).introspective {
                 continue;
             }

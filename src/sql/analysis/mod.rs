@@ -117,7 +117,7 @@ fn ref_cycle_members(db: &dyn Db, project: Project) -> Vec<NodeKey> {
     for key in keys {
         for (_, target) in &resolved_parents(db, project, *key).refs {
             let Some((uid, _)) = target else { continue };
-            let parent = NodeKey::new(db, uid.clone());
+            let parent = NodeKey::new(db, uid.as_str());
             if parent == *key {
                 members.insert(index[key]);
             } else if let Some(p) = index.get(&parent) {
@@ -166,7 +166,7 @@ pub fn analysis_mode(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
     let mut mode = own;
     for (_, target) in &resolved_parents(db, project, key).refs {
         if let Some((uid, _)) = target {
-            mode = mode.min(analysis_mode(db, project, NodeKey::new(db, uid.clone())));
+            mode = mode.min(analysis_mode(db, project, NodeKey::new(db, uid.as_str())));
         }
     }
     mode
@@ -350,7 +350,9 @@ pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<R
             let text = node.file?.contents(db)?;
             upstream::seed_schema(&text, node_config(db, project, key), dialect()).map(Arc::new)
         }
-        ResourceType::Source => upstream::declared_schema(&node.patch.columns, dialect()),
+        ResourceType::Source => {
+            upstream::source_schema(db, project, key, &node.patch.columns, dialect())
+        }
         _ => node_analysis(db, project, key)
             .schema
             .clone()
@@ -373,7 +375,7 @@ pub fn upstream_columns(db: &dyn Db, project: Project, key: NodeKey) -> Option<U
     let node = node_info(db, project, key).as_ref()?;
     let complete = match node.resource_type {
         ResourceType::Seed => true,
-        ResourceType::Source => false,
+        ResourceType::Source => upstream::source_complete(db, project, key, &node.patch.columns),
         _ => node_analysis(db, project, key).schema.is_some(),
     };
     Some(UpstreamColumns {

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use serde_json::Map;
 
 use super::context::{Phase, RefTarget};
-use super::nodes::{RenderedNode, base_input, node_config, node_relation, with_ephemerals};
+use super::nodes::{
+    RenderedNode, base_input, ephemeral_cte_name, node_config, node_relation, with_ephemerals,
+};
 use super::render::{TemplateOrigin, render};
 use crate::db::{Db, NodeKey, Project};
 use crate::project::config::project_config;
@@ -70,7 +72,7 @@ pub fn render_inline(db: &dyn Db, project: Project, sql: &str) -> Result<String,
             .unwrap_or_default();
         let ephemeral = (materialized == "ephemeral").then(|| target.unique_id.clone());
         if let Some(uid) = &ephemeral {
-            relation.cte_name = Some(format!("__dbt__cte__{}", target.name));
+            relation.cte_name = ephemeral_cte_name(db, project, key);
             ephemerals.push(uid.clone());
         }
         input.refs.insert(

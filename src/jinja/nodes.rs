@@ -60,9 +60,19 @@ pub fn raw_code(db: &dyn Db, node: &NodeInfo) -> Option<(String, TemplateOrigin)
         locate: None,
         source_file: Some(file),
     };
+    // dbt reads a model's, analysis' or singular test's file stripped of leading and
+    // trailing whitespace (its raw_code): rendered as is, a leading blank line would move
+    // where dbt injects ephemeral CTEs. The template then starts further down the file.
+    let stripped = || {
+        let text = text();
+        let trimmed = text.trim();
+        let start = text.len() - text.trim_start().len();
+        let skipped_lines = text[..start].matches('\n').count();
+        Some((trimmed.to_string(), origin(1 + skipped_lines)))
+    };
     match node.resource_type {
-        ResourceType::Model | ResourceType::Analysis => Some((text().to_string(), origin(1))),
-        ResourceType::Test if node.test.is_none() => Some((text().to_string(), origin(1))),
+        ResourceType::Model | ResourceType::Analysis => stripped(),
+        ResourceType::Test if node.test.is_none() => stripped(),
         ResourceType::Test => {
             let test = node.test.as_ref()?;
             let macro_name = match &test.namespace {
@@ -502,7 +512,7 @@ pub(crate) fn rendered_node_impl(
     }
     let resolved = resolved_parents(db, project, key);
     for (call, target) in &resolved.refs {
-        let Some((target_uid, target_name)) = target else {
+        let Some((target_uid, _)) = target else {
             continue;
         };
         let pkey = NodeKey::new(db, target_uid.clone());
@@ -514,7 +524,7 @@ pub(crate) fn rendered_node_impl(
         .then(|| target_uid.clone());
         let mut rel = rel;
         if ephemeral.is_some() {
-            rel.cte_name = Some(format!("__dbt__cte__{target_name}"));
+            rel.cte_name = ephemeral_cte_name(db, project, pkey);
         }
         input.refs.insert(
             call.clone(),
@@ -615,35 +625,44 @@ pub(crate) fn with_live_ephemerals(
     if rendered.ephemerals.is_empty() {
         return rendered;
     }
-    let mut ctes: Vec<(String, String)> = Vec::new();
     let mut diagnostics = Vec::new();
-    collect_ctes(
-        db,
-        project,
-        &rendered.ephemerals,
-        &mut ctes,
-        &mut diagnostics,
-        (0, live),
-    );
-    let cte_sql: Vec<String> = ctes
-        .iter()
-        .map(|(name, body)| format!(" {name} as (\n{body}\n)"))
-        .collect();
-    let joined = cte_sql.join(", ");
-    let sql = match find_with(sql) {
-        Some(pos) => format!(
-            "{} {}, {}",
-            &sql[..pos + 4],
-            joined,
-            sql[pos + 4..].trim_start()
-        ),
-        None => format!("with{joined} {sql}"),
-    };
+    let ctes = ephemeral_ctes(db, project, &rendered.ephemerals, live, &mut diagnostics);
+    let ctes: Vec<String> = ctes.into_iter().map(|(_, cte)| cte).collect();
+    let sql = inject_ctes(sql, &ctes);
     RenderedNode {
         sql: Some(Arc::from(sql)),
         diagnostics: [rendered.diagnostics, diagnostics].concat(),
         ..rendered
     }
+}
+
+/// The CTE an ephemeral model is injected as: `__dbt__cte__<identifier>`, where the
+/// identifier is its relation's (the model's alias when it has one), as dbt-core names it.
+pub(crate) fn ephemeral_cte_name(db: &dyn Db, project: Project, key: NodeKey) -> Option<String> {
+    let identifier = match node_relation(db, project, key) {
+        Some(rel) => rel.identifier.clone(),
+        None => None,
+    };
+    let identifier =
+        identifier.or_else(|| node_info(db, project, key).as_ref().map(|n| n.name.clone()))?;
+    Some(format!("__dbt__cte__{identifier}"))
+}
+
+/// The CTEs injected for the ephemeral models `ephemerals` (unique_ids, in first-use
+/// order): for each, first its own ephemeral models' CTEs, then its own
+/// `(unique_id, " <cte name> as (\n<its SQL before injection>\n)")`; each model once.
+/// dbt's `extra_ctes`. Introspective ephemeral models are rendered against `live` when given;
+/// a model that fails to render adds its diagnostics to `diags` instead of a CTE.
+pub(crate) fn ephemeral_ctes(
+    db: &dyn Db,
+    project: Project,
+    ephemerals: &[String],
+    live: Option<&super::live::Live>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    collect_ctes(db, project, ephemerals, &mut out, diags, (0, live));
+    out
 }
 
 fn collect_ctes(
@@ -667,16 +686,45 @@ fn collect_ctes(
         };
         let next = (depth + 1, live);
         collect_ctes(db, project, &rendered.ephemerals, out, diags, next);
-        let Some(node) = node_info(db, project, key) else {
-            continue;
-        };
-        let name = format!("__dbt__cte__{}", node.name);
-        if out.iter().any(|(n, _)| *n == name) {
+        if out.iter().any(|(id, _)| id == uid) {
             continue;
         }
+        let Some(name) = ephemeral_cte_name(db, project, key) else {
+            continue;
+        };
         match &rendered.sql {
-            Some(sql) => out.push((name, sql.to_string())),
+            Some(sql) => out.push((uid.clone(), format!(" {name} as (\n{sql}\n)"))),
             None => diags.extend(rendered.diagnostics.iter().cloned()),
+        }
+    }
+}
+
+/// Injects `ctes` (each ` <name> as (...)`) into `sql` where dbt-core's sqlparse-based
+/// injection puts them: after the statement's own `with` (or `with recursive`) and the
+/// whitespace that follows it, then `, ` and the rest unchanged; without a `with`, as
+/// `with<ctes> ` after the leading whitespace (before a leading comment).
+pub(crate) fn inject_ctes(sql: &str, ctes: &[String]) -> String {
+    if ctes.is_empty() {
+        return sql.to_string();
+    }
+    let joined = ctes.join(", ");
+    let skip_ws = |i: usize| sql.len() - sql[i..].trim_start().len();
+    match find_with(sql) {
+        Some(pos) => {
+            let mut at = pos + 4;
+            let next = skip_ws(at);
+            let word_end = sql[next..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(sql.len(), |e| next + e);
+            if sql[next..word_end].eq_ignore_ascii_case("recursive") {
+                at = word_end;
+            }
+            let body = skip_ws(at);
+            format!("{}{joined}, {}", &sql[..body], &sql[body..])
+        }
+        None => {
+            let lead = skip_ws(0);
+            format!("{}with{joined} {}", &sql[..lead], &sql[lead..])
         }
     }
 }

@@ -90,7 +90,7 @@ pub fn render_in_node(
             .and_then(Value::as_str);
         let ephemeral = (materialized == Some("ephemeral")).then(|| target.unique_id.clone());
         if ephemeral.is_some() {
-            relation.cte_name = Some(format!("__dbt__cte__{}", target.name));
+            relation.cte_name = crate::jinja::nodes::ephemeral_cte_name(db, project, pkey);
         }
         input.refs.insert(
             call.clone(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::db::{Db, NodeKey, Project};
-use crate::jinja::nodes::{node_config, node_relation, resolved_parents};
+use crate::jinja::nodes::{ephemeral_cte_name, node_config, node_relation, resolved_parents};
 use crate::sql::schema::{RelationLookup, RelationProvider};
 
 /// One parent: the name parts it renders as, and what the binder sees.
@@ -37,11 +37,7 @@ impl NodeProvider {
                 .and_then(|v| v.as_str())
                 == Some("ephemeral");
             let parts: Vec<String> = if ephemeral {
-                let name = rel.identifier.clone().unwrap_or_default();
-                vec![format!(
-                    "__dbt__cte__{}",
-                    uid.rsplit('.').next().unwrap_or(&name)
-                )]
+                ephemeral_cte_name(db, project, pkey).into_iter().collect()
             } else {
                 [&rel.database, &rel.schema, &rel.identifier]
                     .into_iter()

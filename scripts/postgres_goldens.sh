@@ -16,7 +16,9 @@
 # over seeds/ and seed, run, snapshot with --vars '{phase: 2}'; results.json is replaced
 # by <verb>.json (unique_id, status, relation_name of the second run's nodes).
 # Usage: scripts/postgres_goldens.sh [fixture ...]   (default: shop; the tests use shop,
-#   builtin_macros, configs, macros_pkg, introspective, incremental and pg_grants)
+#   builtin_macros, configs, macros_pkg, introspective, test_args, test_analysis,
+#   legacy_paths, project_jinja, ops, incremental and pg_grants; fixtures/hooks and
+#   fixtures/live_hooks have scripts of their own)
 # Needs dbt-core 1.11 + dbt-postgres 1.x in $DBT_VENV (installed there when missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -189,6 +189,13 @@ fn project_jinja_build_matches_dbt_postgres() {
     build_exits_as_dbt_postgres("project_jinja", "PASS=12", 0);
 }
 
+/// on-run-start/on-run-end hooks (the project's and a package's) run around the build and
+/// see `results` and `schemas`, as in dbt-postgres: their results and the tables they write.
+#[test]
+fn ops_build_matches_dbt_postgres() {
+    build_exits_as_dbt_postgres("ops", "PASS=8", 0);
+}
+
 /// `dbtc debug` connects, and says why when it cannot, without printing the password.
 #[test]
 fn debug_checks_the_connection() {

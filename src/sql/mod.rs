@@ -10,6 +10,7 @@ pub mod bind;
 pub mod catalog;
 pub mod pg;
 pub mod schema;
+pub mod source_catalog;
 pub mod types;
 
 pub use bind::{QueryAnalysis, SqlDiagnostic, analyze_query};

@@ -350,7 +350,9 @@ pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<R
             let text = node.file?.contents(db)?;
             upstream::seed_schema(&text, node_config(db, project, key), dialect()).map(Arc::new)
         }
-        ResourceType::Source => upstream::declared_schema(&node.patch.columns, dialect()),
+        ResourceType::Source => {
+            upstream::source_schema(db, project, key, &node.patch.columns, dialect())
+        }
         _ => node_analysis(db, project, key)
             .schema
             .clone()
@@ -373,7 +375,7 @@ pub fn upstream_columns(db: &dyn Db, project: Project, key: NodeKey) -> Option<U
     let node = node_info(db, project, key).as_ref()?;
     let complete = match node.resource_type {
         ResourceType::Seed => true,
-        ResourceType::Source => false,
+        ResourceType::Source => upstream::source_complete(db, project, key, &node.patch.columns),
         _ => node_analysis(db, project, key).schema.is_some(),
     };
     Some(UpstreamColumns {

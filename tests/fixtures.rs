@@ -134,3 +134,8 @@ fn builtin_macros_match_dbt_core() {
 fn project_jinja_matches_dbt_core() {
     assert_fixture("project_jinja");
 }
+
+#[test]
+fn ephemerals_match_dbt_core() {
+    assert_fixture("ephemerals");
+}

@@ -200,6 +200,12 @@ fn project_jinja_manifest_matches_dbt_core() {
     check("project_jinja");
 }
 
+/// Aliased and nested ephemeral models (`fixtures/ephemerals`).
+#[test]
+fn ephemerals_manifest_matches_dbt_core() {
+    check("ephemerals");
+}
+
 #[test]
 fn streamed_manifest_equals_the_value_one() {
     // A copy: a dbt run in fixtures/shop (a golden script) creates dev.duckdb for a while,

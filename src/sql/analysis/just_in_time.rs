@@ -67,10 +67,7 @@ fn parts_of(db: &dyn Db, project: Project, uid: &str) -> Option<Vec<String>> {
         .and_then(|v| v.as_str())
         == Some("ephemeral");
     Some(if ephemeral {
-        vec![format!(
-            "__dbt__cte__{}",
-            uid.rsplit('.').next().unwrap_or_default()
-        )]
+        vec![crate::jinja::nodes::ephemeral_cte_name(db, project, key)?]
     } else {
         [&rel.database, &rel.schema, &rel.identifier]
             .into_iter()

@@ -135,6 +135,13 @@ fn without_database_or_cache_a_source_stays_opaque() {
         "compile created the database"
     );
     assert!(!dir.join("target/.dbtc/source_columns.dev.tsv").exists());
+
+    // Once the table exists, the next compile (same files) reads it: the compile stamp
+    // hashes the database file.
+    create_source_table(&dir);
+    let (code, out) = common::dbtc_cli("compile", &dir, &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("E4002"), "{out}");
 }
 
 #[test]

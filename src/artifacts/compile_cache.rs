@@ -60,6 +60,8 @@ pub fn key(db: &dyn Db, project: Project, cli: &str) -> Option<String> {
             h.update(format!("{k}={v}\0"));
         }
     }
+    // Sources typed from the target database: its state is an input too.
+    h.update(crate::sql::source_catalog::stamp_input(db, project)?);
     let profiles = project.profiles(db);
     for file in project.files(db).iter().copied().chain([profiles]) {
         let text = file.text(db);

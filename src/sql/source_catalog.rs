@@ -146,6 +146,50 @@ pub fn for_project(db: &dyn Db, project: Project) -> Option<Arc<SourceCatalog>> 
     read_once(&root, &target, dialect, relations, cache)
 }
 
+/// What the compile stamp (`crate::artifacts::compile_cache`) must hash for these
+/// columns: nothing without untyped sources; for DuckDB, the size and modification time
+/// of the database file and its WAL, and the cache's text; None (never stamp) on
+/// Postgres, whose tables change without a trace dbtc could check cheaply.
+pub fn stamp_input(db: &dyn Db, project: Project) -> Option<String> {
+    let target = crate::jinja::nodes::active_target(db, project);
+    let Some(dialect) = Dialect::for_adapter(&target.adapter_type) else {
+        return Some(String::new());
+    };
+    if untyped_sources(db, project).is_empty() {
+        return Some(String::new());
+    }
+    if dialect == Dialect::Postgres {
+        return None;
+    }
+    let root = project.root(db);
+    let mut out = String::new();
+    if let Some(path) = crate::exec::duckdb::database_path(&target, root) {
+        let wal = PathBuf::from(format!("{}.wal", path.display()));
+        for file in [path, wal] {
+            let meta = std::fs::metadata(&file).ok();
+            let mtime = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos());
+            out.push_str(&format!(
+                "{}:{:?}:{mtime:?}\n",
+                file.display(),
+                meta.map(|m| m.len())
+            ));
+        }
+    }
+    let target_path = project.settings(db).target_path.clone().unwrap_or_else(|| {
+        crate::project::config::project_config(db, project)
+            .root
+            .target_path
+            .clone()
+    });
+    let cache = cache_path(&root.join(target_path), &target.name);
+    out.push_str(&std::fs::read_to_string(cache).unwrap_or_default());
+    Some(out)
+}
+
 /// Where a target's source columns are cached, under the target path.
 pub fn cache_path(target_dir: &Path, target_name: &str) -> PathBuf {
     target_dir

@@ -2,6 +2,7 @@
 //! (read-only, never created), cached under target/ for compiles without the database.
 
 mod common;
+mod pg_common;
 
 use std::path::Path;
 
@@ -23,9 +24,14 @@ fn project(dir: &Path, model_sql: &str) {
     .unwrap();
     std::fs::write(
         dir.join("models/sources.yml"),
-        "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n        columns:\n          - name: amount\n            data_type: double\n          - name: customer\n            description: who\n",
+        "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n        columns:\n          - name: amount\n            data_type: double precision\n          - name: customer\n            description: who\n",
     )
     .unwrap();
+    model(dir, model_sql);
+}
+
+/// Rewrites the model to select `model_sql` from the source.
+fn model(dir: &Path, model_sql: &str) {
     std::fs::write(
         dir.join("models/order_totals.sql"),
         format!("select {model_sql} from {{{{ source('raw', 'orders') }}}}\n"),
@@ -116,7 +122,7 @@ fn the_cache_stands_in_for_the_database_and_declared_types_win() {
     assert_eq!(lineage_columns(&dir, "model.cat.order_totals"), live);
 
     // The cache also makes a typo an error offline.
-    project(&dir, "order_idd");
+    model(&dir, "order_idd");
     let (code, out) = common::dbtc_cli("compile", &dir, &[]);
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("E4002") && out.contains("order_id"), "{out}");
@@ -157,4 +163,55 @@ fn a_source_the_database_lacks_stays_opaque() {
     let (code, out) = common::dbtc_cli("compile", &dir, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("E4002"), "{out}");
+}
+
+/// On Postgres the catalog is read with the target's profile; types are Postgres'.
+#[test]
+fn postgres_sources_are_typed_from_the_database() {
+    let Some(env) = pg_common::server() else {
+        return;
+    };
+    let pg = pg_common::TestDb::create(env);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cat");
+    project(&dir, "order_id, custmer");
+    std::fs::write(
+        dir.join("profiles.yml"),
+        "cat:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n\
+         \x20     host: \"{{ env_var('DBTC_TEST_PG_HOST') }}\"\n\
+         \x20     port: \"{{ env_var('DBTC_TEST_PG_PORT') | as_number }}\"\n\
+         \x20     user: \"{{ env_var('DBTC_TEST_PG_USER') }}\"\n\
+         \x20     password: \"{{ env_var('DBTC_TEST_PG_PASSWORD') }}\"\n\
+         \x20     dbname: \"{{ env_var('DBTC_TEST_PG_DBNAME') }}\"\n\
+         \x20     schema: main\n",
+    )
+    .unwrap();
+    let compile = || pg_common::text(&pg_common::dbtc(&pg, "compile", &dir, &[]).output().unwrap());
+    // No table yet: opaque.
+    let out = compile();
+    assert!(!out.contains("E4002"), "{out}");
+    pg.adapter()
+        .execute(
+            "create schema raw; create table raw.orders (order_id integer, \
+             customer character varying(40), amount numeric(10, 2))",
+        )
+        .unwrap();
+    let out = compile();
+    assert!(
+        out.contains("E4002") && out.contains("did you mean"),
+        "{out}"
+    );
+    model(&dir, "*");
+    let out = compile();
+    assert!(!out.contains("E4002"), "{out}");
+    let cols = lineage_columns(&dir, "model.cat.order_totals");
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["order_id", "customer", "amount"], "{cols:?}");
+    let customer = &cols[1].1.to_lowercase();
+    assert!(
+        customer.contains("char") || customer.contains("text"),
+        "{cols:?}"
+    );
+    // `amount` is declared `double` (Postgres' `double precision`): it wins over numeric.
+    assert!(cols[2].1.to_lowercase().contains("double"), "{cols:?}");
 }

@@ -18,7 +18,7 @@
 # Usage: scripts/postgres_goldens.sh [fixture ...]   (default: shop; the tests use shop,
 #   builtin_macros, configs, macros_pkg, introspective, test_args, test_analysis,
 #   legacy_paths, project_jinja, ops, incremental and pg_grants; fixtures/hooks and
-#   fixtures/live_hooks have scripts of their own)
+#   fixtures/live_hooks have scripts of their own; pg_query_values: tests/postgres.rs)
 # Needs dbt-core 1.11 + dbt-postgres 1.x in $DBT_VENV (installed there when missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,6 +90,16 @@ PY
     done
   else
     dbt_in build
+    # A fixture whose golden has a compiled_after_build/ folder (fixtures/pg_query_values):
+    # what `dbt compile` writes after the build, introspective nodes rendered with the
+    # data the build loaded (as scripts/compile_live_goldens.sh on DuckDB).
+    if [ -d "$golden/compiled_after_build" ]; then
+      rm -rf "$work/target/compiled" "$golden/compiled_after_build"
+      (cd "$work/project" && "$venv/bin/dbt" compile --profiles-dir . --target-path "$work/target" \
+          --log-path "$work/logs" -q >/dev/null)
+      cp -r "$work/target/compiled" "$golden/compiled_after_build"
+      echo "  compiled_after_build: $(find "$golden/compiled_after_build" -type f | wc -l) files"
+    fi
   fi
   "$venv/bin/python" - "$work/target/run_results.json" "$golden" <<'PY'
 import json, os, sys

@@ -9,6 +9,7 @@
 //! `super::transactional`.
 
 mod tls;
+mod values;
 
 use std::time::Duration;
 
@@ -183,12 +184,22 @@ fn to_json(ty: &Type, text: Option<&str>) -> Value {
         Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => text
             .parse::<i64>()
             .map_or_else(|_| Value::String(text.into()), Value::from),
+        // A whole `numeric` is psycopg2's Decimal('7'): it prints as the integer.
+        Type::NUMERIC if text.parse::<i64>().is_ok() => {
+            text.parse::<i64>().map_or(Value::Null, Value::from)
+        }
         Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => text
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(|| Value::String(text.into()), Value::Number),
-        _ => Value::String(text.into()),
+        // As dbt-postgres's agate table holds them: str() of psycopg2's Python value, a
+        // list's json.dumps.
+        Type::INTERVAL => Value::String(values::timedelta(text).unwrap_or_else(|| text.into())),
+        Type::TIME | Type::TIMETZ => {
+            Value::String(values::time(text).unwrap_or_else(|| text.into()))
+        }
+        _ => Value::String(values::array(ty, text).unwrap_or_else(|| text.into())),
     }
 }
 
@@ -366,6 +377,15 @@ mod tests {
         assert_eq!(to_json(&Type::BOOL, Some("t")), Value::Bool(true));
         assert_eq!(to_json(&Type::INT8, Some("42")), Value::from(42));
         assert_eq!(to_json(&Type::NUMERIC, Some("1.5")), Value::from(1.5));
+        assert_eq!(to_json(&Type::NUMERIC, Some("7")), Value::from(7));
+        assert_eq!(
+            to_json(&Type::INTERVAL, Some("1 day 02:00:00")),
+            Value::from("1 day, 2:00:00")
+        );
+        assert_eq!(
+            to_json(&Type::INT4_ARRAY, Some("{1,NULL}")),
+            Value::from("[1, null]")
+        );
         assert_eq!(to_json(&Type::TEXT, None), Value::Null);
         assert_eq!(
             to_json(&Type::DATE, Some("2024-01-02")),

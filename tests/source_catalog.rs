@@ -74,6 +74,7 @@ fn a_misspelled_column_of_a_source_in_the_database_is_an_error() {
     let dir = tmp.path().join("cat");
     project(&dir, "order_id, custmer");
     create_source_table(&dir);
+    let bytes = std::fs::read(dir.join("dev.duckdb")).unwrap();
     let (code, out) = common::dbtc_cli("compile", &dir, &[]);
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("E4002"), "{out}");
@@ -82,8 +83,10 @@ fn a_misspelled_column_of_a_source_in_the_database_is_an_error() {
         out.contains("did you mean") && out.contains("customer"),
         "{out}"
     );
-    // The database file is read, never written.
-    assert!(dir.join("target/.dbtc/source_columns.dev.tsv").is_file());
+    // The database file is read, never written; what was read is cached.
+    assert_eq!(std::fs::read(dir.join("dev.duckdb")).unwrap(), bytes);
+    let cache = std::fs::read_to_string(dir.join("target/.dbtc/source_columns.dev.tsv")).unwrap();
+    assert!(cache.contains("raw\torders\tcustomer\tVARCHAR"), "{cache}");
 }
 
 #[test]

@@ -147,19 +147,26 @@ pub fn for_project(db: &dyn Db, project: Project) -> Option<Arc<SourceCatalog>> 
 }
 
 /// What the compile stamp (`crate::artifacts::compile_cache`) must hash for these
-/// columns: nothing without untyped sources; for DuckDB, the size and modification time
-/// of the database file and its WAL, and the cache's text; None (never stamp) on
-/// Postgres, whose tables change without a trace dbtc could check cheaply.
+/// columns: nothing when no yml file declares `sources:`; for DuckDB, the size and
+/// modification time of the database file and its WAL, and the cache's text (cheaper
+/// than finding the untyped sources, which the stamp's fast path must not parse for);
+/// on Postgres, None (never stamp) when there are untyped sources: its tables change
+/// without a trace dbtc could check cheaply.
 pub fn stamp_input(db: &dyn Db, project: Project) -> Option<String> {
     let target = crate::jinja::nodes::active_target(db, project);
     let Some(dialect) = Dialect::for_adapter(&target.adapter_type) else {
         return Some(String::new());
     };
-    if untyped_sources(db, project).is_empty() {
+    let declares_sources = project.files(db).iter().any(|f| {
+        let path = f.path(db);
+        path.extension().is_some_and(|e| e == "yml" || e == "yaml")
+            && f.text(db).contains("sources:")
+    });
+    if !declares_sources {
         return Some(String::new());
     }
     if dialect == Dialect::Postgres {
-        return None;
+        return untyped_sources(db, project).is_empty().then(String::new);
     }
     let root = project.root(db);
     let mut out = String::new();

@@ -72,8 +72,9 @@ impl serde::Serialize for NodesOut<'_> {
         use serde::ser::SerializeMap;
         let (db, project) = (self.db, self.project);
         let mut map = serializer.serialize_map(None)?;
-        for uid in schema_nodes(db, project) {
-            let Some(schema) = model_schema(db, project, NodeKey::new(db, uid.clone())) else {
+        // One pass over the DAG: each node is interned and its schema looked up once.
+        for uid in crate::graph::dag(db, project).parents.keys() {
+            let Some(schema) = model_schema(db, project, NodeKey::new(db, uid.as_str())) else {
                 continue;
             };
             let columns: Vec<ColumnOut<'_>> = schema
@@ -93,7 +94,7 @@ impl serde::Serialize for NodesOut<'_> {
                         .collect(),
                 })
                 .collect();
-            map.serialize_entry(&uid, &NodeOut { columns })?;
+            map.serialize_entry(uid, &NodeOut { columns })?;
         }
         map.end()
     }

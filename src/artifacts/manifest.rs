@@ -3,11 +3,13 @@
 use serde_json::{Map, Value, json};
 
 mod compiled_keys;
+mod entry_out;
 mod file_keys;
 mod macro_deps;
 mod node_keys;
 mod unrendered;
 
+use self::entry_out::EntryOut;
 use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
 use crate::jinja::macros::macro_index;
@@ -23,6 +25,7 @@ pub fn manifest(db: &dyn Db, project: Project, compiled: bool) -> Value {
         .parents
         .iter()
         .filter_map(|(uid, parents)| node_entry(db, project, uid, parents, compiled))
+        .map(|(is_source, uid, entry)| (is_source, uid, entry.to_value()))
         .collect();
     assemble(db, project, entries)
 }
@@ -60,7 +63,7 @@ fn entry_bytes(
     let mut out = Vec::new();
     serde_json::to_writer(&mut out, &uid).expect("a string serializes");
     out.push(b':');
-    serde_json::to_writer(&mut out, &entry).expect("a JSON value serializes");
+    entry.write_to(&mut out);
     Some((is_source, out))
 }
 
@@ -338,171 +341,181 @@ fn node_entry(
     uid: &String,
     parents: &[String],
     compiled: bool,
-) -> Option<(bool, String, Value)> {
-    {
-        let key = NodeKey::new(db, uid.clone());
-        let node = node_info(db, project, key).as_ref()?;
-        let cfg = node_config(db, project, key);
-        let rel = node_relation(db, project, key);
-        let parsed = parsed_node(db, project, key);
-        let docs = docs_index(db, project);
-        // dbt's docs context (target, var, env_var) is built only for a description with
-        // Jinja beyond plain text.
-        let globals = std::cell::OnceCell::new();
-        let describe = |text: &str| {
-            if !text.contains("{{") && !text.contains("{%") {
-                return text.to_string();
-            }
-            let g =
-                globals.get_or_init(|| DescriptionGlobals::for_package(db, project, &node.package));
-            render_description_with(text, &node.package, &docs, Some(g))
-        };
-        let mut cfg_out = (**cfg).clone();
-        for hook in ["pre-hook", "post-hook"] {
-            if let Some(Value::Array(items)) = cfg_out.get(hook) {
-                let hooks: Vec<Value> = items.iter().map(hook_entry).collect();
-                cfg_out.insert(hook.into(), Value::Array(hooks));
-            }
+) -> Option<(bool, String, EntryOut)> {
+    let key = NodeKey::new(db, uid.as_str());
+    let node = node_info(db, project, key).as_ref()?;
+    let cfg = node_config(db, project, key);
+    let rel = node_relation(db, project, key);
+    let parsed = parsed_node(db, project, key);
+    let docs = docs_index(db, project);
+    // dbt's docs context (target, var, env_var) is built only for a description with
+    // Jinja beyond plain text.
+    let globals = std::cell::OnceCell::new();
+    let describe = |text: &str| {
+        if !text.contains("{{") && !text.contains("{%") {
+            return text.to_string();
         }
-        let called: Vec<String> = parsed
-            .macros_called
-            .iter()
-            .map(|(p, n)| format!("macro.{p}.{n}"))
-            .collect();
-        let macros = match &node.test {
-            Some(test) => macro_deps::test_depends_on(db, project, node, test, &called, compiled),
-            None => called,
-        };
-        let mut n = json!({
-            "unique_id": uid,
-            "resource_type": node.resource_type.as_str(),
-            "package_name": node.package,
-            "name": node.name,
-            "path": node.path,
-            "original_file_path": node.original_file_path,
-            "fqn": node.fqn,
-            "config": cfg_out,
-            "tags": node_tags(node, cfg),
-            "description": describe(&node.patch.description),
-            "meta": cfg.get("meta").cloned().unwrap_or(json!({})),
-            "depends_on": {
-                "nodes": parents,
-                "macros": macros,
-            },
-            "columns": node.patch.columns.as_array().map(|cols| {
-                cols.iter().filter_map(|c| {
+        let g = globals.get_or_init(|| DescriptionGlobals::for_package(db, project, &node.package));
+        render_description_with(text, &node.package, &docs, Some(g))
+    };
+    let called: Vec<String> = parsed
+        .macros_called
+        .iter()
+        .map(|(p, n)| format!("macro.{p}.{n}"))
+        .collect();
+    let macros = match &node.test {
+        Some(test) => macro_deps::test_depends_on(db, project, node, test, &called, compiled),
+        None => called,
+    };
+    let mut n = EntryOut::new();
+    n.set("unique_id", uid);
+    n.set("resource_type", node.resource_type.as_str());
+    n.set("package_name", &node.package);
+    n.set("name", &node.name);
+    n.set("path", &node.path);
+    n.set("original_file_path", &node.original_file_path);
+    n.set("fqn", &node.fqn);
+    n.set("config", &entry_out::ConfigOut(cfg));
+    n.set("tags", &node_tags(node, cfg));
+    n.set("description", &describe(&node.patch.description));
+    match cfg.get("meta") {
+        Some(meta) => n.set("meta", meta),
+        None => n.set("meta", &Map::new()),
+    }
+    n.set(
+        "depends_on",
+        &entry_out::DependsOn {
+            nodes: parents,
+            macros: &macros,
+        },
+    );
+    let columns = node
+        .patch
+        .columns
+        .as_array()
+        .map(|cols| {
+            cols.iter()
+                .filter_map(|c| {
                     let name = c.get("name")?.as_str()?;
-                    Some((name.to_string(), json!({
-                        "name": name,
-                        "description": describe(c.get("description").and_then(Value::as_str).unwrap_or("")),
-                        "data_type": c.get("data_type").cloned().unwrap_or(Value::Null),
-                    })))
-                }).collect::<Map<String, Value>>()
-            }).filter(|m| !m.is_empty()).unwrap_or_else(|| inferred_columns(db, project, key)),
-        });
-        if let Some(rel) = rel {
-            n["database"] = rel.database.clone().into();
-            n["schema"] = rel.schema.clone().into();
-            if node.resource_type == ResourceType::Source {
-                n["identifier"] = rel.identifier.clone().into();
-            } else {
-                n["alias"] = rel.identifier.clone().into();
-            }
-            // A test has one only when it stores its failures (in the audit schema).
-            let has_relation = match node.resource_type {
-                ResourceType::Analysis => false,
-                ResourceType::Test => crate::exec::test::stores_failures(cfg, false),
-                _ => cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral"),
-            };
-            n["relation_name"] = if has_relation {
-                rel.render().into()
-            } else {
-                Value::Null
-            };
+                    let description =
+                        describe(c.get("description").and_then(Value::as_str).unwrap_or(""));
+                    let data_type = c.get("data_type").cloned().unwrap_or(Value::Null);
+                    Some((
+                        name.to_string(),
+                        json!({"name": name, "description": description, "data_type": data_type}),
+                    ))
+                })
+                .collect::<Map<String, Value>>()
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| inferred_columns(db, project, key));
+    n.set("columns", &columns);
+    if let Some(rel) = rel {
+        n.set("database", &rel.database);
+        n.set("schema", &rel.schema);
+        if node.resource_type == ResourceType::Source {
+            n.set("identifier", &rel.identifier);
+        } else {
+            n.set("alias", &rel.identifier);
         }
-        n["created_at"] = file_keys::created_at();
-        n["unrendered_config"] = unrendered::unrendered_config(
+        // A test has one only when it stores its failures (in the audit schema).
+        let has_relation = match node.resource_type {
+            ResourceType::Analysis => false,
+            ResourceType::Test => crate::exec::test::stores_failures(cfg, false),
+            _ => cfg.get("materialized").and_then(Value::as_str) != Some("ephemeral"),
+        };
+        n.set("relation_name", &has_relation.then(|| rel.render()));
+    }
+    n.set("created_at", &file_keys::created_at());
+    n.set(
+        "unrendered_config",
+        &unrendered::unrendered_config(
             project_config(db, project),
             node,
             &parsed.config_calls,
             cfg,
+        ),
+    );
+    n.set(
+        "doc_blocks",
+        &file_keys::doc_blocks(&node.patch.description, &node.package, &docs),
+    );
+    let attached = node
+        .test
+        .as_ref()
+        .and_then(|t| attached_node(db, project, t));
+    if node.source.is_none() {
+        let config = project_config(db, project);
+        let tested = node_keys::tested_columns(db, project);
+        node_keys::add_node_keys(
+            &mut n,
+            tested,
+            config,
+            node,
+            parsed,
+            cfg,
+            attached.as_deref(),
         );
-        n["doc_blocks"] = file_keys::doc_blocks(&node.patch.description, &node.package, &docs);
-        if node.source.is_none() {
-            let attached = node
-                .test
-                .as_ref()
-                .and_then(|t| attached_node(db, project, t));
-            let config = project_config(db, project);
-            let tested = node_keys::tested_columns(db, project);
-            node_keys::add_node_keys(
-                &mut n,
-                tested,
-                config,
-                node,
-                parsed,
-                cfg,
-                attached.as_deref(),
-            );
-            n["checksum"] = file_keys::checksum(db, node);
-            n["build_path"] = Value::Null;
-            if node.resource_type != ResourceType::Seed {
-                n["compiled_path"] = Value::Null;
-            }
-            if let Some(raw) = file_keys::raw_code(db, node) {
-                n["raw_code"] = raw.into();
-            }
-            if node.resource_type != ResourceType::Seed {
-                n["language"] = "sql".into();
-            }
+        n.set("checksum", &file_keys::checksum(db, node));
+        n.set("build_path", &Value::Null);
+        if node.resource_type != ResourceType::Seed {
+            n.set("compiled_path", &Value::Null);
         }
-        if let Some(test) = &node.test {
-            n["test_metadata"] = json!({
+        if let Some(raw) = file_keys::raw_code(db, node) {
+            n.set("raw_code", &raw);
+        }
+        if node.resource_type != ResourceType::Seed {
+            n.set("language", "sql");
+        }
+    }
+    if let Some(test) = &node.test {
+        n.set(
+            "test_metadata",
+            &json!({
                 "name": test.test_name, "namespace": test.namespace,
                 "kwargs": Value::Object(test.kwargs.clone().into_iter().collect()),
-            });
-            n["column_name"] = test.column_name.clone().into();
-            n["attached_node"] = if test.attached_is_source {
-                Value::Null
-            } else {
-                attached_node(db, project, test).into()
-            };
-        }
-        if let Some(src) = &node.source {
-            n["source_name"] = src.source_name.clone().into();
-            n["loader"] = src.loader.clone().into();
-            n["source_description"] = describe(
+            }),
+        );
+        n.set("column_name", &test.column_name);
+        let attached = attached.filter(|_| !test.attached_is_source);
+        n.set("attached_node", &attached);
+    }
+    if let Some(src) = &node.source {
+        n.set("source_name", &src.source_name);
+        n.set("loader", &src.loader);
+        n.set(
+            "source_description",
+            &describe(
                 src.source_props
                     .get("description")
                     .and_then(Value::as_str)
                     .unwrap_or(""),
-            )
-            .into();
-            let mut quoting =
-                json!({"database": null, "schema": null, "identifier": null, "column": null});
-            for props in [&src.source_props, &src.table_props] {
-                if let Some(Value::Object(q)) = props.get("quoting") {
-                    for (k, v) in q {
-                        quoting[k] = v.clone();
-                    }
+            ),
+        );
+        let mut quoting =
+            json!({"database": null, "schema": null, "identifier": null, "column": null});
+        for props in [&src.source_props, &src.table_props] {
+            if let Some(Value::Object(q)) = props.get("quoting") {
+                for (k, v) in q {
+                    quoting[k] = v.clone();
                 }
             }
-            n["quoting"] = quoting;
-            node_keys::add_source_keys(&mut n, src);
-            return Some((true, uid.clone(), n));
         }
-        if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
-            n["compiled"] = true.into();
-            n["compiled_code"] = sql.to_string().into();
-            n["extra_ctes"] = compiled_keys::extra_ctes(db, project, key);
-            n["extra_ctes_injected"] = true.into();
-            // `dbt compile` leaves snapshots without a compiled file.
-            if node.resource_type != ResourceType::Snapshot {
-                n["compiled_path"] = file_keys::compiled_path(db, project, uid);
-            }
-        }
-        Some((false, uid.clone(), n))
+        n.set("quoting", &quoting);
+        node_keys::add_source_keys(&mut n, src);
+        return Some((true, uid.clone(), n));
     }
+    if compiled && let Some(sql) = &compiled_sql(db, project, key).sql {
+        n.set("compiled", &true);
+        n.set("compiled_code", &**sql);
+        n.set("extra_ctes", &compiled_keys::extra_ctes(db, project, key));
+        n.set("extra_ctes_injected", &true);
+        // `dbt compile` leaves snapshots without a compiled file.
+        if node.resource_type != ResourceType::Snapshot {
+            n.set("compiled_path", &file_keys::compiled_path(db, project, uid));
+        }
+    }
+    Some((false, uid.clone(), n))
 }
 
 fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) -> Value {

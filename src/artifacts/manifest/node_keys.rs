@@ -104,7 +104,7 @@ fn primary_key(node: &NodeInfo, tested: Option<&(BTreeSet<String>, BTreeSet<Stri
 
 /// Adds the keys to `n`. `attached` is a generic test's node unique_id.
 pub(super) fn add_node_keys(
-    n: &mut Value,
+    n: &mut super::EntryOut,
     tested: &BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
     project: &ProjectConfig,
     node: &NodeInfo,
@@ -113,23 +113,32 @@ pub(super) fn add_node_keys(
     attached: Option<&str>,
 ) {
     let rt = node.resource_type;
-    n["patch_path"] = patch_path(project, node);
-    n["docs"] = cfg
-        .get("docs")
-        .cloned()
-        .unwrap_or_else(|| json!({"show": true, "node_color": null}));
-    n["group"] = cfg.get("group").cloned().unwrap_or(Value::Null);
+    n.set("patch_path", &patch_path(project, node));
+    n.set(
+        "docs",
+        &cfg.get("docs")
+            .cloned()
+            .unwrap_or_else(|| json!({"show": true, "node_color": null})),
+    );
+    n.set("group", &cfg.get("group").cloned().unwrap_or(Value::Null));
     if rt == ResourceType::Seed {
         return;
     }
-    n["refs"] = parsed
+    n.set("refs", &parsed
         .refs
         .iter()
         .map(|r| json!({"name": r.name, "package": r.package, "version": r.version.as_deref().map(version_value)}))
-        .collect();
-    n["sources"] = parsed.sources.iter().map(|(s, t)| json!([s, t])).collect();
-    n["metrics"] = json!([]);
-    n["functions"] = json!([]);
+        .collect::<Value>());
+    n.set(
+        "sources",
+        &parsed
+            .sources
+            .iter()
+            .map(|(s, t)| json!([s, t]))
+            .collect::<Value>(),
+    );
+    n.set("metrics", &json!([]));
+    n.set("functions", &json!([]));
     let enforced = cfg
         .get("contract")
         .and_then(|c| c.get("enforced"))
@@ -140,7 +149,10 @@ pub(super) fn add_node_keys(
         .and_then(|c| c.get("alias_types"))
         .cloned()
         .unwrap_or(Value::Bool(true));
-    n["contract"] = json!({"enforced": enforced, "alias_types": alias_types, "checksum": null});
+    n.set(
+        "contract",
+        &json!({"enforced": enforced, "alias_types": alias_types, "checksum": null}),
+    );
     if let Some(test) = &node.test {
         let key = if test.attached_is_source {
             let source = test.attached_name.split('.').next().unwrap_or_default();
@@ -154,26 +166,37 @@ pub(super) fn add_node_keys(
             };
             format!("{kind}.{}", test.attached_name)
         };
-        n["file_key_name"] = key.into();
+        n.set("file_key_name", &key);
     }
     if rt == ResourceType::Model {
         let props = |k: &str| node.patch.props.get(k).cloned().unwrap_or(Value::Null);
-        n["access"] = cfg
-            .get("access")
-            .cloned()
-            .or_else(|| node.patch.props.get("access").cloned())
-            .unwrap_or_else(|| "protected".into());
-        n["constraints"] = node
-            .patch
-            .props
-            .get("constraints")
-            .cloned()
-            .unwrap_or_else(|| json!([]));
-        n["version"] = node.version.as_deref().map_or(Value::Null, version_value);
-        n["latest_version"] = props("latest_version");
-        n["deprecation_date"] = props("deprecation_date");
-        n["time_spine"] = Value::Null;
-        n["primary_key"] = primary_key(node, tested.get(&node.unique_id));
+        n.set(
+            "access",
+            &cfg.get("access")
+                .cloned()
+                .or_else(|| node.patch.props.get("access").cloned())
+                .unwrap_or_else(|| "protected".into()),
+        );
+        n.set(
+            "constraints",
+            &node
+                .patch
+                .props
+                .get("constraints")
+                .cloned()
+                .unwrap_or_else(|| json!([])),
+        );
+        n.set(
+            "version",
+            &node.version.as_deref().map_or(Value::Null, version_value),
+        );
+        n.set("latest_version", &props("latest_version"));
+        n.set("deprecation_date", &props("deprecation_date"));
+        n.set("time_spine", &Value::Null);
+        n.set(
+            "primary_key",
+            &primary_key(node, tested.get(&node.unique_id)),
+        );
     }
 }
 
@@ -207,7 +230,7 @@ fn freshness(src: &SourceInfo) -> Value {
 /// The source keys dbt writes besides identity and relation: `source_meta`,
 /// `loaded_at_field`, `loaded_at_query`, `external`, `freshness`, `patch_path`,
 /// `unrendered_schema`, `unrendered_database`.
-pub(super) fn add_source_keys(n: &mut Value, src: &SourceInfo) {
+pub(super) fn add_source_keys(n: &mut super::EntryOut, src: &SourceInfo) {
     let table_or_source = |k: &str| {
         src.table_props
             .get(k)
@@ -223,16 +246,18 @@ pub(super) fn add_source_keys(n: &mut Value, src: &SourceInfo) {
             meta.extend(m.clone());
         }
     }
-    n["source_meta"] = Value::Object(meta);
-    n["loaded_at_field"] = table_or_source("loaded_at_field");
-    n["loaded_at_query"] = table_or_source("loaded_at_query");
-    n["external"] = src
-        .table_props
-        .get("external")
-        .cloned()
-        .unwrap_or(Value::Null);
-    n["freshness"] = freshness(src);
-    n["patch_path"] = Value::Null;
+    n.set("source_meta", &Value::Object(meta));
+    n.set("loaded_at_field", &table_or_source("loaded_at_field"));
+    n.set("loaded_at_query", &table_or_source("loaded_at_query"));
+    n.set(
+        "external",
+        &src.table_props
+            .get("external")
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    n.set("freshness", &freshness(src));
+    n.set("patch_path", &Value::Null);
     let raw = |k: &str| {
         let written = format!("{}{k}", crate::project::yml_render::UNRENDERED_PREFIX);
         src.source_props
@@ -241,6 +266,6 @@ pub(super) fn add_source_keys(n: &mut Value, src: &SourceInfo) {
             .cloned()
             .unwrap_or(Value::Null)
     };
-    n["unrendered_schema"] = raw("schema");
-    n["unrendered_database"] = raw("database");
+    n.set("unrendered_schema", &raw("schema"));
+    n.set("unrendered_database", &raw("database"));
 }

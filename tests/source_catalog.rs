@@ -218,3 +218,26 @@ fn postgres_sources_are_typed_from_the_database() {
     // `amount` is declared `double` (Postgres' `double precision`): it wins over numeric.
     assert!(cols[2].1.to_lowercase().contains("double"), "{cols:?}");
 }
+
+/// A declared column with a type that the database lacks is kept (the declaration may
+/// be ahead of the table); others not in either are errors.
+#[test]
+fn declared_columns_the_database_lacks_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cat");
+    project(&dir, "order_id, note");
+    std::fs::write(
+        dir.join("models/sources.yml"),
+        "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n        columns:\n          - name: note\n            data_type: varchar\n          - name: customer\n",
+    )
+    .unwrap();
+    create_source_table(&dir);
+    let (code, out) = common::dbtc_cli("compile", &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    let cols = lineage_columns(&dir, "model.cat.order_totals");
+    assert_eq!(cols[1].0, "note", "{cols:?}");
+    model(&dir, "order_id, notes");
+    let (code, out) = common::dbtc_cli("compile", &dir, &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("E4002") && out.contains("notes"), "{out}");
+}

@@ -197,6 +197,10 @@ pub fn warm_parallel_with<T: Send>(
             scope.spawn(move || {
                 for file in part {
                     crate::project::properties::properties(&db, *file);
+                    // Their rendering and generic tests too: node discovery then only
+                    // assembles them.
+                    crate::project::yml_render::effective_properties(&db, project, *file);
+                    crate::project::nodes::yml_tests(&db, project, *file);
                 }
             });
         }

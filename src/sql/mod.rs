@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod bind;
 pub mod catalog;
+pub mod db_read;
 pub mod pg;
 pub mod schema;
 pub mod source_catalog;

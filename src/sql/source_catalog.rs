@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use crate::db::{Db, Project};
 use crate::project::nodes::ResourceType;
@@ -204,8 +204,6 @@ pub fn cache_path(target_dir: &Path, target_name: &str) -> PathBuf {
         .join(format!("source_columns.{target_name}.tsv"))
 }
 
-type Slot = Arc<OnceLock<Option<Arc<SourceCatalog>>>>;
-
 /// Each project and target's catalog, read once per process.
 fn read_once(
     root: &Path,
@@ -214,33 +212,15 @@ fn read_once(
     relations: &[SourceRelation],
     cache: PathBuf,
 ) -> Option<Arc<SourceCatalog>> {
-    static READ: OnceLock<Mutex<HashMap<(PathBuf, String), Slot>>> = OnceLock::new();
-    // The connection settings are part of the key (two databases, one project).
-    let settings = serde_json::Value::Object(target.fields.clone()).to_string();
-    let slot = {
-        let mut map = READ
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        map.entry((root.to_path_buf(), format!("{}\n{settings}", target.name)))
-            .or_default()
-            .clone()
-    };
-    slot.get_or_init(|| {
-        let text = match read_live(root, target, dialect, relations) {
-            Ok(text) => {
-                if let Some(dir) = cache.parent()
-                    && std::fs::create_dir_all(dir).is_ok()
-                {
-                    let _ = std::fs::write(&cache, &text);
-                }
-                text
-            }
-            Err(_) => std::fs::read_to_string(&cache).ok()?,
-        };
-        Some(Arc::new(SourceCatalog::parse(&text, Some(dialect))))
-    })
-    .clone()
+    static READ: crate::sql::db_read::ReadOnce<SourceCatalog> =
+        crate::sql::db_read::ReadOnce::new();
+    READ.get(
+        root,
+        target,
+        &cache,
+        || read_live(root, target, dialect, relations),
+        |text| SourceCatalog::parse(text, Some(dialect)),
+    )
 }
 
 /// A SQL string literal.

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
@@ -196,34 +196,9 @@ fn database_functions(
     target: &crate::project::profiles::Target,
     cache: PathBuf,
 ) -> DatabaseFunctions {
-    type Slot = Arc<OnceLock<DatabaseFunctions>>;
-    static READ: OnceLock<Mutex<HashMap<(PathBuf, String), Slot>>> = OnceLock::new();
-    // The connection settings are part of the key (two databases, one project).
-    let settings = serde_json::Value::Object(target.fields.clone()).to_string();
-    let slot = {
-        let mut map = READ
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        map.entry((root.to_path_buf(), format!("{}\n{settings}", target.name)))
-            .or_default()
-            .clone()
-    };
-    slot.get_or_init(|| {
-        let text = match read_live(target) {
-            Ok(text) => {
-                if let Some(dir) = cache.parent()
-                    && std::fs::create_dir_all(dir).is_ok()
-                {
-                    let _ = std::fs::write(&cache, &text);
-                }
-                text
-            }
-            Err(_) => std::fs::read_to_string(&cache).ok()?,
-        };
-        Some(Arc::new(parse(&text)))
-    })
-    .clone()
+    static READ: crate::sql::db_read::ReadOnce<HashMap<String, Arc<[PgFunc]>>> =
+        crate::sql::db_read::ReadOnce::new();
+    READ.get(root, target, &cache, || read_live(target), parse)
 }
 
 /// The database's user functions as `func` lines.

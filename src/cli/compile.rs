@@ -51,12 +51,12 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     let threads = default_threads();
     // Beside the analysis: target/compiled (it needs only the compiled SQL) and the
     // manifest's top-level keys other than nodes and sources.
-    let (files_written, top) = warm_parallel_with(db, project, threads, |db| {
+    let (selected, files_written, top) = warm_parallel_with(db, project, threads, |db| {
+        let selected = select(db, project, &common.select, &common.exclude);
         let written = || -> Result<(usize, Vec<std::path::PathBuf>), String> {
             if !write_compiled {
                 return Ok((0, Vec::new()));
             }
-            let selected = select(db, project, &common.select, &common.exclude);
             let compiled = compiled_files(db, project, &selected, &target_dir);
             let files: Vec<_> = compiled
                 .iter()
@@ -66,7 +66,8 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
             Ok((written, compiled.into_iter().map(|(p, _)| p).collect()))
         };
-        (written(), manifest_top(db, project))
+        let written = written();
+        (selected, written, manifest_top(db, project))
     });
     tracing::info!(elapsed = ?start.elapsed(), "rendered");
     let (mut written, mut outputs) = match files_written {
@@ -76,7 +77,6 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             return 2;
         }
     };
-    let selected = select(db, project, &common.select, &common.exclude);
     let mut output = compile_project(db, project, Some(&selected));
     // Nodes whose render queries data: rendered again with the database, as dbt compiles.
     let live_ids = if write_compiled {

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Regenerates the dbt-core goldens of fixtures/unit_tests (dbt unit tests), each step on a
+# fresh temp copy with the source table of expected/setup/_sources.sql loaded first:
+#   expected/manifest_unit_tests.json  `dbt parse`: the manifest's top-level keys, its
+#                                      `unit_tests` entries (created_at left out) and the
+#                                      unique_ids of disabled unit tests
+#   expected/ls.txt                    `dbt ls --resource-type unit_test` and
+#                                      `dbt ls -s test_type:unit` (selector output)
+#   expected/build.json                `dbt build` on an empty database: per node its
+#                                      status, failures and (for unit tests) message
+#   expected/test.json                 `dbt seed && dbt run && dbt test`: the tests
+# Usage: scripts/unit_tests_goldens.sh
+# Needs dbt-core 1.11 + dbt-duckdb 1.11.1: see scripts/dbt_venv.sh ($DBT_VENV).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=$("$root/scripts/dbt_venv.sh")
+fixture="$root/fixtures/unit_tests"
+out="$fixture/expected"
+export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+unset DBTC_UT_REGION
+
+# A fresh copy of the fixture in a new temp dir, source table loaded; prints its path.
+prepare() {
+  local work
+  work=$(mktemp -d)
+  cp -r "$fixture" "$work/p"
+  rm -rf "$work/p"/*.duckdb "$work/p/expected" "$work/p/target" "$work/p/logs"
+  "$venv/bin/python" - "$work/p/dev.duckdb" "$fixture/expected/setup/_sources.sql" <<'PY'
+import sys, duckdb
+# dbtc links libduckdb 1.5.6: keep the file readable by it.
+con = duckdb.connect(sys.argv[1], config={"storage_compatibility_version": "v1.2.0"})
+con.execute(open(sys.argv[2]).read())
+con.close()
+PY
+  echo "$work/p"
+}
+
+dbt_in() {
+  local dir=$1; shift
+  (cd "$dir" && "$venv/bin/dbt" "$@" --profiles-dir . --no-use-colors) || true
+}
+
+dir=$(prepare)
+dbt_in "$dir" parse -q
+"$venv/bin/python" - "$dir/target/manifest.json" "$out/manifest_unit_tests.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+units = {}
+for uid, entry in doc["unit_tests"].items():
+    entry = dict(entry)
+    entry.pop("created_at", None)
+    units[uid] = entry
+disabled = sorted(uid for uid in doc["disabled"] if uid.startswith("unit_test."))
+reduced = {"keys": sorted(doc), "unit_tests": units, "disabled": disabled,
+           "group_map": doc.get("group_map"), "semantic_models": doc.get("semantic_models"),
+           "saved_queries": doc.get("saved_queries")}
+with open(sys.argv[2], "w") as f:
+    json.dump(reduced, f, indent=2, sort_keys=True)
+    f.write("\n")
+print(f"  {sys.argv[2]}: {len(units)} unit tests, {len(disabled)} disabled")
+PY
+{
+  echo "# dbt ls --resource-type unit_test"
+  dbt_in "$dir" ls -q --resource-type unit_test
+  echo "# dbt ls -s test_type:unit"
+  dbt_in "$dir" ls -q -s test_type:unit
+  echo "# dbt ls -s tag:staging"
+  dbt_in "$dir" ls -q -s tag:staging
+} > "$out/ls.txt"
+echo "  $out/ls.txt"
+
+reduce() {
+  "$venv/bin/python" - "$1" "$2" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def row(r):
+    out = {"unique_id": r["unique_id"], "status": r["status"], "failures": r["failures"]}
+    if r["unique_id"].startswith("unit_test.") or r["status"] in ("pass", "warn", "fail"):
+        out["message"] = r["message"]
+    return out
+reduced = {
+    "result_keys": sorted(doc["results"][0]) if doc["results"] else [],
+    "results": sorted((row(r) for r in doc["results"]), key=lambda r: r["unique_id"]),
+}
+with open(sys.argv[2], "w") as f:
+    json.dump(reduced, f, indent=2)
+    f.write("\n")
+print(f"  {sys.argv[2]}: {len(reduced['results'])} results")
+PY
+}
+
+dir=$(prepare)
+dbt_in "$dir" build -q
+reduce "$dir/target/run_results.json" "$out/build.json"
+
+dir=$(prepare)
+dbt_in "$dir" seed -q
+dbt_in "$dir" run -q
+dbt_in "$dir" test -q
+reduce "$dir/target/run_results.json" "$out/test.json"

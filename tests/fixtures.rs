@@ -1,5 +1,8 @@
 //! Compiles each fixture project and compares dbtc's compiled SQL with the goldens that
-//! dbt-core 1.11 wrote (scripts/goldens.sh), whitespace-normalized.
+//! dbt-core 1.11 wrote (scripts/goldens.sh): byte for byte, the whitespace that dbt's
+//! macros render included. Files whose only difference is whitespace, and files that differ
+//! in more than whitespace, are listed per fixture with the reason; a listed file that
+//! starts to match fails the test, so the lists cannot go stale.
 
 mod common;
 
@@ -29,8 +32,45 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Returns (matching, mismatches) for one fixture.
-fn check_fixture(name: &str) -> (usize, Vec<String>) {
+/// Where two texts first differ: 1-based line and column, and both lines (escaped, so
+/// trailing spaces and missing newlines show).
+fn first_difference(want: &str, got: &str) -> String {
+    let mut at = want
+        .bytes()
+        .zip(got.bytes())
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
+    // Both texts are equal before `at`, so a boundary of one is a boundary of the other.
+    while !want.is_char_boundary(at) {
+        at -= 1;
+    }
+    let line = want[..at].matches('\n').count() + 1;
+    let line_start = want[..at].rfind('\n').map_or(0, |i| i + 1);
+    let col = at - line_start + 1;
+    let line_of = |s: &str| {
+        let rest = &s[line_start.min(s.len())..];
+        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        format!("{:?}", &rest[..end])
+    };
+    format!(
+        "first difference at {line}:{col}\n  dbt : {}\n  dbtc: {}",
+        line_of(want),
+        line_of(got)
+    )
+}
+
+/// How one fixture's compiled files compare with dbt-core's goldens.
+#[derive(Default)]
+struct Comparison {
+    /// Byte-identical files.
+    bytes: usize,
+    /// Files equal only once whitespace is normalized: (file, where they first differ).
+    whitespace_only: Vec<(String, String)>,
+    /// Files that differ in more than whitespace, or are missing, and errors.
+    bad: Vec<String>,
+}
+
+fn check_fixture(name: &str) -> Comparison {
     let root = common::fixture_dir(name);
     let (db, project) = common::load_fixture(name);
     let out = compile_project(&db, project, None);
@@ -49,20 +89,22 @@ fn check_fixture(name: &str) -> (usize, Vec<String>) {
         }
     }
     let expected_dir = root.join("expected").join("compiled");
-    let mut ok = 0;
-    let mut bad = Vec::new();
+    let mut cmp = Comparison::default();
     for file in files_under(&expected_dir) {
         let rel = file.strip_prefix(&expected_dir).unwrap().to_path_buf();
         let expected = std::fs::read_to_string(&file).unwrap();
         match produced.get(&rel) {
-            Some(sql) if normalize(sql) == normalize(&expected) => ok += 1,
-            Some(sql) => bad.push(format!(
+            Some(sql) if *sql == expected => cmp.bytes += 1,
+            Some(sql) if normalize(sql) == normalize(&expected) => cmp
+                .whitespace_only
+                .push((rel.display().to_string(), first_difference(&expected, sql))),
+            Some(sql) => cmp.bad.push(format!(
                 "{}: differs\n  dbt : {}\n  dbtc: {}",
                 rel.display(),
                 normalize(&expected),
                 normalize(sql)
             )),
-            None => bad.push(format!("{}: not produced", rel.display())),
+            None => cmp.bad.push(format!("{}: not produced", rel.display())),
         }
     }
     let errors: Vec<String> = out
@@ -74,19 +116,25 @@ fn check_fixture(name: &str) -> (usize, Vec<String>) {
         .map(|d| d.message.clone())
         .collect();
     if !errors.is_empty() {
-        bad.push(format!("errors: {errors:?}"));
+        cmp.bad.push(format!("errors: {errors:?}"));
     }
-    (ok, bad)
+    cmp
 }
 
 fn assert_fixture(name: &str) {
-    assert_fixture_except(name, &[]);
+    assert_fixture_except(name, &[], &[]);
 }
 
-/// Like `assert_fixture`, but `known` files are expected to differ (each with its reason);
-/// the test fails if one of them starts to match, so the list cannot go stale.
-fn assert_fixture_except(name: &str, known: &[(&str, &str)]) {
-    let (ok, mut bad) = check_fixture(name);
+/// Compares a fixture with its goldens byte for byte. `known` files are expected to differ
+/// in more than whitespace, `known_whitespace` files in whitespace only (each with its
+/// reason); the test fails if one of them starts to match, or if any other file is not
+/// byte-identical to dbt-core's.
+fn assert_fixture_except(name: &str, known: &[(&str, &str)], known_whitespace: &[(&str, &str)]) {
+    let Comparison {
+        bytes,
+        whitespace_only,
+        mut bad,
+    } = check_fixture(name);
     for (file, _reason) in known {
         let before = bad.len();
         bad.retain(|b| !b.starts_with(&format!("{file}: differs")));
@@ -95,13 +143,26 @@ fn assert_fixture_except(name: &str, known: &[(&str, &str)]) {
             "{file} now matches dbt-core: remove it from the known gaps"
         );
     }
+    for (file, _reason) in known_whitespace {
+        assert!(
+            whitespace_only.iter().any(|(f, _)| f == file),
+            "{file} is no longer a whitespace-only difference (byte-identical now, or worse): \
+             remove it from the known whitespace differences"
+        );
+    }
+    let unexpected: Vec<String> = whitespace_only
+        .iter()
+        .filter(|(f, _)| !known_whitespace.iter().any(|(k, _)| k == f))
+        .map(|(f, at)| format!("{f}: whitespace differs, {at}"))
+        .collect();
+    bad.extend(unexpected);
     assert!(
         bad.is_empty(),
-        "{name}: {ok} equal, {} problems:\n{}",
+        "{name}: {bytes} byte-identical, {} problems:\n{}",
         bad.len(),
         bad.join("\n")
     );
-    assert!(ok > 0, "{name}: no goldens found");
+    assert!(bytes > 0, "{name}: no goldens found");
 }
 
 #[test]
@@ -127,6 +188,7 @@ fn builtin_macros_match_dbt_core() {
             "builtin_macros/models/date_spine.sql",
             "dbt.date_spine runs a query at compile time (statement/load_result); dbtc renders introspective queries with empty results until execution exists",
         )],
+        &[],
     );
 }
 

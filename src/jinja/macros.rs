@@ -56,8 +56,20 @@ pub fn extract_macros(text: &str, path: Option<&std::path::Path>) -> FileMacros 
                 let args = block.header[block.name.len()..].trim();
                 let args = if args.is_empty() { "()" } else { args };
                 let body = &text[block.body_start..block.body_end];
+                // The tags' whitespace control (`{%- test ... -%}`, `{%- endtest %}`) trims
+                // the body as it does in dbt, so it carries over to the macro's tags.
+                let open_trim = if text[..block.body_start].ends_with("-%}") {
+                    "-"
+                } else {
+                    ""
+                };
+                let close_trim = if text[block.body_end..].starts_with("{%-") {
+                    "-"
+                } else {
+                    ""
+                };
                 let src = format!(
-                    "{{% macro test_{}{} %}}{}{{% endmacro %}}",
+                    "{{% macro test_{}{} {open_trim}%}}{}{{%{close_trim} endmacro %}}",
                     block.name, args, body
                 );
                 out.macros.push(MacroDef {

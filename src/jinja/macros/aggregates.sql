@@ -1,7 +1,7 @@
 {#-
   dbtc built-in macros: aggregate helpers of the `dbt` package.
   These are dbtc's own implementations, written to render the same SQL as
-  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (modulo whitespace).
+  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for byte.
 -#}
 
 {#- listagg(measure, delimiter_text, order_by_clause, limit_num):
@@ -11,6 +11,9 @@
 {{ return(adapter.dispatch('listagg', 'dbt')(measure, delimiter_text, order_by_clause, limit_num)) }}
 {%- endmacro %}
 
+{#- Whitespace note for this file: what a macro renders goes into the compiled
+    SQL byte for byte, so the layout of each body (blank lines, indentation,
+    which tags trim) reproduces the SQL text dbt-core writes. -#}
 {% macro default__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
     {%- if limit_num -%}
     array_to_string(
@@ -22,43 +25,45 @@
             ,{{ limit_num }}
         ),
         {{ delimiter_text }}
-    )
+        )
     {%- else %}
     listagg(
         {{ measure }},
         {{ delimiter_text }}
-    )
-    {%- if order_by_clause %} within group ({{ order_by_clause }})
-    {%- else %}
-    {% endif -%}
+        )
+        {% if order_by_clause %}within group ({{ order_by_clause }}){% endif %}
     {%- endif %}
 {%- endmacro %}
 
-{#- duckdb and postgres: ordered string_agg, or a sliced array_agg when limited -#}
-{% macro _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, limited_prefix, limited_suffix) -%}
+{#- duckdb and postgres: ordered string_agg, or a sliced array_agg when limited;
+    duckdb folds the slice with list_aggr(..., 'string_agg', delimiter) -#}
+{% macro _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, fold_with, fold_names_aggregate) -%}
     {%- if limit_num -%}
-    {{ limited_prefix }}(
+    {{ fold_with }}(
         (array_agg(
             {{ measure }}
             {% if order_by_clause %}{{ order_by_clause }}{% endif %}
         ))[1:{{ limit_num }}],
-        {{ limited_suffix }}{{ delimiter_text }}
-    )
+        {%- if fold_names_aggregate %}
+        'string_agg',
+        {%- endif %}
+        {{ delimiter_text }}
+        )
     {%- else %}
     string_agg(
         {{ measure }},
         {{ delimiter_text }}
         {% if order_by_clause %}{{ order_by_clause }}{% endif %}
-    )
+        )
     {%- endif %}
 {%- endmacro %}
 
 {% macro duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
-{{ _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, 'list_aggr', "'string_agg', ") }}
+{{ _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, 'list_aggr', true) }}
 {%- endmacro %}
 
 {% macro postgres__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
-{{ _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, 'array_to_string', '') }}
+{{ _dbtc_listagg_via_array(measure, delimiter_text, order_by_clause, limit_num, 'array_to_string', false) }}
 {%- endmacro %}
 
 

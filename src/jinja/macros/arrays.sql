@@ -1,7 +1,7 @@
 {#-
   dbtc built-in macros: array helpers of the `dbt` package.
   These are dbtc's own implementations, written to render the same SQL as
-  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (modulo whitespace).
+  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for byte.
   Elements are SQL expressions and must share one type, as on postgres.
 -#}
 

@@ -1,8 +1,8 @@
 {#-
   dbtc built-in macros: date and time helpers of the `dbt` package.
   These are dbtc's own implementations. Each one is written to render the same
-  SQL as dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (compared with
-  runs of whitespace collapsed). Entry points dispatch through
+  SQL as dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for
+  byte (the blank lines and indentation of a body are part of its output). Entry points dispatch through
   adapter.dispatch(name, 'dbt'), so `<adapter>__name` and `default__name`
   defined in a project take precedence over the ones below.
 -#}
@@ -13,16 +13,20 @@
 {%- endmacro %}
 
 {% macro default__dateadd(datepart, interval, from_date_or_timestamp) %}
+
     dateadd(
         {{ datepart }},
         {{ interval }},
         {{ from_date_or_timestamp }}
-    )
+        )
+
 {% endmacro %}
 
 {#- duckdb: multiply a one-unit interval by the (possibly non-literal) amount;
-    quarter and week are spelled as 3 months / 7 days -#}
+    quarter and week are spelled as 3 months / 7 days. Renders two newlines and
+    four spaces before the expression. -#}
 {% macro duckdb__dateadd(datepart, interval, from_date_or_timestamp) %}
+
     {% set unit = datepart | lower -%}
     {%- set amount = 'cast(' ~ interval ~ ' as bigint)' -%}
     {%- if unit == 'quarter' -%}
@@ -35,7 +39,9 @@
 {% endmacro %}
 
 {% macro postgres__dateadd(datepart, interval, from_date_or_timestamp) %}
+
     {{ from_date_or_timestamp }} + ((interval '1 {{ datepart }}') * ({{ interval }}))
+
 {% endmacro %}
 
 
@@ -49,22 +55,23 @@
         {{ datepart }},
         {{ first_date }},
         {{ second_date }}
-    )
+        )
 {%- endmacro %}
 
 {#- shared by duckdb and postgres: whole weeks between two dates, counted the
     way dbt's tests expect (partial weeks adjusted by day of week) -#}
 {% macro _dbtc_week_diff(first_date, second_date, int_div) -%}
-    ({{ datediff(first_date, second_date, 'day') }} {{ int_div }} 7 + case
-        when date_part('dow', ({{ first_date }})::timestamp) <= date_part('dow', ({{ second_date }})::timestamp)
-            then case when {{ first_date }} <= {{ second_date }} then 0 else -1 end
-        else case when {{ first_date }} <= {{ second_date }} then 1 else 0 end
-    end)
+({{ datediff(first_date, second_date, 'day') }} {{ int_div }} 7 + case
+            when date_part('dow', ({{ first_date }})::timestamp) <= date_part('dow', ({{ second_date }})::timestamp) then
+                case when {{ first_date }} <= {{ second_date }} then 0 else -1 end
+            else
+                case when {{ first_date }} <= {{ second_date }} then 1 else 0 end
+        end)
 {%- endmacro %}
 
 {% macro duckdb__datediff(first_date, second_date, datepart) -%}
     {% if datepart == 'week' %}
-        {{ _dbtc_week_diff(first_date, second_date, '//') }}
+            {{ _dbtc_week_diff(first_date, second_date, '//') }}
     {% else %}
         (date_diff('{{ datepart }}', {{ first_date }}::timestamp, {{ second_date }}::timestamp ))
     {% endif %}
@@ -119,8 +126,8 @@ date_trunc('{{ datepart }}', {{ date }})
 {#- truncate, step one period forward, step one day back -#}
 {% macro default_last_day(date, datepart) -%}
 cast(
-    {{ dbt.dateadd('day', '-1', dbt.dateadd(datepart, '1', dbt.date_trunc(datepart, date))) }}
-    as date)
+        {{ dbt.dateadd('day', '-1', dbt.dateadd(datepart, '1', dbt.date_trunc(datepart, date))) }}
+        as date)
 {%- endmacro %}
 
 {% macro default__last_day(date, datepart) -%}
@@ -131,9 +138,9 @@ cast(
 {% macro _dbtc_last_day_quarter_as_months(date, datepart, adapter_name) -%}
 {%- if datepart == 'quarter' -%}
 -- {{ adapter_name }} dateadd does not support quarter interval.
-cast(
-    {{ dbt.dateadd('day', '-1', dbt.dateadd('month', '3', dbt.date_trunc(datepart, date))) }}
-    as date)
+    cast(
+        {{ dbt.dateadd('day', '-1', dbt.dateadd('month', '3', dbt.date_trunc(datepart, date))) }}
+        as date)
 {%- else -%}
 {{ dbt.default_last_day(date, datepart) }}
 {%- endif -%}
@@ -263,27 +270,39 @@ now()
 {{ return(adapter.dispatch('generate_series', 'dbt')(upper_bound)) }}
 {%- endmacro %}
 
-{#- cross join n copies of {0, 1} and read them as binary digits -#}
+{#- cross join n copies of {0, 1} and read them as binary digits; each term
+    and each joined copy sits on its own line, as dbt-core renders it -#}
 {% macro default__generate_series(upper_bound) %}
+
     {% set n = dbt.get_powers_of_two(upper_bound) %}
+
     with p as (
         select 0 as generated_number union all select 1
     ), unioned as (
+
     select
+
     {% for i in range(n) %}
-        p{{ i }}.generated_number * power(2, {{ i }}){% if not loop.last %} + {% endif %}
+    p{{ i }}.generated_number * power(2, {{ i }})
+    {% if not loop.last %} + {% endif %}
     {% endfor %}
-        + 1
-        as generated_number
+    + 1
+    as generated_number
+
     from
+
     {% for i in range(n) %}
-        p as p{{ i }}{% if not loop.last %} cross join {% endif %}
+    p as p{{ i }}
+    {% if not loop.last %} cross join {% endif %}
     {% endfor %}
+
     )
+
     select *
     from unioned
     where generated_number <= {{ upper_bound }}
     order by generated_number
+
 {% endmacro %}
 
 {% macro duckdb__generate_series(upper_bound) %}
@@ -316,19 +335,34 @@ now()
 {#- one row per datepart from start_date (inclusive) to end_date (exclusive);
     e.g. date_spine("day", "cast('2024-01-01' as date)", "current_date") -#}
 {% macro default__date_spine(datepart, start_date, end_date) %}
+
+
+    {# the series counts the intervals between the two dates (a query) #}
+
+
     with rawdata as (
+
         {{ dbt.generate_series(dbt.get_intervals_between(start_date, end_date, datepart)) }}
+
     ),
+
     all_periods as (
+
         select (
             {{ dbt.dateadd(datepart, "row_number() over (order by 1) - 1", start_date) }}
         ) as date_{{ datepart }}
         from rawdata
+
     ),
+
     filtered as (
+
         select *
         from all_periods
         where date_{{ datepart }} <= {{ end_date }}
+
     )
+
     select * from filtered
+
 {% endmacro %}

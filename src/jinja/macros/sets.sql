@@ -1,8 +1,8 @@
 {#-
   dbtc built-in macros: set operators and null-aware equality of the `dbt`
   package. These are dbtc's own implementations, written to render the same
-  SQL as dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (modulo
-  whitespace).
+  SQL as dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for
+  byte (an operator renders surrounded by blank lines).
 -#}
 
 {% macro except() -%}
@@ -10,7 +10,9 @@
 {%- endmacro %}
 
 {% macro default__except() %}
+
     except
+
 {% endmacro %}
 
 
@@ -19,7 +21,9 @@
 {%- endmacro %}
 
 {% macro default__intersect() %}
+
     intersect
+
 {% endmacro %}
 
 

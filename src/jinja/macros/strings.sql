@@ -1,7 +1,8 @@
 {#-
   dbtc built-in macros: string helpers of the `dbt` package.
   These are dbtc's own implementations, written to render the same SQL as
-  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (modulo whitespace).
+  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for byte
+  (blank lines and indentation included).
 -#}
 
 {% macro concat(fields) -%}
@@ -27,24 +28,29 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {%- endmacro %}
 
 {% macro default__split_part(string_text, delimiter_text, part_number) %}
+
     split_part(
         {{ string_text }},
         {{ delimiter_text }},
         {{ part_number }}
-    )
+        )
+
 {% endmacro %}
 
 {#- counting from the end: turn part -k into the matching positive index,
-    using the number of delimiters in the string -#}
+    using the number of delimiters in the string (the two spaces after the
+    first replace() argument are what dbt-core writes) -#}
 {% macro _split_part_negative(string_text, delimiter_text, part_number) %}
+
     split_part(
         {{ string_text }},
         {{ delimiter_text }},
-        length({{ string_text }})
-        - length(
-            replace({{ string_text }}, {{ delimiter_text }}, '')
-        ) + 2 + {{ part_number }}
-    )
+          length({{ string_text }})
+          - length(
+              replace({{ string_text }},  {{ delimiter_text }}, '')
+          ) + 2 + {{ part_number }}
+        )
+
 {% endmacro %}
 
 {#- duckdb lists accept negative indexes natively -#}
@@ -53,11 +59,13 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {% endmacro %}
 
 {% macro postgres__split_part(string_text, delimiter_text, part_number) %}
-    {% if part_number >= 0 -%}
-        {{ dbt.default__split_part(string_text, delimiter_text, part_number) }}
-    {%- else -%}
-        {{ dbt._split_part_negative(string_text, delimiter_text, part_number) }}
-    {%- endif %}
+
+  {% if part_number >= 0 %}
+    {{ dbt.default__split_part(string_text, delimiter_text, part_number) }}
+  {% else %}
+    {{ dbt._split_part_negative(string_text, delimiter_text, part_number) }}
+  {% endif %}
+
 {% endmacro %}
 
 
@@ -85,9 +93,11 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {%- endmacro %}
 
 {% macro default__length(expression) %}
+
     length(
         {{ expression }}
     )
+
 {%- endmacro %}
 
 
@@ -96,9 +106,11 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {%- endmacro %}
 
 {% macro default__position(substring_text, string_text) %}
+
     position(
         {{ substring_text }} in {{ string_text }}
     )
+
 {%- endmacro %}
 
 
@@ -106,12 +118,16 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {{ return(adapter.dispatch('replace', 'dbt')(field, old_chars, new_chars)) }}
 {%- endmacro %}
 
+{#- renders two blank lines after the call, as dbt-core does -#}
 {% macro default__replace(field, old_chars, new_chars) %}
+
     replace(
         {{ field }},
         {{ old_chars }},
         {{ new_chars }}
     )
+
+
 {% endmacro %}
 
 
@@ -120,8 +136,10 @@ md5(cast({{ field }} as {{ _dbtc_translate_type('string') }}))
 {%- endmacro %}
 
 {% macro default__right(string_text, length_expression) %}
+
     right(
         {{ string_text }},
         {{ length_expression }}
     )
+
 {%- endmacro %}

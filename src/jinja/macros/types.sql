@@ -1,7 +1,7 @@
 {#-
   dbtc built-in macros: data type names and casts of the `dbt` package.
   These are dbtc's own implementations, written to render the same SQL as
-  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11 (modulo whitespace).
+  dbt-core 1.11 with dbt-duckdb 1.11 / dbt-postgres 1.11, byte for byte.
 
   The type names are what dbt's Column.translate_type gives on duckdb and
   postgres: the label "string" maps to TEXT (upper case), every other label
@@ -85,12 +85,13 @@
 
 {#- neither duckdb nor postgres gets try_cast from dbt: a plain cast -#}
 {% macro default__safe_cast(field, type) %}
+    {# a line that renders as four spaces, as in dbt-core's output #}
     cast({{ field }} as {{ type }})
 {% endmacro %}
 
 {#- not a return()-style macro: the dispatched SQL is wrapped in whitespace -#}
 {% macro cast_bool_to_text(field) %}
-    {{ adapter.dispatch('cast_bool_to_text', 'dbt')(field) }}
+  {{ adapter.dispatch('cast_bool_to_text', 'dbt')(field) }}
 {% endmacro %}
 
 {% macro default__cast_bool_to_text(field) %}

@@ -1,11 +1,19 @@
-//! `dbtc compile` after `dbtc build` renders the nodes whose templates query data with the
-//! database, as `dbt compile` does: every file of target/compiled equals what `dbt build &&
-//! dbt compile` writes (fixtures/introspective/expected/compiled_after_build, made by
-//! scripts/compile_live_goldens.sh with dbt-core 1.11 + dbt-duckdb 1.11.1).
+//! `dbtc compile` after `dbtc build` renders against the database, as `dbt compile` does:
+//! the nodes whose templates query data, and the incremental models whose table exists
+//! (`is_incremental()` true). Every file of target/compiled equals what `dbt build && dbt
+//! compile` writes, and so does every compiled_code of manifest.json
+//! (fixtures/<name>/expected/compiled_after_build and compiled_code_after_build.json, and
+//! compiled_full_refresh for `compile --full-refresh`; Postgres: expected/postgres/...), all
+//! made by scripts/compile_live_goldens.sh with dbt-core 1.11 + dbt-duckdb 1.11.1 /
+//! dbt-postgres 1.11.
 
 mod common;
+mod pg_common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -21,44 +29,235 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn normalized(text: &str) -> String {
+/// Whitespace-normalized, the test database's name as the goldens' (`golden_<fixture>` on
+/// Postgres; `rename` is None on DuckDB).
+fn normalized(text: &str, rename: Option<(&str, &str)>) -> String {
+    let text = match rename {
+        Some((from, to)) => text.replace(from, to),
+        None => text.to_string(),
+    };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The golden files that target/compiled of `dir` does not reproduce.
-fn differing(dir: &Path) -> Vec<String> {
-    let golden = common::fixture_dir("introspective").join("expected/compiled_after_build");
-    files(&golden)
+/// The golden folder `expected/<sub>` of a fixture (`expected/postgres/<sub>` on Postgres).
+fn golden(fixture: &str, postgres: bool, sub: &str) -> PathBuf {
+    let expected = common::fixture_dir(fixture).join("expected");
+    if postgres {
+        expected.join("postgres").join(sub)
+    } else {
+        expected.join(sub)
+    }
+}
+
+/// The golden files of `golden_dir` that target/compiled of `dir` does not reproduce.
+fn differing(golden_dir: &Path, dir: &Path, rename: Option<(&str, &str)>) -> Vec<String> {
+    files(golden_dir)
         .into_iter()
         .filter_map(|want| {
-            let rel = want.strip_prefix(&golden).unwrap();
+            let rel = want.strip_prefix(golden_dir).unwrap();
             let got = std::fs::read_to_string(dir.join("target/compiled").join(rel));
             let want = std::fs::read_to_string(&want).unwrap();
             match got {
-                Ok(got) if normalized(&got) == normalized(&want) => None,
+                Ok(got) if normalized(&got, rename) == normalized(&want, rename) => None,
                 _ => Some(rel.display().to_string()),
             }
         })
         .collect()
 }
 
+fn compiled_code(dir: &Path) -> BTreeMap<String, (String, Option<String>)> {
+    let text = std::fs::read_to_string(dir.join("target/manifest.json")).unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    manifest["nodes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(uid, n)| {
+            let code = n["compiled_code"].as_str()?.to_string();
+            let path = n["compiled_path"].as_str().map(str::to_string);
+            Some((uid.clone(), (code, path)))
+        })
+        .collect()
+}
+
+/// The manifest's compiled_code of every node equals dbt's (whitespace-normalized) and,
+/// byte for byte, the node's file in target/compiled.
+fn manifest_agrees(fixture: &str, postgres: bool, dir: &Path, rename: Option<(&str, &str)>) {
+    let text = std::fs::read_to_string(golden(fixture, postgres, "compiled_code_after_build.json"))
+        .unwrap();
+    let want: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    let got = compiled_code(dir);
+    let mut wrong = Vec::new();
+    for (uid, want) in &want {
+        match got.get(uid) {
+            Some((code, _)) if normalized(code, rename) == normalized(want, rename) => {}
+            other => wrong.push(format!("{uid}:\n  dbtc {other:?}\n  dbt  {want:?}")),
+        }
+    }
+    for (uid, (code, path)) in &got {
+        let path = path
+            .as_deref()
+            .unwrap_or_else(|| panic!("{uid}: no compiled_path"));
+        let file = std::fs::read_to_string(dir.join(path)).unwrap();
+        if &file != code {
+            wrong.push(format!("{uid}: compiled_code is not {path}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+const BASELINE: &[&str] = &["--static-analysis", "baseline"];
+
 #[test]
 fn compile_after_build_renders_introspective_nodes_with_the_database() {
     let (_tmp, dir) = common::fixture_copy("introspective");
+    let after_build = golden("introspective", false, "compiled_after_build");
     // Before any build the database file does not exist: compile does not create it, and
     // says why the introspective nodes were rendered without it.
-    let (_, out) = common::dbtc_cli("compile", &dir, &["--static-analysis", "baseline"]);
+    let (_, out) = common::dbtc_cli("compile", &dir, BASELINE);
     assert!(out.contains("does not exist"), "{out}");
     assert!(!dir.join("dev.duckdb").exists());
-    let before = differing(&dir);
+    let before = differing(&after_build, &dir, None);
     assert!(
         !before.is_empty(),
         "the ahead-of-time render already equals dbt's: this test would prove nothing"
     );
-    let (_, out) = common::dbtc_cli("build", &dir, &["--static-analysis", "baseline"]);
+    let (_, out) = common::dbtc_cli("build", &dir, BASELINE);
     assert!(dir.join("dev.duckdb").exists(), "{out}");
-    let (code, out) = common::dbtc_cli("compile", &dir, &["--static-analysis", "baseline"]);
+    let (code, out) = common::dbtc_cli("compile", &dir, BASELINE);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(differing(&dir), Vec::<String>::new(), "{out}");
+    assert_eq!(
+        differing(&after_build, &dir, None),
+        Vec::<String>::new(),
+        "{out}"
+    );
     assert!(!out.contains("rendered without"), "{out}");
+    manifest_agrees("introspective", false, &dir, None);
+}
+
+/// The incremental models of fixtures/compile_incremental render as on their first build
+/// before any build and with `--full-refresh`; after a build, with `is_incremental()`
+/// true (their `where` filter, an ephemeral CTE only that branch reads), the model that
+/// also queries data included; a `full_refresh: true` model and a table stay false.
+#[test]
+fn compile_after_build_renders_incremental_models_as_dbt_does() {
+    let (tmp, dir) = common::fixture_copy("compile_incremental");
+    let after_build = golden("compile_incremental", false, "compiled_after_build");
+    let full_refresh = golden("compile_incremental", false, "compiled_full_refresh");
+    let inc = "compile_incremental/models/events_inc.sql";
+    // One model, compiled twice before any build: the second comes from the compile cache.
+    let one = ["-s", "events_inc", "--static-analysis", "baseline"];
+    let (code, out) = common::dbtc_cli("compile", &dir, &one);
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = common::dbtc_cli("compile", &dir, &one);
+    assert!(out.contains("unchanged since the last compile"), "{out}");
+    assert!(!dir.join("dev.duckdb").exists());
+    let first_build = std::fs::read_to_string(full_refresh.join(inc)).unwrap();
+    let compiled = || std::fs::read_to_string(dir.join("target/compiled").join(inc)).unwrap();
+    assert_eq!(
+        normalized(&compiled(), None),
+        normalized(&first_build, None)
+    );
+
+    // A build that leaves the project folder alone (its target path is outside): only the
+    // database changes, and the compile cache must not hide it.
+    let elsewhere = tmp.path().join("build_target");
+    let (code, out) = common::dbtc_cli(
+        "build",
+        &dir,
+        &["--target-path", elsewhere.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = common::dbtc_cli("compile", &dir, &one);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("unchanged since the last compile"), "{out}");
+    let want = std::fs::read_to_string(after_build.join(inc)).unwrap();
+    assert_ne!(normalized(&want, None), normalized(&first_build, None));
+    assert_eq!(
+        normalized(&compiled(), None),
+        normalized(&want, None),
+        "{out}"
+    );
+    // The database unchanged since: the cache answers, with the same files.
+    let (_, out) = common::dbtc_cli("compile", &dir, &one);
+    assert!(out.contains("unchanged since the last compile"), "{out}");
+    assert_eq!(
+        normalized(&compiled(), None),
+        normalized(&want, None),
+        "{out}"
+    );
+
+    let (code, out) = common::dbtc_cli("compile", &dir, BASELINE);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        differing(&after_build, &dir, None),
+        Vec::<String>::new(),
+        "{out}"
+    );
+    assert!(!out.contains("rendered without"), "{out}");
+    manifest_agrees("compile_incremental", false, &dir, None);
+
+    let with_flag = ["--full-refresh", "--static-analysis", "baseline"];
+    let (code, out) = common::dbtc_cli("compile", &dir, &with_flag);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        differing(&full_refresh, &dir, None),
+        Vec::<String>::new(),
+        "{out}"
+    );
+    // ... and not from the cache of the compile without it.
+    let (code, out) = common::dbtc_cli("compile", &dir, BASELINE);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        differing(&after_build, &dir, None),
+        Vec::<String>::new(),
+        "{out}"
+    );
+}
+
+/// The same on Postgres (skipped without DBTC_TEST_PG_*: see tests/pg_common).
+#[test]
+fn postgres_compile_after_build_renders_incremental_models_as_dbt_does() {
+    let Some(env) = pg_common::server() else {
+        return;
+    };
+    let fixture = "compile_incremental";
+    let db = pg_common::TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy(fixture);
+    std::fs::copy(
+        golden(fixture, true, "profiles.yml"),
+        dir.join("profiles.yml"),
+    )
+    .unwrap();
+    let golden_db = format!("golden_{fixture}");
+    let rename = Some((db.name.as_str(), golden_db.as_str()));
+    let run = |verb: &str, extra: &[&str]| {
+        let out = pg_common::dbtc(&db, verb, &dir, extra).output().unwrap();
+        (out.status.code(), pg_common::text(&out))
+    };
+    let after_build = golden(fixture, true, "compiled_after_build");
+    let (code, out) = run("compile", BASELINE);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!differing(&after_build, &dir, rename).is_empty(), "{out}");
+    let (code, out) = run("build", BASELINE);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run("compile", BASELINE);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        differing(&after_build, &dir, rename),
+        Vec::<String>::new(),
+        "{out}"
+    );
+    manifest_agrees(fixture, true, &dir, rename);
+    let (code, out) = run(
+        "compile",
+        &["--full-refresh", "--static-analysis", "baseline"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let full_refresh = golden(fixture, true, "compiled_full_refresh");
+    assert_eq!(
+        differing(&full_refresh, &dir, rename),
+        Vec::<String>::new(),
+        "{out}"
+    );
 }

@@ -9,6 +9,7 @@ mod macro_deps;
 mod node_keys;
 mod unrendered;
 
+pub use self::compiled_keys::Recompiled;
 use self::entry_out::EntryOut;
 use crate::db::{Db, NodeKey, Project, RootDb};
 use crate::graph::dag;
@@ -232,7 +233,8 @@ pub fn manifest_top(db: &RootDb, project: Project) -> ManifestTop {
     ManifestTop(rest_pieces(db, project))
 }
 
-/// [`write_manifest`] with the top-level keys built ahead by [`manifest_top`].
+/// [`write_manifest`] with the top-level keys built ahead by [`manifest_top`], and the
+/// compiled keys of `recompiled` nodes from their render with the database.
 pub fn write_manifest_with_top(
     db: &RootDb,
     project: Project,
@@ -240,8 +242,10 @@ pub fn write_manifest_with_top(
     threads: usize,
     path: &std::path::Path,
     top: ManifestTop,
+    recompiled: &Recompiled,
 ) -> Result<(), String> {
-    write_batches(db, project, compiled, threads, 512, path, Some(top.0))
+    let rest = Some(top.0);
+    write_batches(db, project, (compiled, recompiled), threads, 512, path, rest)
 }
 
 /// [`write_manifest`] with node entries built `batch` at a time.
@@ -253,13 +257,14 @@ pub fn write_manifest_in_batches(
     batch: usize,
     path: &std::path::Path,
 ) -> Result<(), String> {
+    let compiled = (compiled, &Recompiled::new());
     write_batches(db, project, compiled, threads, batch, path, None)
 }
 
 fn write_batches(
     db: &RootDb,
     project: Project,
-    compiled: bool,
+    (compiled, recompiled): (bool, &Recompiled),
     threads: usize,
     batch: usize,
     path: &std::path::Path,
@@ -296,7 +301,13 @@ fn write_batches(
                     let mut first = true;
                     for batch in items.chunks(batch.max(1)) {
                         let built = entries_parallel(db, project, batch, compiled, threads);
-                        for (is_source, entry) in built.into_iter().filter_map(|(_, e)| e) {
+                        for (uid, (is_source, entry)) in
+                            built.into_iter().filter_map(|(uid, e)| Some((uid, e?)))
+                        {
+                            let entry = match recompiled.get(&uid) {
+                                Some(r) => compiled_keys::recompiled_entry(db, project, entry, r),
+                                None => entry,
+                            };
                             if is_source {
                                 sources.push(entry);
                                 continue;

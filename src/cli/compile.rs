@@ -5,12 +5,14 @@ use std::time::Instant;
 use super::{Common, LogFormat, Session, compile_live};
 use crate::artifacts::compile_cache;
 use crate::artifacts::compiled_path;
-use crate::artifacts::manifest::{manifest_top, write_manifest_with_top};
+use crate::artifacts::manifest::{Recompiled, manifest_top, write_manifest_with_top};
 use crate::artifacts::write::write_files;
 use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
 use crate::graph::select;
 
-pub fn run(common: &Common, write_compiled: bool) -> i32 {
+/// `full_refresh`: `compile --full-refresh` (incremental models render as on their first
+/// build).
+pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
     let start = Instant::now();
     let session = match Session::load(common) {
         Ok(s) => s,
@@ -22,7 +24,13 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
     let (db, project) = (&session.db, session.project);
     let target_dir = session.target_dir();
     let cache_key = if write_compiled {
-        let cli = format!("{:?}|{:?}", common.select, common.exclude);
+        // The target's state: a build between two compiles changes what they render.
+        let cli = format!(
+            "{:?}|{:?}|{full_refresh}|{}",
+            common.select,
+            common.exclude,
+            compile_live::stamp_input(db, project)
+        );
         compile_cache::key(db, project, &cli)
     } else {
         None
@@ -78,22 +86,26 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
     };
     let mut output = compile_project(db, project, Some(&selected));
-    // Nodes whose render queries data: rendered again with the database, as dbt compiles.
-    let live_ids = if write_compiled {
-        compile_live::live_nodes(db, project, &selected)
+    // Nodes whose render queries data, and incremental models whose table exists:
+    // rendered again with the database, as dbt compiles.
+    let plan = if write_compiled {
+        compile_live::plan(db, project, &selected, full_refresh)
     } else {
-        Vec::new()
+        compile_live::LivePlan::default()
     };
-    if !live_ids.is_empty() {
+    let mut reusable = true;
+    let mut recompiled = Recompiled::new();
+    if !plan.is_empty() {
         let root = project.root(db).clone();
-        let live = compile_live::render_with_database(db, project, &live_ids, &root);
+        let live = compile_live::render_with_database(db, project, &plan, &root);
+        reusable = live.reusable;
         let files: Vec<_> = live
-            .sql
+            .nodes
             .iter()
-            .filter_map(|(uid, sql)| {
+            .filter_map(|(uid, r)| {
                 Some((
                     compiled_path(db, project, &target_dir, uid)?,
-                    sql.as_bytes(),
+                    r.node.sql.as_deref()?.as_bytes(),
                 ))
             })
             .collect();
@@ -106,12 +118,17 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
         }
         // Their ahead-of-time warnings ("rendered without a database") no longer hold.
         output.diagnostics.retain(|d| {
-            !(d.node.as_ref().is_some_and(|n| live.sql.contains_key(n))
+            !(d.node.as_ref().is_some_and(|n| live.nodes.contains_key(n))
                 && d.hint
                     .as_deref()
                     .is_some_and(|h| h.starts_with("rendered without a database")))
         });
         output.diagnostics.extend(live.warnings);
+        recompiled = live
+            .nodes
+            .into_iter()
+            .filter_map(|(uid, r)| Some((uid, (r.node.sql?.to_string(), r.extra_ctes))))
+            .collect();
     }
     // lineage.json is written on its own thread while the manifest is built (its batches
     // leave a core idle between them).
@@ -127,6 +144,7 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             threads,
             &target_dir.join("manifest.json"),
             top,
+            &recompiled,
         );
         let lineage = lineage.map_or(Ok(()), |h| {
             h.join()
@@ -149,8 +167,8 @@ pub fn run(common: &Common, write_compiled: bool) -> i32 {
             LogFormat::Text => &report_text,
         }
     );
-    // A compile that read the database is not reusable: the database is not in the key.
-    if let Some(key) = cache_key.as_ref().filter(|_| live_ids.is_empty()) {
+    // A compile that read the database is not reusable unless the key holds its state.
+    if let Some(key) = cache_key.as_ref().filter(|_| reusable) {
         outputs.push(target_dir.join("manifest.json"));
         outputs.push(target_dir.join("lineage.json"));
         let stamp = compile_cache::Stamp {

@@ -95,7 +95,13 @@ pub enum Command {
     /// Parse the project and write target/manifest.json.
     Parse(Common),
     /// Render every model, test and analysis to target/compiled, and write the manifest.
-    Compile(Common),
+    Compile {
+        #[command(flatten)]
+        common: Common,
+        /// Render incremental models as their first build does (`is_incremental()` false).
+        #[arg(long)]
+        full_refresh: bool,
+    },
     /// Column lineage of a model or one of its columns, across the DAG.
     Lineage {
         #[command(flatten)]
@@ -343,8 +349,11 @@ pub fn run(cli: Cli) -> i32 {
         _ => "compile",
     });
     match cli.command {
-        Command::Parse(common) => compile::run(&common, false),
-        Command::Compile(common) => compile::run(&common, true),
+        Command::Parse(common) => compile::run(&common, false, false),
+        Command::Compile {
+            common,
+            full_refresh,
+        } => compile::run(&common, true, full_refresh),
         Command::Lineage {
             common,
             node,

@@ -8,7 +8,7 @@ use crate::db::{Db, NodeKey, Project};
 use std::sync::Arc;
 
 use super::nodes::{
-    RenderedNode, rendered_node, rendered_node_impl, with_ephemerals, with_live_ephemerals,
+    RenderedNode, ephemeral_ctes, inject_ctes, rendered_node, rendered_node_impl, with_ephemerals,
 };
 
 /// The compiled SQL of a node rendered with its own relation existing (`is_incremental()`
@@ -35,8 +35,64 @@ pub fn live_sql(
     this_exists: bool,
     live: super::live::Live,
 ) -> RenderedNode {
-    let rendered = rendered_node_impl(db, project, key, this_exists, Some(Arc::clone(&live)));
-    with_live_ephemerals(db, project, rendered, Some(&live))
+    live_render(db, project, key, this_exists, Some(&live)).node
+}
+
+/// A render other than the ahead-of-time one, with what the manifest keeps of it.
+#[derive(Debug, Clone, Default)]
+pub struct Rerendered {
+    /// The render, ephemeral CTEs injected.
+    pub node: RenderedNode,
+    /// dbt's `extra_ctes` of this render: (unique_id, CTE) of each ephemeral model it
+    /// inlines, dependencies first (see `crate::jinja::nodes::ephemeral_ctes`).
+    pub extra_ctes: Vec<(String, String)>,
+}
+
+/// The render of a node with `this_exists` (as for [`incremental_sql`]) and, when given,
+/// its queries answered by `live`, including the ephemeral models it inlines: the SQL
+/// `dbt compile` writes for it when the target holds data. Without `live`, the render is
+/// [`incremental_sql`]'s (memoized).
+pub fn live_render(
+    db: &dyn Db,
+    project: Project,
+    key: NodeKey,
+    this_exists: bool,
+    live: Option<&super::live::Live>,
+) -> Rerendered {
+    let rendered = match live {
+        Some(live) => rendered_node_impl(db, project, key, this_exists, Some(Arc::clone(live))),
+        None if this_exists => {
+            let node = incremental_sql(db, project, key).clone();
+            let mut diagnostics = Vec::new();
+            let extra_ctes = ephemeral_ctes(db, project, &node.ephemerals, None, &mut diagnostics);
+            return Rerendered { node, extra_ctes };
+        }
+        None => rendered_node(db, project, key).clone(),
+    };
+    let Some(sql) = &rendered.sql else {
+        return Rerendered {
+            node: rendered,
+            extra_ctes: Vec::new(),
+        };
+    };
+    if rendered.ephemerals.is_empty() {
+        return Rerendered {
+            node: rendered,
+            extra_ctes: Vec::new(),
+        };
+    }
+    let mut diagnostics = Vec::new();
+    let extra_ctes = ephemeral_ctes(db, project, &rendered.ephemerals, live, &mut diagnostics);
+    let ctes: Vec<String> = extra_ctes.iter().map(|(_, cte)| cte.clone()).collect();
+    let sql = inject_ctes(sql, &ctes);
+    Rerendered {
+        node: RenderedNode {
+            sql: Some(Arc::from(sql)),
+            diagnostics: [rendered.diagnostics, diagnostics].concat(),
+            ..rendered
+        },
+        extra_ctes,
+    }
 }
 
 /// Whether a node must render just in time: its own render queries data, or that of an

@@ -173,13 +173,11 @@ fn compile_matches_dbt_postgres(db: &TestDb, fixture: &str, dir: &std::path::Pat
 }
 
 /// Files of compiled_after_build/ where dbtc is known to differ from dbt, and why.
-const COMPILE_GAPS: &[(&str, &str)] = &[
-    (
-        "dbt_project.yml/hooks/",
-        "dbt writes each on-run-start/end hook's SQL to \
+const COMPILE_GAPS: &[(&str, &str)] = &[(
+    "dbt_project.yml/hooks/",
+    "dbt writes each on-run-start/end hook's SQL to \
          target/compiled/<package>/dbt_project.yml/hooks/<name>.sql; dbtc compile does not",
-    ),
-];
+)];
 
 fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

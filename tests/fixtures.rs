@@ -4,60 +4,15 @@
 //! in more than whitespace, are listed per fixture with the reason; a listed file that
 //! starts to match fails the test, so the lists cannot go stale.
 
+mod byte_compare;
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use byte_compare::{files_under, first_difference, normalize, whitespace_problems};
 
 use dbtc::artifacts::compiled_path;
 use dbtc::compile::compile_project;
-
-fn normalize(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p)
-            } else {
-                out.push(p)
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Where two texts first differ: 1-based line and column, and both lines (escaped, so
-/// trailing spaces and missing newlines show).
-fn first_difference(want: &str, got: &str) -> String {
-    let mut at = want
-        .bytes()
-        .zip(got.bytes())
-        .position(|(a, b)| a != b)
-        .unwrap_or(want.len().min(got.len()));
-    // Both texts are equal before `at`, so a boundary of one is a boundary of the other.
-    while !want.is_char_boundary(at) {
-        at -= 1;
-    }
-    let line = want[..at].matches('\n').count() + 1;
-    let line_start = want[..at].rfind('\n').map_or(0, |i| i + 1);
-    let col = at - line_start + 1;
-    let line_of = |s: &str| {
-        let rest = &s[line_start.min(s.len())..];
-        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        format!("{:?}", &rest[..end])
-    };
-    format!(
-        "first difference at {line}:{col}\n  dbt : {}\n  dbtc: {}",
-        line_of(want),
-        line_of(got)
-    )
-}
 
 /// How one fixture's compiled files compare with dbt-core's goldens.
 #[derive(Default)]
@@ -143,19 +98,7 @@ fn assert_fixture_except(name: &str, known: &[(&str, &str)], known_whitespace: &
             "{file} now matches dbt-core: remove it from the known gaps"
         );
     }
-    for (file, _reason) in known_whitespace {
-        assert!(
-            whitespace_only.iter().any(|(f, _)| f == file),
-            "{file} is no longer a whitespace-only difference (byte-identical now, or worse): \
-             remove it from the known whitespace differences"
-        );
-    }
-    let unexpected: Vec<String> = whitespace_only
-        .iter()
-        .filter(|(f, _)| !known_whitespace.iter().any(|(k, _)| k == f))
-        .map(|(f, at)| format!("{f}: whitespace differs, {at}"))
-        .collect();
-    bad.extend(unexpected);
+    bad.extend(whitespace_problems(&whitespace_only, known_whitespace));
     assert!(
         bad.is_empty(),
         "{name}: {bytes} byte-identical, {} problems:\n{}",

@@ -1,0 +1,113 @@
+//! On Postgres, the SQL `dbtc compile` writes after a build is byte-identical to what
+//! dbt-core 1.11 + dbt-postgres 1.11 wrote (`dbt build && dbt compile`, the goldens under
+//! fixtures/*/expected/postgres/compiled_after_build, scripts/postgres_goldens.sh): the
+//! whitespace the built-in macros render included. Files that differ in more than
+//! whitespace are tests/postgres.rs's business (its COMPILE_GAPS) and are only counted here.
+//! Without a server (DBTC_TEST_PG_*) the test prints a notice and passes.
+
+mod byte_compare;
+mod common;
+mod pg_common;
+
+use byte_compare::{files_under, first_difference, normalize, whitespace_problems};
+use dbtc::exec::Adapter;
+use pg_common::{TestDb, dbtc, server, text};
+
+/// Files known to differ from dbt's golden in whitespace only: (fixture, file, reason).
+const KNOWN_WHITESPACE: &[(&str, &str, &str)] = &[];
+
+/// Builds `fixture` in a database of its own, compiles it, and compares each golden file:
+/// returns (byte-identical, whitespace-only differences, other differences).
+fn compare(env: &std::collections::BTreeMap<&'static str, String>, fixture: &str) -> Compared {
+    let golden = common::fixture_dir(fixture).join("expected/postgres");
+    let db = TestDb::create(env.clone());
+    let (_tmp, dir) = common::fixture_copy(fixture);
+    std::fs::copy(golden.join("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    if let Ok(sources) = std::fs::read_to_string(golden.join("_sources.sql")) {
+        db.adapter().execute(&sources).unwrap();
+    }
+    // The build's outcome (failing tests included) is checked by tests/postgres.rs.
+    let build = dbtc(&db, "build", &dir, &["--static-analysis", "baseline"])
+        .output()
+        .unwrap();
+    let compile = dbtc(&db, "compile", &dir, &["--static-analysis", "baseline"])
+        .output()
+        .unwrap();
+    let console = format!("{}{}", text(&build), text(&compile));
+    let golden_dir = golden.join("compiled_after_build");
+    let mut out = Compared::default();
+    for want_path in files_under(&golden_dir) {
+        let rel = want_path.strip_prefix(&golden_dir).unwrap();
+        let want = std::fs::read_to_string(&want_path).unwrap();
+        let Ok(got) = std::fs::read_to_string(dir.join("target/compiled").join(rel)) else {
+            out.other.push(format!("{}: not written", rel.display()));
+            continue;
+        };
+        // The goldens name the database golden_<fixture>.
+        let got = got.replace(&db.name, &format!("golden_{fixture}"));
+        if got == want {
+            out.bytes += 1;
+        } else if normalize(&got) == normalize(&want) {
+            out.whitespace
+                .push((rel.display().to_string(), first_difference(&want, &got)));
+        } else {
+            out.other.push(rel.display().to_string());
+        }
+    }
+    assert!(
+        out.bytes + out.whitespace.len() + out.other.len() > 0,
+        "{fixture}: no goldens\n{console}"
+    );
+    out
+}
+
+#[derive(Default)]
+struct Compared {
+    bytes: usize,
+    whitespace: Vec<(String, String)>,
+    other: Vec<String>,
+}
+
+#[test]
+fn compiled_after_build_is_byte_identical_to_dbt_postgres() {
+    let Some(env) = server() else { return };
+    let fixtures: Vec<String> = std::fs::read_dir(common::fixture_dir(""))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.path()
+                .join("expected/postgres/compiled_after_build")
+                .is_dir()
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!fixtures.is_empty(), "no Postgres goldens found");
+    let mut problems = Vec::new();
+    let mut summary = Vec::new();
+    for fixture in &fixtures {
+        let got = compare(&env, fixture);
+        let known: Vec<(&str, &str)> = KNOWN_WHITESPACE
+            .iter()
+            .filter(|(f, _, _)| f == fixture)
+            .map(|(_, file, reason)| (*file, *reason))
+            .collect();
+        summary.push(format!(
+            "{fixture}: {} byte-identical, {} whitespace-only, {} other",
+            got.bytes,
+            got.whitespace.len(),
+            got.other.len()
+        ));
+        problems.extend(
+            whitespace_problems(&got.whitespace, &known)
+                .into_iter()
+                .map(|p| format!("{fixture}: {p}")),
+        );
+    }
+    println!("{}", summary.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{}\n{}",
+        summary.join("\n"),
+        problems.join("\n")
+    );
+}

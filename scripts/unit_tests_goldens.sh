@@ -2,10 +2,11 @@
 # Regenerates the dbt-core goldens of fixtures/unit_tests (dbt unit tests), each step on a
 # fresh temp copy with the source table of expected/setup/_sources.sql loaded first:
 #   expected/manifest_unit_tests.json  `dbt parse`: the manifest's top-level keys, its
-#                                      `unit_tests` entries (created_at left out) and the
-#                                      unique_ids of disabled unit tests
-#   expected/ls.txt                    `dbt ls --resource-type unit_test` and
-#                                      `dbt ls -s test_type:unit` (selector output)
+#                                      `unit_tests` entries (created_at left out), the
+#                                      unique_ids of disabled unit tests and the unit
+#                                      tests in parent_map and child_map
+#   expected/ls.txt                    `dbt ls` with the selections listed below
+#                                      (selector output, one block per invocation)
 #   expected/build.json                `dbt build` on an empty database: per node its
 #                                      status, failures and (for unit tests) message
 #   expected/test.json                 `dbt seed && dbt run && dbt test`: the tests
@@ -51,7 +52,11 @@ for uid, entry in doc["unit_tests"].items():
     entry.pop("created_at", None)
     units[uid] = entry
 disabled = sorted(uid for uid in doc["disabled"] if uid.startswith("unit_test."))
+parents = {u: doc["parent_map"][u] for u in units}
+children = {m: [c for c in kids if c.startswith("unit_test.")]
+            for m, kids in doc["child_map"].items() if m.startswith("model.")}
 reduced = {"keys": sorted(doc), "unit_tests": units, "disabled": disabled,
+           "unit_test_parents": parents, "model_unit_test_children": children,
            "group_map": doc.get("group_map"), "semantic_models": doc.get("semantic_models"),
            "saved_queries": doc.get("saved_queries")}
 with open(sys.argv[2], "w") as f:
@@ -59,14 +64,23 @@ with open(sys.argv[2], "w") as f:
     f.write("\n")
 print(f"  {sys.argv[2]}: {len(units)} unit tests, {len(disabled)} disabled")
 PY
-{
-  echo "# dbt ls --resource-type unit_test"
-  dbt_in "$dir" ls -q --resource-type unit_test
-  echo "# dbt ls -s test_type:unit"
-  dbt_in "$dir" ls -q -s test_type:unit
-  echo "# dbt ls -s tag:staging"
-  dbt_in "$dir" ls -q -s tag:staging
-} > "$out/ls.txt"
+# One block per `dbt ls` invocation: "# <args>" then its lines (dbt's order).
+while IFS= read -r args; do
+  echo "# $args"
+  # shellcheck disable=SC2086
+  dbt_in "$dir" ls -q $args </dev/null | grep -v '^\s*$'
+done > "$out/ls.txt" <<'ARGS'
+--resource-type unit_test
+-s test_type:unit
+-s tag:staging
+-s stg_orders
+-s stg_orders+ --exclude customers
+-s unit_lab.staging
+-s tiers_by_total
+--resource-type model
+-s config.enabled:true,resource_type:unit_test
+--exclude test_type:unit -s staging
+ARGS
 echo "  $out/ls.txt"
 
 reduce() {

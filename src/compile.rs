@@ -45,6 +45,8 @@ pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     out.extend(node_index(db, project).diagnostics.iter().cloned());
     out.extend(macro_index(db, project).diagnostics.iter().cloned());
     out.extend(dag(db, project).diagnostics.iter().cloned());
+    let units = crate::project::unit_tests::unit_tests(db, project);
+    out.extend(units.diagnostics.iter().cloned());
     out
 }
 

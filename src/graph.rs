@@ -333,12 +333,20 @@ fn eval_one(
         };
         let key = NodeKey::new(db, uid.as_str());
         let matched = match method {
+            // dbt's fqn method looks at nodes only (sources have `source:`).
+            "name" | "fqn" if node.source.is_some() => false,
             "name" | "fqn" => {
                 node.name == value
                     || node.fqn.join(".") == value
                     || glob(value, &node.name)
                     || (node.fqn.len() > 1
                         && node.fqn[..node.fqn.len() - 1].iter().any(|p| p == value))
+                    || (value.contains('.') && {
+                        // `package.folder` selects everything whose fqn starts so.
+                        let parts: Vec<&str> = value.split('.').collect();
+                        parts.len() <= node.fqn.len()
+                            && parts.iter().zip(&node.fqn).all(|(p, f)| p == f)
+                    })
             }
             "path" | "file" => {
                 node.original_file_path
@@ -350,6 +358,15 @@ fn eval_one(
                 .and_then(|t| t.as_array())
                 .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(value))),
             "resource_type" => node.resource_type.as_str() == value,
+            "test_type" => {
+                node.resource_type == crate::project::nodes::ResourceType::Test
+                    && match value {
+                        "generic" => node.test.is_some(),
+                        "singular" => node.test.is_none(),
+                        "data" => true,
+                        _ => false,
+                    }
+            }
             "package" => node.package == value,
             "source" => node.source.as_ref().is_some_and(|s| {
                 s.source_name == value || format!("{}.{}", s.source_name, s.table_name) == value

@@ -547,11 +547,15 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
-    let child_map: Map<String, Value> = graph
+    let mut child_map: Map<String, Value> = graph
         .children()
         .into_iter()
         .map(|(k, v)| (k, json!(v)))
         .collect();
+    let units = crate::project::unit_tests::unit_tests(db, project);
+    let mut parent_map = parent_map;
+    units.extend_maps(&mut parent_map, &mut child_map);
+    let created_at = file_keys::created_at();
     json!({
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
@@ -568,9 +572,14 @@ fn assemble(db: &dyn Db, project: Project, entries: Vec<(bool, String, Value)>) 
         "metrics": {},
         "groups": {},
         "selectors": {},
-        "disabled": {},
+        "disabled": units.disabled_section(&created_at),
         "parent_map": parent_map,
         "child_map": child_map,
+        "group_map": {},
+        "saved_queries": {},
+        "semantic_models": {},
+        "unit_tests": units.section(&created_at),
+        "functions": {},
     })
 }
 

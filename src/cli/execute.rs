@@ -142,6 +142,24 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     if verb == Verb::Seed {
         all.sort();
     }
+    let mut parents = parents;
+    let unit_jobs = if matches!(verb, Verb::Test | Verb::Build) {
+        let (select, exclude) = (&common.select, &common.exclude);
+        let build = verb == Verb::Build;
+        let schema = &target.schema;
+        super::unit_test_job::add_unit_tests(
+            db,
+            project,
+            select,
+            exclude,
+            build,
+            &mut all,
+            &mut parents,
+            schema,
+        )
+    } else {
+        Vec::new()
+    };
     let order = dag_order(&all, &parents);
     let mut jobs: HashMap<String, Job> = HashMap::new();
     let mut job_order: Vec<String> = Vec::new();
@@ -224,6 +242,10 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
                 extras: crate::exec::run::extras::Extras::plan(db, project, key),
             },
         );
+    }
+    for job in unit_jobs {
+        job_order.push(job.unique_id.clone());
+        jobs.insert(job.unique_id.clone(), job);
     }
     let console = Console::new(common);
     let say = |line: &str| console.line(line);

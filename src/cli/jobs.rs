@@ -30,6 +30,8 @@ pub enum Work {
     },
     Test(TestConfig),
     Snapshot(Result<SnapshotConfig, String>),
+    /// A unit test of a model (`unit_tests:` in properties yml).
+    UnitTest(Box<crate::exec::unit_test_render::UnitTestPlan>),
 }
 
 /// What an incremental model needs beyond its compiled SQL.
@@ -73,6 +75,7 @@ impl Job {
             },
             Work::Test(_) => "test".into(),
             Work::Snapshot(_) => "snapshot".into(),
+            Work::UnitTest(_) => "unit test".into(),
         }
     }
 
@@ -82,6 +85,7 @@ impl Job {
             Work::Model { .. } => "model",
             Work::Test(_) => "test",
             Work::Snapshot(_) => "snapshot",
+            Work::UnitTest(_) => "unit_test",
         }
     }
 }
@@ -131,6 +135,7 @@ pub fn run_job(
     let skip_line = |reason: Option<&str>| {
         let what = match job.work {
             Work::Test(_) => format!("test {}", job.name),
+            Work::UnitTest(ref plan) => format!("unit_test {}::{}", plan.model_name, job.name),
             _ => format!("relation {}", job.display()),
         };
         let msg = match reason {
@@ -378,6 +383,7 @@ pub fn run_job(
                 }
             }
         }
+        Work::UnitTest(plan) => super::unit_test_job::run(adapter, job, plan, prefix, say),
         Work::Snapshot(config) => {
             say(&justified(
                 &format!("{prefix} START snapshot {display}"),

@@ -20,6 +20,19 @@ pub fn run(common: &Common, resource_types: &[String]) -> i32 {
         .filter(|node| crate::graph::ls_includes(resource_types, node.resource_type))
         .map(|node| selector_name(&node))
         .collect();
+    if crate::project::unit_test_select::ls_lists_unit_tests(resource_types) {
+        let units = crate::project::unit_test_select::select_unit_tests(
+            db,
+            project,
+            &common.select,
+            &common.exclude,
+        );
+        lines.extend(
+            units
+                .iter()
+                .map(|t| crate::project::unit_test_select::selector_name(t)),
+        );
+    }
     lines.sort();
     for line in lines {
         println!("{line}");

@@ -21,6 +21,7 @@ mod run_hooks;
 mod run_operation;
 mod show;
 mod summary;
+mod unit_test_job;
 mod watch;
 mod watch_run;
 mod workers;

@@ -62,6 +62,7 @@ impl<'a> NodeLines<'a> {
             other => match other {
                 Work::Seed(_) => "seed".into(),
                 Work::Test(_) => "test".into(),
+                Work::UnitTest(_) => "unit".into(),
                 _ => "snapshot".into(),
             },
         };

@@ -8,6 +8,9 @@ pub mod schedule;
 pub mod seed;
 pub mod test;
 pub mod transactional;
+pub mod unit_test;
+pub mod unit_test_diff;
+pub mod unit_test_render;
 
 use serde_json::Value;
 

@@ -90,7 +90,7 @@ fn level_configs(level: &Map<String, Value>, next_part: Option<&str>) -> Map<Str
 }
 
 /// Configs from one project's section for a node's fqn, from the least to the most specific.
-fn tree_configs(tree: &Value, fqn: &[String], out: &mut Map<String, Value>) {
+pub(crate) fn tree_configs(tree: &Value, fqn: &[String], out: &mut Map<String, Value>) {
     let Value::Object(mut level) = tree.clone() else {
         return;
     };

@@ -166,6 +166,10 @@ pub struct NodeIndex {
     pub by_name: std::collections::HashMap<String, Vec<String>>,
     /// (source, table) -> unique_id.
     pub by_source: std::collections::HashMap<(String, String), String>,
+    /// Properties files that declare `unit_tests:` (package, file).
+    pub unit_test_files: Vec<(String, File)>,
+    /// Unit test fixture files under a test path's `fixtures` folder (package, file).
+    pub fixture_files: Vec<(String, File)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -380,7 +384,9 @@ fn classify(
             return;
         }
         if let Some((_, inner)) = under(rel, &pkg.test_paths) {
-            if inner.starts_with("generic") {
+            if inner.starts_with("fixtures") {
+                builder.index.fixture_files.push((package, file));
+            } else if inner.starts_with("generic") {
                 builder.index.macro_files.push((package, file));
             } else {
                 let n = node(ResourceType::Test, &inner, &stem);
@@ -416,6 +422,13 @@ fn classify(
             let n = node(ResourceType::Analysis, &inner, &stem);
             builder.add(n, path, None);
         }
+        return;
+    }
+    if ext == "csv"
+        && let Some((_, inner)) = under(rel, &pkg.test_paths)
+        && inner.starts_with("fixtures")
+    {
+        builder.index.fixture_files.push((package, file));
         return;
     }
     if ext == "csv"
@@ -459,6 +472,9 @@ pub fn node_index(db: &dyn Db, project: Project) -> NodeIndex {
             .index
             .diagnostics
             .extend(props.diagnostics.iter().cloned());
+        if !props.unit_tests.is_empty() {
+            builder.index.unit_test_files.push((package.clone(), *file));
+        }
         all_props.push((package.clone(), *file, props));
     }
     for (package, file, props) in &all_props {

@@ -39,6 +39,8 @@ pub struct Properties {
     pub sources: Vec<Value>,
     pub macros: Vec<Value>,
     pub tests: Vec<TestDef>,
+    /// `unit_tests:` entries as written (resolved by `super::unit_tests`).
+    pub unit_tests: Vec<Value>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -154,6 +156,14 @@ pub fn properties(db: &dyn Db, file: File) -> Properties {
     }
     if let Some(Value::Array(macros)) = map.get("macros") {
         props.macros.extend(macros.iter().cloned());
+    }
+    match map.get("unit_tests") {
+        Some(Value::Array(units)) => props.unit_tests.extend(units.iter().cloned()),
+        None | Some(Value::Null) => {}
+        Some(_) => props.diagnostics.push(
+            Diagnostic::error(codes::PROPERTIES, "`unit_tests` must be a list")
+                .at(&path, super::yaml::find_line(&text, "unit_tests")),
+        ),
     }
     props
 }

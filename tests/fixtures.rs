@@ -2,7 +2,8 @@
 //! dbt-core 1.11 wrote (scripts/goldens.sh): byte for byte, the whitespace that dbt's
 //! macros render included. Files whose only difference is whitespace, and files that differ
 //! in more than whitespace, are listed per fixture with the reason; a listed file that
-//! starts to match fails the test, so the lists cannot go stale.
+//! starts to match fails the test, so the lists cannot go stale. The introspective fixture
+//! is compared after a build (expected/compiled_after_build), through the CLI.
 
 mod byte_compare;
 mod common;
@@ -143,4 +144,34 @@ fn project_jinja_matches_dbt_core() {
 #[test]
 fn ephemerals_match_dbt_core() {
     assert_fixture("ephemerals");
+}
+
+/// After `dbtc build`, `dbtc compile` renders the introspective nodes (run_query,
+/// get_column_values, dbt.date_spine, ...) with the database's answers: byte-identical to
+/// what `dbt compile` wrote after `dbt build` (expected/compiled_after_build).
+#[test]
+fn introspective_after_build_matches_dbt_core() {
+    let (_tmp, dir) = common::fixture_copy("introspective");
+    for verb in ["build", "compile"] {
+        let (code, out) = common::dbtc_cli(verb, &dir, &["--static-analysis", "baseline"]);
+        assert_eq!(code, 0, "dbtc {verb}:\n{out}");
+    }
+    let golden = common::fixture_dir("introspective").join("expected/compiled_after_build");
+    let mut bytes = 0;
+    let mut problems = Vec::new();
+    for file in files_under(&golden) {
+        let rel = file.strip_prefix(&golden).unwrap();
+        let want = std::fs::read_to_string(&file).unwrap();
+        match std::fs::read_to_string(dir.join("target/compiled").join(rel)) {
+            Ok(got) if got == want => bytes += 1,
+            Ok(got) => problems.push(format!(
+                "{}: {}",
+                rel.display(),
+                first_difference(&want, &got)
+            )),
+            Err(e) => problems.push(format!("{}: {e}", rel.display())),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(bytes > 0, "no goldens found");
 }

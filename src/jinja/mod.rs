@@ -15,6 +15,7 @@ pub mod inline;
 pub mod live;
 pub mod macros;
 pub mod model;
+pub mod node_template;
 pub mod nodes;
 pub mod pymodules;
 pub mod pyset;

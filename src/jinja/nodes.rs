@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use super::context::{Phase, RefCall, RefTarget, RenderInput};
 use super::macros::{INTERNAL_PACKAGE, macro_index};
+use super::node_template::node_template;
 use super::relation::RelationData;
-use super::render::{TemplateOrigin, render};
+use super::render::{TemplateOrigin, render, render_node_template};
 use super::test_kwargs::jinja_literal;
 use crate::db::{Db, NodeKey, Project};
 use crate::diagnostics::Diagnostic;
@@ -255,13 +256,13 @@ pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
         return ParsedNode::default();
     };
     let _span = tracing::debug_span!("parse_render", node = %node.unique_id).entered();
-    let Some((source, origin)) = raw_code(db, node) else {
+    let Some(template) = node_template(db, project, key) else {
         return ParsedNode::default();
     };
     let config = (**base_config(db, project, key)).clone();
     let mut input = base_input(db, project, node, Phase::Parse, config.clone());
-    input.model = super::model::model_value(node, &config, None, &source);
-    let result = render(db, project, input, &node.unique_id, &source, &origin);
+    input.model = super::model::model_value(node, &config, None, &template.raw);
+    let result = render_node_template(db, project, input, &node.unique_id, template);
     let c = result.collected;
     let mut refs = c.refs;
     refs.dedup();
@@ -485,7 +486,7 @@ pub(crate) fn rendered_node_impl(
         return RenderedNode::default();
     };
     let _span = tracing::debug_span!("compile_render", node = %node.unique_id).entered();
-    let Some((source, origin)) = raw_code(db, node) else {
+    let Some(template) = node_template(db, project, key) else {
         return RenderedNode::default();
     };
     let parsed = parsed_node(db, project, key);
@@ -503,9 +504,9 @@ pub(crate) fn rendered_node_impl(
     }
     let ahead_of_time = live.is_none();
     input.live = live;
-    input.model = super::model::model_value(node, &config, this.as_ref(), &source);
+    input.model = super::model::model_value(node, &config, this.as_ref(), &template.raw);
     input.this = this;
-    if crate::jinja::render::template_mentions(db, project, &input.macros, &source, "graph") {
+    if template.mentions_graph(db, project) {
         input.graph = Some(crate::jinja::to_value(
             super::model::flat_graph(db, project).as_ref(),
         ));
@@ -544,17 +545,11 @@ pub(crate) fn rendered_node_impl(
             }
         }
     }
-    if crate::jinja::render::template_mentions(
-        db,
-        project,
-        &input.macros,
-        &source,
-        "get_columns_in_relation",
-    ) {
+    if template.mentions_columns(db, project) {
         input.relation_columns =
             Arc::new(crate::jinja::columns::parent_columns(db, project, resolved));
     }
-    let result = render(db, project, input, &node.unique_id, &source, &origin);
+    let result = render_node_template(db, project, input, &node.unique_id, template);
     let mut ephemerals = Vec::new();
     for e in result.collected.ephemerals {
         if !ephemerals.contains(&e) {

@@ -16,7 +16,7 @@ use crate::db::{Db, MacroKey, Project};
 use crate::diagnostics::{Diagnostic, Span, codes};
 
 /// Where the template being rendered came from, for error positions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateOrigin {
     pub file: PathBuf,
     /// 1-based line of the template's first line in the file.
@@ -131,23 +131,10 @@ pub fn template_bundle(
     macro_bundle(db, project, WordSet::new(db, words))
 }
 
-/// Whether a template, or a macro it may call, mentions `word` (e.g. `graph`).
-pub fn template_mentions(
-    db: &dyn Db,
-    project: Project,
-    index: &MacroIndex,
-    source: &str,
-    word: &str,
-) -> bool {
-    let names = candidate_names(source);
-    if names.contains(word) {
-        return true;
-    }
-    let words: Vec<String> = names
-        .into_iter()
-        .filter(|w| index.by_word.contains_key(w))
-        .collect();
-    bundle_words(db, project, WordSet::new(db, words)).contains(word)
+/// Whether a macro that a template with these macro words may call mentions `word`
+/// (e.g. `graph`).
+pub fn bundle_mentions(db: &dyn Db, project: Project, words: WordSet, word: &str) -> bool {
+    bundle_words(db, project, words).contains(word)
 }
 
 /// Every word the macros of a bundle mention: one memo per word set, shared by the
@@ -169,14 +156,50 @@ fn bundle_words(db: &dyn Db, project: Project, words: WordSet) -> BTreeSet<Strin
 pub fn render(
     db: &dyn Db,
     project: Project,
-    mut input: RenderInput,
+    input: RenderInput,
     template_name: &str,
     source: &str,
     origin: &TemplateOrigin,
 ) -> RenderResult {
     let source = super::compat::rewrite_template(source);
+    let bundle = template_bundle(db, project, &input.macros, &source);
+    render_with_bundle(db, project, input, template_name, &source, &bundle, origin)
+}
+
+/// Renders a node's prepared template (its rewrite and macro words computed once for
+/// both of its renders) with the dbt context of `input`.
+pub fn render_node_template(
+    db: &dyn Db,
+    project: Project,
+    input: RenderInput,
+    template_name: &str,
+    template: &super::node_template::NodeTemplate,
+) -> RenderResult {
+    let bundle = macro_bundle(db, project, template.words);
+    let origin = &template.origin;
+    render_with_bundle(
+        db,
+        project,
+        input,
+        template_name,
+        &template.source,
+        &bundle,
+        origin,
+    )
+}
+
+/// Renders `source` (already rewritten for minijinja), with the macros of `bundle`
+/// preloaded.
+fn render_with_bundle(
+    db: &dyn Db,
+    project: Project,
+    mut input: RenderInput,
+    template_name: &str,
+    source: &str,
+    bundle: &[((String, String), MacroSource)],
+    origin: &TemplateOrigin,
+) -> RenderResult {
     let index = Arc::clone(&input.macros);
-    let bundle = template_bundle(db, project, &index, &source);
     let mut loaded: HashMap<(String, String), String> = HashMap::new();
     for (key, src) in bundle.iter() {
         register_template(&src.template_name, &src.text);
@@ -201,7 +224,7 @@ pub fn render(
             returns: Mutex::new(Vec::new()),
         });
         let result = ENV
-            .template_from_named_str(template_name, &source)
+            .template_from_named_str(template_name, source)
             .and_then(|tmpl| tmpl.render(DbtContext::value(&rs)));
         let mut collected = std::mem::take(&mut *rs.collect());
         if let Some(missing) = collected.missing.take()

@@ -1,7 +1,8 @@
 //! Comparing a unit test's actual rows with the expected ones, order-insensitively, and
 //! the failure message dbt prints: `actual differs from expected:` and a table of the rows
 //! in daff's terminal layout (`@@` header, `→` a changed row with `expected→actual` cells,
-//! `---` a missing row, `+++` an extra row, cells padded per column, `\r\n` line ends).
+//! `---` a missing row, `+++` an extra row (their booleans in lower case, as daff prints
+//! them), cells padded per column, `\r\n` line ends).
 //! Changed rows are paired by their first column, a simplification of daff's alignment.
 
 use serde_json::Value;
@@ -19,6 +20,14 @@ fn cell(v: &Value) -> String {
     }
 }
 
+/// A value of a row missing from one side: daff spells its booleans in lower case.
+fn whole(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => b.to_string(),
+        other => cell(other),
+    }
+}
+
 fn key(row: &[Value]) -> Vec<(u8, String)> {
     row.iter()
         .map(|v| match v {
@@ -28,6 +37,9 @@ fn key(row: &[Value]) -> Vec<(u8, String)> {
         })
         .collect()
 }
+
+/// One row of the diff: (sort key, marker, cells).
+type Line = (Vec<(u8, String)>, String, Vec<String>);
 
 /// None when both sides hold the same rows (as multisets); else dbt's failure message.
 pub fn diff(actual: &Table, expected: &Table) -> Option<String> {
@@ -40,8 +52,7 @@ pub fn diff(actual: &Table, expected: &Table) -> Option<String> {
     if a == e {
         return None;
     }
-    // (sort key, marker, cells)
-    let mut lines: Vec<(Vec<(u8, String)>, String, Vec<String>)> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     let mut extra: Vec<&Vec<Value>> = Vec::new();
     let mut remaining = a.clone();
     let mut missing: Vec<&Vec<Value>> = Vec::new();
@@ -75,11 +86,11 @@ pub fn diff(actual: &Table, expected: &Table) -> Option<String> {
                     .collect();
                 lines.push((key(row), "→".into(), cells));
             }
-            None => lines.push((key(row), "---".into(), row.iter().map(cell).collect())),
+            None => lines.push((key(row), "---".into(), row.iter().map(whole).collect())),
         }
     }
     for row in extra {
-        lines.push((key(row), "+++".into(), row.iter().map(cell).collect()));
+        lines.push((key(row), "+++".into(), row.iter().map(whole).collect()));
     }
     lines.sort_by(|x, y| x.0.cmp(&y.0));
     let mut table: Vec<Vec<String>> = vec![

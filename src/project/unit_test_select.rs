@@ -102,7 +102,7 @@ fn matches(test: &UnitTest, method: &str, value: &str) -> bool {
         m if m.starts_with("config.") => test.config.get(&m[7..]).is_some_and(|v| match v {
             Value::Array(items) => items.iter().any(|i| i.as_str() == Some(value)),
             Value::String(s) => s == value,
-            other => other.to_string() == value,
+            other => serde_json::to_string(other).is_ok_and(|s| s == value),
         }),
         _ => false,
     }

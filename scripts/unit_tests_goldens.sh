@@ -10,6 +10,7 @@
 #   expected/build.json                `dbt build` on an empty database: per node its
 #                                      status, failures and (for unit tests) message
 #   expected/test.json                 `dbt seed && dbt run && dbt test`: the tests
+#   expected/postgres/{build,test}.json  the same two on dbt-postgres (see below)
 # Usage: scripts/unit_tests_goldens.sh
 # Needs dbt-core 1.11 + dbt-duckdb 1.11.1: see scripts/dbt_venv.sh ($DBT_VENV).
 set -euo pipefail
@@ -112,3 +113,45 @@ dbt_in "$dir" seed -q
 dbt_in "$dir" run -q
 dbt_in "$dir" test -q
 reduce "$dir/target/run_results.json" "$out/test.json"
+
+# dbt-postgres: `dbt build` and `dbt seed && dbt run && dbt test` on a throwaway server
+# (scripts/pg_server.sh), each in a fresh database with the source table loaded:
+#   expected/postgres/build.json, expected/postgres/test.json (as the DuckDB ones).
+"$venv/bin/python" -c 'import dbt.adapters.postgres' 2>/dev/null \
+  || "$venv/bin/pip" install -q 'dbt-postgres~=1.9' >&2
+pgdir=$(mktemp -d)
+trap '"$root/scripts/pg_server.sh" stop "$pgdir"' EXIT
+eval "$("$root/scripts/pg_server.sh" start "$pgdir")"
+# A fresh copy of the fixture pointed at a new database $1 (source table loaded).
+prepare_pg() {
+  local work
+  work=$(mktemp -d)
+  cp -r "$fixture" "$work/p"
+  rm -rf "$work/p"/*.duckdb "$work/p/expected" "$work/p/target" "$work/p/logs"
+  cp "$fixture/expected/postgres/profiles.yml" "$work/p/profiles.yml"
+  "$venv/bin/python" - "$1" "$fixture/expected/setup/_sources.sql" <<'PY'
+import os, sys, psycopg2
+def connect(db):
+    return psycopg2.connect(host=os.environ["DBTC_TEST_PG_HOST"], port=os.environ["DBTC_TEST_PG_PORT"],
+                            user=os.environ["DBTC_TEST_PG_USER"], password=os.environ["DBTC_TEST_PG_PASSWORD"],
+                            dbname=db)
+admin = connect("postgres")
+admin.autocommit = True
+admin.cursor().execute(f'drop database if exists "{sys.argv[1]}"')
+admin.cursor().execute(f'create database "{sys.argv[1]}"')
+con = connect(sys.argv[1])
+con.cursor().execute(open(sys.argv[2]).read())
+con.commit()
+PY
+  echo "$work/p"
+}
+export DBTC_TEST_PG_DBNAME=golden_unit_build
+dir=$(prepare_pg "$DBTC_TEST_PG_DBNAME")
+dbt_in "$dir" build -q
+reduce "$dir/target/run_results.json" "$out/postgres/build.json"
+export DBTC_TEST_PG_DBNAME=golden_unit_test
+dir=$(prepare_pg "$DBTC_TEST_PG_DBNAME")
+dbt_in "$dir" seed -q
+dbt_in "$dir" run -q
+dbt_in "$dir" test -q
+reduce "$dir/target/run_results.json" "$out/postgres/test.json"

@@ -11,6 +11,7 @@
 //!   project still compiles.
 
 mod common;
+mod pg_common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -145,6 +146,11 @@ fn ls_matches_dbt() {
 /// failures; a unit test's failure message equal to dbt's; an error's message the start
 /// of dbt's.
 fn compare_results(dir: &Path, golden_name: &str) {
+    compare_results_renamed(dir, golden_name, &[]);
+}
+
+/// [`compare_results`] with database names replaced in messages (`(from, to)` pairs).
+fn compare_results_renamed(dir: &Path, golden_name: &str, renames: &[(&str, &str)]) {
     let doc = read_json(&dir.join("target/run_results.json"));
     let want = read_json(&golden(golden_name));
     let ours: BTreeMap<String, &Value> = doc["results"]
@@ -170,7 +176,18 @@ fn compare_results(dir: &Path, golden_name: &str) {
         if !uid.starts_with("unit_test.") {
             continue;
         }
-        let (g, m) = (got["message"].as_str(), w["message"].as_str());
+        let rename = |m: Option<&str>| {
+            m.map(|m| {
+                renames
+                    .iter()
+                    .fold(m.to_string(), |m, (from, to)| m.replace(from, to))
+            })
+        };
+        let (g, m) = (
+            rename(got["message"].as_str()),
+            rename(w["message"].as_str()),
+        );
+        let (g, m) = (g.as_deref(), m.as_deref());
         match w["status"].as_str() {
             Some("fail") if g != m => {
                 problems.push(format!("{uid}: message\n  dbtc {g:?}\n  dbt  {m:?}"));
@@ -217,6 +234,42 @@ fn test_after_run_matches_dbt() {
     let (_, out) = common::dbtc_cli("test", &dir, &["-s", "test_type:unit"]);
     assert!(out.contains("10 unit tests"), "{out}");
     assert!(!out.contains("data test"), "{out}");
+}
+
+/// On Postgres (the server of scripts/pg_server.sh, when DBTC_TEST_PG_* are set): the
+/// same two runs against dbt-postgres's goldens.
+#[test]
+fn postgres_build_and_test_match_dbt() {
+    let Some(env) = pg_common::server() else {
+        return;
+    };
+    let runs: [(&str, &[&str], &str, &str); 2] = [
+        ("build", &[], "postgres/build.json", "golden_unit_build"),
+        (
+            "test",
+            &["seed", "run"],
+            "postgres/test.json",
+            "golden_unit_test",
+        ),
+    ];
+    for (verb, before, golden_name, golden_db) in runs {
+        let db = pg_common::TestDb::create(env.clone());
+        let (_tmp, dir) = common::fixture_copy("unit_tests");
+        std::fs::copy(golden("postgres/profiles.yml"), dir.join("profiles.yml")).unwrap();
+        let sql = std::fs::read_to_string(golden("setup/_sources.sql")).unwrap();
+        db.adapter().execute(&sql).unwrap();
+        for step in before.iter().chain([&verb]) {
+            let out = pg_common::dbtc(&db, step, &dir, &[]).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let code = if *step == verb { 1 } else { 0 };
+            assert_eq!(out.status.code(), Some(code), "{step}: {text}");
+        }
+        compare_results_renamed(
+            &dir,
+            golden_name,
+            &[(golden_db, "<db>"), (db.name.as_str(), "<db>")],
+        );
+    }
 }
 
 /// A project whose unit tests have every kind of mistake, next to a good one.

@@ -406,6 +406,18 @@ impl FileParser<'_> {
                 ));
             }
         };
+        if let Some(Value::Object(macros)) = overrides.get("macros") {
+            for macro_name in macros.keys().filter(|m| *m != "is_incremental") {
+                self.warn(
+                    name,
+                    macro_name,
+                    format!(
+                        "unit test '{name}': dbtc applies only the `is_incremental` macro override; `{macro_name}` keeps its own definition"
+                    ),
+                    "override vars or env_vars instead, or give inputs that make the macro's result irrelevant",
+                );
+            }
+        }
         let fixtures = |fixture: &str| self.fixture_file(fixture);
         let Some(Value::Array(given_entries)) = map.get("given") else {
             return Err(self.error(

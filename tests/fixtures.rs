@@ -136,6 +136,13 @@ fn builtin_macros_match_dbt_core() {
     );
 }
 
+/// dbt's built-in macros in many argument variants and generic tests in many forms
+/// (where, store_failures, quote: false, custom tests with and without trimming tags).
+#[test]
+fn builtin_variants_match_dbt_core() {
+    assert_fixture("builtin_variants");
+}
+
 #[test]
 fn project_jinja_matches_dbt_core() {
     assert_fixture("project_jinja");

@@ -3,7 +3,9 @@
 //! fixtures/*/expected/postgres/compiled_after_build, scripts/postgres_goldens.sh): the
 //! whitespace the built-in macros render included. Files that differ in more than
 //! whitespace are tests/postgres.rs's business (its COMPILE_GAPS) and are only counted here.
-//! Without a server (DBTC_TEST_PG_*) the test prints a notice and passes.
+//! fixtures/builtin_variants (dbt's built-in macros in many argument variants, generic tests
+//! in many forms) is there for this comparison; its build outcomes are compared too.
+//! Without a server (DBTC_TEST_PG_*) the tests print a notice and pass.
 
 mod byte_compare;
 mod common;
@@ -11,7 +13,7 @@ mod pg_common;
 
 use byte_compare::{files_under, first_difference, normalize, whitespace_problems};
 use dbtc::exec::Adapter;
-use pg_common::{TestDb, dbtc, server, text};
+use pg_common::{TestDb, dbtc, read_json, server, text};
 
 /// Files known to differ from dbt's golden in whitespace only: (fixture, file, reason).
 const KNOWN_WHITESPACE: &[(&str, &str, &str)] = &[];
@@ -110,4 +112,38 @@ fn compiled_after_build_is_byte_identical_to_dbt_postgres() {
         summary.join("\n"),
         problems.join("\n")
     );
+}
+
+/// The builtin_variants fixture exists for the comparison above; its build on Postgres
+/// also gives dbt-postgres's status and failure count for every node
+/// (expected/postgres/results.json), so the SQL compared is SQL that runs.
+#[test]
+fn builtin_variants_build_matches_dbt_postgres() {
+    let Some(env) = server() else { return };
+    let golden = common::fixture_dir("builtin_variants").join("expected/postgres");
+    let db = TestDb::create(env);
+    let (_tmp, dir) = common::fixture_copy("builtin_variants");
+    std::fs::copy(golden.join("profiles.yml"), dir.join("profiles.yml")).unwrap();
+    let out = dbtc(&db, "build", &dir, &[]).output().unwrap();
+    let console = text(&out);
+    let outcomes = |doc: serde_json::Value| -> Vec<(String, String, String)> {
+        let mut rows: Vec<_> = doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["unique_id"].as_str().unwrap().to_string(),
+                    r["status"].as_str().unwrap().to_string(),
+                    r["failures"].to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let want = outcomes(read_json(&golden.join("results.json")));
+    let got = outcomes(read_json(&dir.join("target/run_results.json")));
+    assert_eq!(got, want, "{console}");
+    assert!(want.len() > 10, "{want:?}");
 }

@@ -218,6 +218,20 @@ fn build_matches_dbt() {
     let skip = out.find("SKIP relation main.order_flags").unwrap();
     assert!(flags < skip, "{out}");
     assert!(out.contains("10 unit tests"), "{out}");
+    // Their SQL is written where dbt writes it: the model's with the fixture CTEs
+    // (target/compiled), the comparison query (target/run).
+    let file = "unit_lab/models/marts/_marts.yml/models/marts/tiers_by_total.sql";
+    let compiled = std::fs::read_to_string(dir.join("target/compiled").join(file)).unwrap();
+    assert!(
+        compiled.contains("__dbt__cte__stg_customers as ("),
+        "{compiled}"
+    );
+    assert!(
+        compiled.contains("from __dbt__cte__stg_customers as c"),
+        "{compiled}"
+    );
+    let run = std::fs::read_to_string(dir.join("target/run").join(file)).unwrap();
+    assert!(run.contains("dbt_internal_unit_test_expected"), "{run}");
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub fn run(
     ));
     let response = match ran.status {
         UnitStatus::Error => json!({}),
-        _ => json!({"_message": "OK", "code": "OK", "rows_affected": 0}),
+        _ => json!({"_message": "OK"}),
     };
     Done {
         result: NodeResult {

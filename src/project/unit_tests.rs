@@ -189,6 +189,29 @@ pub fn unit_tests(db: &dyn Db, project: Project) -> UnitTests {
     out
 }
 
+/// Where dbt writes a unit test's SQL under `folder` (target/compiled or target/run):
+/// `<package>/<yml path>/<yml folder>/<test name>.sql`. None for other ids.
+pub fn file_path(
+    db: &dyn Db,
+    project: Project,
+    folder: &std::path::Path,
+    unique_id: &str,
+) -> Option<PathBuf> {
+    if !unique_id.starts_with("unit_test.") {
+        return None;
+    }
+    let test = unit_tests(db, project).get(unique_id)?;
+    let yml = std::path::Path::new(&test.original_file_path);
+    let dir = yml.parent().unwrap_or(std::path::Path::new(""));
+    Some(
+        folder
+            .join(&test.package)
+            .join(yml)
+            .join(dir)
+            .join(format!("{}.sql", test.name)),
+    )
+}
+
 /// Parses `ref('x')`, `ref('pkg', 'x')`, `ref('x', v=2)`, `source('s', 't')` and `this`.
 pub fn parse_input(text: &str) -> Option<InputKind> {
     let text = text.trim();

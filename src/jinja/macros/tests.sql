@@ -135,13 +135,14 @@ where parent.to_field is null
 {{ adapter.dispatch('get_test_sql', 'dbt')(main_sql, fail_calc, warn_if, error_if, limit) }}
 {%- endmacro %}
 
+{#- indented as dbt-core renders it; an absent limit leaves a line of six spaces -#}
 {% macro default__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) -%}
-select
-    {{ fail_calc }} as failures,
-    {{ fail_calc }} {{ warn_if }} as should_warn,
-    {{ fail_calc }} {{ error_if }} as should_error
-from (
-    {{ main_sql }}
-    {% if limit is not none %}limit {{ limit }}{% endif %}
-) dbt_internal_test
+    select
+      {{ fail_calc }} as failures,
+      {{ fail_calc }} {{ warn_if }} as should_warn,
+      {{ fail_calc }} {{ error_if }} as should_error
+    from (
+      {{ main_sql }}
+      {% if limit is not none %}limit {{ limit }}{% endif %}
+    ) dbt_internal_test
 {%- endmacro %}

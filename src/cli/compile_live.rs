@@ -184,7 +184,12 @@ pub fn render_with_database(
     let mut adapter = match crate::exec::connect(target, root) {
         Ok(a) => a,
         Err(e) => {
-            out.reusable = false;
+            // A DuckDB file that cannot be opened (written by a newer DuckDB, ...) is
+            // opened the same way next time while its state is unchanged, unless another
+            // process holds its lock.
+            out.reusable &= !e.to_lowercase().contains("lock");
+            // The first line: DuckDB's messages go on with advice over several.
+            let e = e.lines().next().unwrap_or_default().trim_end_matches('.');
             let why = format!("the target cannot be reached ({e})");
             let hint = "check the connection with `dbtc debug`";
             for (what, n) in [
@@ -201,7 +206,6 @@ pub fn render_with_database(
     let existing = match existing_tables(db, project, adapter.as_mut(), &plan.incremental) {
         Ok(found) => found,
         Err(e) => {
-            out.reusable = false;
             let why = format!("their tables could not be listed ({e})");
             let hint = "their compiled files hold the render of a first build";
             let n = plan.incremental.len();

@@ -217,7 +217,7 @@ fn build_matches_dbt() {
         .unwrap();
     let skip = out.find("SKIP relation main.order_flags").unwrap();
     assert!(flags < skip, "{out}");
-    assert!(out.contains("10 unit tests"), "{out}");
+    assert!(out.contains("11 unit tests"), "{out}");
     // Their SQL is written where dbt writes it: the model's with the fixture CTEs
     // (target/compiled), the comparison query (target/run).
     let file = "unit_lab/models/marts/_marts.yml/models/marts/tiers_by_total.sql";
@@ -246,7 +246,7 @@ fn test_after_run_matches_dbt() {
     compare_results(&dir, "test.json");
     // Only the unit tests: `test_type:unit`.
     let (_, out) = common::dbtc_cli("test", &dir, &["-s", "test_type:unit"]);
-    assert!(out.contains("10 unit tests"), "{out}");
+    assert!(out.contains("11 unit tests"), "{out}");
     assert!(!out.contains("data test"), "{out}");
 }
 

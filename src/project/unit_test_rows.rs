@@ -58,6 +58,12 @@ pub struct FixtureFile {
 /// Reads CSV text (a header line, then rows) into rows of strings; empty values are null,
 /// as dbt reads csv fixtures. Quoted fields may hold commas, doubled quotes and newlines.
 pub fn csv_rows(text: &str) -> Result<Vec<Map<String, Value>>, String> {
+    csv_rows_with(text, true)
+}
+
+/// [`csv_rows`], empty values kept as empty strings unless `empty_is_null` (dbt reads a
+/// seed that stands for an input so).
+pub fn csv_rows_with(text: &str, empty_is_null: bool) -> Result<Vec<Map<String, Value>>, String> {
     let records = csv_records(text)?;
     let mut iter = records.into_iter();
     let Some(header) = iter.next() else {
@@ -76,7 +82,7 @@ pub fn csv_rows(text: &str) -> Result<Vec<Map<String, Value>>, String> {
         let mut row = Map::new();
         for (j, name) in header.iter().enumerate() {
             let value = match record.get(j) {
-                Some(v) if !v.is_empty() => Value::String(v.clone()),
+                Some(v) if !v.is_empty() || !empty_is_null => Value::String(v.clone()),
                 _ => Value::Null,
             };
             row.insert(name.clone(), value);

@@ -681,7 +681,7 @@ impl FileParser<'_> {
                 .file
                 .map(|f| f.text(self.db).to_string())
                 .unwrap_or_default();
-            let mut rows = super::unit_test_rows::csv_rows(&text)
+            let mut rows = super::unit_test_rows::csv_rows_with(&text, false)
                 .map_err(|e| self.error(name, input, format!("seed {}: {e}", node.name), ""))?;
             super::unit_test_rows::promote_full_row(&mut rows);
             Rows::List(rows)

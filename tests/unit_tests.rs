@@ -218,6 +218,16 @@ fn build_matches_dbt() {
     let skip = out.find("SKIP relation main.order_flags").unwrap();
     assert!(flags < skip, "{out}");
     assert!(out.contains("11 unit tests"), "{out}");
+    // As dbt: `build` runs a unit test with its model only (dbt: "Nothing to do").
+    let (code, only_units) = common::dbtc_cli("build", &dir, &["-s", "test_type:unit"]);
+    assert_eq!(code, 0, "{only_units}");
+    assert!(only_units.contains("Nothing to do"), "{only_units}");
+    let (_, one) = common::dbtc_cli("build", &dir, &["-s", "stg_customers"]);
+    assert!(
+        one.contains("PASS stg_customers::trims_and_uppercases_from_source"),
+        "{one}"
+    );
+    assert!(!one.contains("stg_orders::"), "{one}");
     // Their SQL is written where dbt writes it: the model's with the fixture CTEs
     // (target/compiled), the comparison query (target/run).
     let file = "unit_lab/models/marts/_marts.yml/models/marts/tiers_by_total.sql";

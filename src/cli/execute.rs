@@ -145,14 +145,14 @@ pub fn execute(common: &Common, verb: Verb, flags: Flags) -> i32 {
     let mut parents = parents;
     let unit_jobs = if matches!(verb, Verb::Test | Verb::Build) {
         let (select, exclude) = (&common.select, &common.exclude);
-        let build = verb == Verb::Build;
+        let models = (verb == Verb::Build).then_some(&selected);
         let schema = &target.schema;
         super::unit_test_job::add_unit_tests(
             db,
             project,
             select,
             exclude,
-            build,
+            models,
             &mut all,
             &mut parents,
             schema,

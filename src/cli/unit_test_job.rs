@@ -65,6 +65,8 @@ pub fn run(
 /// Plans the selected unit tests of `test` and `build` as jobs: each waits for what its
 /// model waits for, comes right before its model in `all`, and in `build` the model
 /// waits for it (a failing unit test skips its model and what is built from it, as dbt).
+/// `build` runs a unit test only with its model (dbt runs them in the model's job), so
+/// there `models` is the selection and the tests of unselected models are left out.
 #[expect(
     clippy::too_many_arguments,
     reason = "the selection, the plan being extended and the target's schema"
@@ -74,7 +76,7 @@ pub fn add_unit_tests(
     project: crate::db::Project,
     select: &[String],
     exclude: &[String],
-    build: bool,
+    models: Option<&std::collections::BTreeSet<String>>,
     all: &mut Vec<String>,
     parents: &mut indexmap::IndexMap<String, Vec<String>>,
     default_schema: &str,
@@ -82,7 +84,11 @@ pub fn add_unit_tests(
     use crate::project::unit_test_select::select_unit_tests;
     let tests = select_unit_tests(db, project, select, exclude);
     let mut jobs = Vec::with_capacity(tests.len());
+    let build = models.is_some();
     for test in tests {
+        if models.is_some_and(|m| !m.contains(&test.model_id)) {
+            continue;
+        }
         let uid = test.unique_id.clone();
         let model_parents = parents.get(&test.model_id).cloned().unwrap_or_default();
         parents.insert(uid.clone(), model_parents);

@@ -406,6 +406,18 @@ impl FileParser<'_> {
         if model_config.get("enabled").and_then(Value::as_bool) == Some(false) {
             unit_config.insert("enabled".into(), Value::Bool(false));
         }
+        let unversioned = model.split_whitespace().count() == 1;
+        if tested.version.is_some() && unversioned && map.get("versions").is_none_or(Value::is_null)
+        {
+            self.warn(
+                name,
+                model,
+                format!(
+                    "unit test '{name}': model '{model}' is versioned; dbtc tests its latest version only (dbt tests every version)"
+                ),
+                "name a version in `model:` (`model: <name> <version>`) to test that one",
+            );
+        }
         if map.get("versions").is_some_and(|v| !v.is_null()) {
             self.warn(
                 name,

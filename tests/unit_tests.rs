@@ -217,7 +217,7 @@ fn build_matches_dbt() {
         .unwrap();
     let skip = out.find("SKIP relation main.order_flags").unwrap();
     assert!(flags < skip, "{out}");
-    assert!(out.contains("11 unit tests"), "{out}");
+    assert!(out.contains("12 unit tests"), "{out}");
     // As dbt: `build` runs a unit test with its model only (dbt: "Nothing to do").
     let (code, only_units) = common::dbtc_cli("build", &dir, &["-s", "test_type:unit"]);
     assert_eq!(code, 0, "{only_units}");
@@ -242,6 +242,11 @@ fn build_matches_dbt() {
     );
     let run = std::fs::read_to_string(dir.join("target/run").join(file)).unwrap();
     assert!(run.contains("dbt_internal_unit_test_expected"), "{run}");
+    // A macro override replaces the macro in the model's SQL, namespaced call too.
+    let file = "unit_lab/models/marts/_marts.yml/models/marts/stamps_with_overridden_clock.sql";
+    let compiled = std::fs::read_to_string(dir.join("target/compiled").join(file)).unwrap();
+    let stamp = "cast('2024-05-01 10:00:00' as timestamp)";
+    assert_eq!(compiled.matches(stamp).count(), 2, "{compiled}");
 }
 
 #[test]
@@ -256,7 +261,7 @@ fn test_after_run_matches_dbt() {
     compare_results(&dir, "test.json");
     // Only the unit tests: `test_type:unit`.
     let (_, out) = common::dbtc_cli("test", &dir, &["-s", "test_type:unit"]);
-    assert!(out.contains("11 unit tests"), "{out}");
+    assert!(out.contains("12 unit tests"), "{out}");
     assert!(!out.contains("data test"), "{out}");
 }
 

@@ -1,8 +1,10 @@
 //! The SQL a unit test runs for its model, rendered as dbt renders it: the model's own
 //! template, each `ref()`/`source()` that a `given` input stands for resolved to a CTE
 //! (`__dbt__cte__<name>`), `this` to the `this` input's CTE when given, `var()` and
-//! `env_var()` seeing the test's overrides and `is_incremental()` its override. The CTEs'
-//! bodies (the fixture rows, typed by the inputs' columns) are built when the test runs.
+//! `env_var()` seeing the test's overrides and `is_incremental()` its override; other
+//! macro overrides with a text or number value replace the macro where the model's own
+//! SQL calls it (`name()`, `dbt.name()`, `package.name()`). The CTEs' bodies (the
+//! fixture rows, typed by the inputs' columns) are built when the test runs.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -104,6 +106,7 @@ fn render_model(
 ) -> Result<String, String> {
     let key = NodeKey::new(db, node.unique_id.as_str());
     let (text, origin) = raw_code(db, node).ok_or("the model has no SQL file")?;
+    let text = with_macro_overrides(&text, test);
     let config = (**node_config(db, project, key)).clone();
     let mut input = base_input(db, project, node, Phase::Compile, config.clone());
     let by_node: HashMap<&str, &InputPlan> = inputs
@@ -214,4 +217,86 @@ fn render_model(
         );
     }
     rendered.output.map_err(|d| d.message)
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Replaces the calls `from(` (not part of a longer name) with `to(`.
+fn replace_calls(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(from) {
+        let boundary = rest[..pos]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+        out.push_str(&rest[..pos]);
+        out.push_str(if boundary { to } else { from });
+        rest = &rest[pos + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The model's template with the test's macro overrides (text or number values) defined
+/// in front of it, on its first line (so error lines stay right): `name` and
+/// `dbt.name` override the global macro and its `dbt.` form, `package.name` that form
+/// only, as dbt does. Macros called from other macros keep their definitions.
+fn with_macro_overrides(text: &str, test: &UnitTest) -> String {
+    let Some(Value::Object(macros)) = test.overrides.get("macros") else {
+        return text.to_string();
+    };
+    let mut prefix = String::new();
+    let mut body = text.to_string();
+    for (i, (key, value)) in macros.iter().enumerate() {
+        let literal = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        let (package, name) = match key.split_once('.') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, key.as_str()),
+        };
+        if key == "is_incremental" || !is_identifier(name) || !package.is_none_or(is_identifier) {
+            continue;
+        }
+        let defined = match package {
+            None | Some("dbt") => {
+                body = replace_calls(&body, &format!("dbt.{name}("), &format!("{name}("));
+                name.to_string()
+            }
+            Some(p) => {
+                let local = format!("__dbtc_unit_override_{i}");
+                body = replace_calls(&body, &format!("{p}.{name}("), &format!("{local}("));
+                local
+            }
+        };
+        prefix.push_str(&format!(
+            "{{% macro {defined}(a=none, b=none, c=none, d=none, e=none, f=none) %}}{{% raw %}}{literal}{{% endraw %}}{{% endmacro %}}"
+        ));
+    }
+    prefix + &body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_replaced_on_name_boundaries() {
+        let text = "{{ dbt.now() }} {{ x.dbt.now() }} {{ mydbt.now() }} {{ u.now() }}";
+        assert_eq!(
+            replace_calls(text, "dbt.now(", "now("),
+            "{{ now() }} {{ x.dbt.now() }} {{ mydbt.now() }} {{ u.now() }}"
+        );
+        assert!(is_identifier("current_timestamp"));
+        assert!(!is_identifier("a-b"));
+    }
 }

@@ -103,10 +103,24 @@ pub fn lookup(target_dir: &Path, key: &str) -> Option<Stamp> {
 
 /// Records a compile (best effort: a stamp that cannot be written only costs the next
 /// compile its shortcut).
-pub fn record(target_dir: &Path, key: &str, outputs: &[PathBuf], stamp: Stamp) {
-    let outputs = outputs
-        .iter()
-        .filter_map(|p| size_and_mtime(p).map(|(l, m)| (p.clone(), l, m)))
+/// `known`: outputs whose size and modification time were read when they were written;
+/// `others` are read here (a later write of a known path wins).
+pub fn record(
+    target_dir: &Path,
+    key: &str,
+    known: Vec<(PathBuf, u64, u128)>,
+    others: &[PathBuf],
+    stamp: Stamp,
+) {
+    let later: std::collections::HashSet<&PathBuf> = others.iter().collect();
+    let outputs = known
+        .into_iter()
+        .filter(|(p, _, _)| !later.contains(p))
+        .chain(
+            others
+                .iter()
+                .filter_map(|p| size_and_mtime(p).map(|(l, m)| (p.clone(), l, m))),
+        )
         .collect();
     let stamp = Stamp {
         key: key.to_string(),

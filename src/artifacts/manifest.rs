@@ -7,6 +7,7 @@ mod entry_out;
 mod file_keys;
 mod macro_deps;
 mod node_keys;
+mod ordered;
 mod unrendered;
 
 pub use self::compiled_keys::Recompiled;
@@ -245,7 +246,15 @@ pub fn write_manifest_with_top(
     recompiled: &Recompiled,
 ) -> Result<(), String> {
     let rest = Some(top.0);
-    write_batches(db, project, (compiled, recompiled), threads, 512, path, rest)
+    write_batches(
+        db,
+        project,
+        (compiled, recompiled),
+        threads,
+        512,
+        path,
+        rest,
+    )
 }
 
 /// [`write_manifest`] with node entries built `batch` at a time.
@@ -299,26 +308,36 @@ fn write_batches(
                 ("nodes", _) => {
                     w.write_all(b"{")?;
                     let mut first = true;
-                    for batch in items.chunks(batch.max(1)) {
-                        let built = entries_parallel(db, project, batch, compiled, threads);
-                        for (uid, (is_source, entry)) in
-                            built.into_iter().filter_map(|(uid, e)| Some((uid, e?)))
-                        {
-                            let entry = match recompiled.get(&uid) {
-                                Some(r) => compiled_keys::recompiled_entry(db, project, entry, r),
-                                None => entry,
+                    ordered::for_each_ordered(
+                        &items,
+                        (0..threads.max(1)).map(|_| db.clone()).collect(),
+                        batch,
+                        |db, (uid, parents)| {
+                            let (is_source, entry) =
+                                entry_bytes(db, project, uid, parents, compiled)?;
+                            Some(match recompiled.get(*uid) {
+                                Some(r) => (
+                                    is_source,
+                                    compiled_keys::recompiled_entry(db, project, entry, r),
+                                ),
+                                None => (is_source, entry),
+                            })
+                        },
+                        |built| {
+                            let Some((is_source, entry)) = built else {
+                                return Ok(());
                             };
                             if is_source {
                                 sources.push(entry);
-                                continue;
+                                return Ok(());
                             }
                             if !first {
                                 w.write_all(b",")?;
                             }
                             first = false;
-                            w.write_all(&entry)?;
-                        }
-                    }
+                            w.write_all(&entry)
+                        },
+                    )?;
                     w.write_all(b"}")?;
                     sources_done = true;
                 }

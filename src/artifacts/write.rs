@@ -14,6 +14,49 @@ pub fn write_files<T: AsRef<[u8]> + Sync>(
     files: Vec<(PathBuf, T)>,
     threads: usize,
 ) -> Result<usize, String> {
+    Ok(write_files_stat(files, threads)?.0)
+}
+
+/// The size and modification time (ns since the epoch) of a file, as the compile cache
+/// records its outputs.
+pub type FileStat = (u64, u128);
+
+fn stat_of(meta: &std::fs::Metadata) -> Option<FileStat> {
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((meta.len(), mtime))
+}
+
+/// Writes `text` to `path` unless the file (`exists`) already holds it; returns whether it
+/// wrote, and the file's size and modification time after, read from the open file (a
+/// second lookup of the path costs as much as the open in a large folder).
+fn write_one(path: &Path, text: &[u8], exists: bool) -> std::io::Result<(bool, Option<FileStat>)> {
+    use std::io::{Read, Write};
+    if exists && let Ok(mut file) = std::fs::File::open(path) {
+        let meta = file.metadata()?;
+        if meta.len() == text.len() as u64 {
+            let mut old = Vec::with_capacity(text.len());
+            file.read_to_end(&mut old)?;
+            if old == text {
+                return Ok((false, stat_of(&meta)));
+            }
+        }
+    }
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(text)?;
+    Ok((true, file.metadata().ok().as_ref().and_then(stat_of)))
+}
+
+/// [`write_files`], also returning each file's size and modification time after the
+/// write (None when it could not be read), in the order of `files`.
+pub fn write_files_stat<T: AsRef<[u8]> + Sync>(
+    files: Vec<(PathBuf, T)>,
+    threads: usize,
+) -> Result<(usize, Vec<Option<FileStat>>), String> {
     let dirs: BTreeSet<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
     let mut existing: HashSet<PathBuf> = HashSet::new();
     for dir in dirs {
@@ -25,23 +68,21 @@ pub fn write_files<T: AsRef<[u8]> + Sync>(
     }
     let existing = &existing;
     let chunk = files.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<Result<usize, String>> = std::thread::scope(|scope| {
+    type Part = Result<(usize, Vec<Option<FileStat>>), String>;
+    let results: Vec<Part> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     let mut written = 0;
+                    let mut stats = Vec::with_capacity(part.len());
                     for (path, text) in part {
-                        if existing.contains(path)
-                            && std::fs::read(path).is_ok_and(|old| old == text.as_ref())
-                        {
-                            continue;
-                        }
-                        std::fs::write(path, text)
+                        let (wrote, stat) = write_one(path, text.as_ref(), existing.contains(path))
                             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                        written += 1;
+                        written += usize::from(wrote);
+                        stats.push(stat);
                     }
-                    Ok(written)
+                    Ok((written, stats))
                 })
             })
             .collect();
@@ -53,7 +94,14 @@ pub fn write_files<T: AsRef<[u8]> + Sync>(
             })
             .collect()
     });
-    results.into_iter().sum()
+    let mut written = 0;
+    let mut stats = Vec::with_capacity(files.len());
+    for part in results {
+        let (n, s) = part?;
+        written += n;
+        stats.extend(s);
+    }
+    Ok((written, stats))
 }
 
 /// Writes bytes to a file, creating its folder.

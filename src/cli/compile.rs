@@ -6,7 +6,7 @@ use super::{Common, LogFormat, Session, compile_live};
 use crate::artifacts::compile_cache;
 use crate::artifacts::compiled_path;
 use crate::artifacts::manifest::{Recompiled, manifest_top, write_manifest_with_top};
-use crate::artifacts::write::write_files;
+use crate::artifacts::write::{write_files, write_files_stat};
 use crate::compile::{compile_project, compiled_files, default_threads, warm_parallel_with};
 use crate::graph::select;
 
@@ -61,18 +61,27 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
     // manifest's top-level keys other than nodes and sources.
     let (selected, files_written, top) = warm_parallel_with(db, project, threads, |db| {
         let selected = select(db, project, &common.select, &common.exclude);
-        let written = || -> Result<(usize, Vec<std::path::PathBuf>), String> {
+        // The files' sizes and modification times are read as they are written, for the
+        // compile cache's stamp.
+        let written = || -> Result<(usize, Outputs), String> {
             if !write_compiled {
-                return Ok((0, Vec::new()));
+                return Ok((0, Outputs::default()));
             }
             let compiled = compiled_files(db, project, &selected, &target_dir);
             let files: Vec<_> = compiled
                 .iter()
                 .map(|(p, sql)| (p.clone(), sql.as_bytes()))
                 .collect();
-            let written = write_files(files, 1)?;
+            let (written, stats) = write_files_stat(files, 1)?;
             tracing::info!(elapsed = ?start.elapsed(), "compiled files written");
-            Ok((written, compiled.into_iter().map(|(p, _)| p).collect()))
+            let mut outputs = Outputs::default();
+            for ((path, _), stat) in compiled.into_iter().zip(stats) {
+                match stat {
+                    Some((len, mtime)) => outputs.known.push((path, len, mtime)),
+                    None => outputs.others.push(path),
+                }
+            }
+            Ok((written, outputs))
         };
         let written = written();
         (selected, written, manifest_top(db, project))
@@ -85,7 +94,6 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
             return 2;
         }
     };
-    let mut output = compile_project(db, project, Some(&selected));
     // Nodes whose render queries data, and incremental models whose table exists:
     // rendered again with the database, as dbt compiles.
     let plan = if write_compiled {
@@ -95,6 +103,8 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
     };
     let mut reusable = true;
     let mut recompiled = Recompiled::new();
+    let mut live_nodes = std::collections::BTreeSet::new();
+    let mut live_warnings = Vec::new();
     if !plan.is_empty() {
         let root = project.root(db).clone();
         let live = compile_live::render_with_database(db, project, &plan, &root);
@@ -109,6 +119,7 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
                 ))
             })
             .collect();
+        outputs.others.extend(files.iter().map(|(p, _)| p.clone()));
         match write_files(files, 1) {
             Ok(n) => written += n,
             Err(e) => {
@@ -116,27 +127,25 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
                 return 2;
             }
         }
-        // Their ahead-of-time warnings ("rendered without a database") no longer hold.
-        output.diagnostics.retain(|d| {
-            !(d.node.as_ref().is_some_and(|n| live.nodes.contains_key(n))
-                && d.hint
-                    .as_deref()
-                    .is_some_and(|h| h.starts_with("rendered without a database")))
-        });
-        output.diagnostics.extend(live.warnings);
+        live_nodes = live.nodes.keys().cloned().collect();
+        live_warnings = live.warnings;
         recompiled = live
             .nodes
             .into_iter()
             .filter_map(|(uid, r)| Some((uid, (r.node.sql?.to_string(), r.extra_ctes))))
             .collect();
     }
-    // lineage.json is written on its own thread while the manifest is built (its batches
-    // leave a core idle between them).
-    let (manifest, lineage) = std::thread::scope(|scope| {
+    // lineage.json and the compile's diagnostics are gathered on their own threads while
+    // the manifest is built.
+    let (manifest, lineage, output) = std::thread::scope(|scope| {
         let lineage = write_compiled.then(|| {
             let (db, path) = (db.clone(), target_dir.join("lineage.json"));
             scope.spawn(move || crate::artifacts::lineage::write_lineage(&db, project, &path))
         });
+        let output = {
+            let (db, selected) = (db.clone(), &selected);
+            scope.spawn(move || compile_project(&db, project, Some(selected)))
+        };
         let manifest = write_manifest_with_top(
             db,
             project,
@@ -150,12 +159,26 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
             h.join()
                 .unwrap_or_else(|_| Err("lineage writer panicked".into()))
         });
-        (manifest, lineage)
+        let output = output
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (manifest, lineage, output)
     });
     if let Err(e) = manifest.and(lineage) {
         eprintln!("error: {e}");
         return 2;
     }
+    let mut output = output;
+    if !live_nodes.is_empty() {
+        // Their ahead-of-time warnings ("rendered without a database") no longer hold.
+        output.diagnostics.retain(|d| {
+            !(d.node.as_ref().is_some_and(|n| live_nodes.contains(n))
+                && d.hint
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("rendered without a database")))
+        });
+    }
+    output.diagnostics.extend(live_warnings);
     tracing::info!(elapsed = ?start.elapsed(), "manifest and lineage written");
     let errors = output.error_count();
     let warnings = output.diagnostics.len() - errors;
@@ -169,8 +192,8 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
     );
     // A compile that read the database is not reusable unless the key holds its state.
     if let Some(key) = cache_key.as_ref().filter(|_| reusable) {
-        outputs.push(target_dir.join("manifest.json"));
-        outputs.push(target_dir.join("lineage.json"));
+        outputs.others.push(target_dir.join("manifest.json"));
+        outputs.others.push(target_dir.join("lineage.json"));
         let stamp = compile_cache::Stamp {
             key: String::new(),
             outputs: Vec::new(),
@@ -179,7 +202,7 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
             summary: (selected.len(), errors, warnings),
             exit_code: i32::from(errors > 0),
         };
-        compile_cache::record(&target_dir, key, &outputs, stamp);
+        compile_cache::record(&target_dir, key, outputs.known, &outputs.others, stamp);
     }
     if !common.quiet {
         let verb = if write_compiled { "compiled" } else { "parsed" };
@@ -192,4 +215,12 @@ pub fn run(common: &Common, write_compiled: bool, full_refresh: bool) -> i32 {
     // The process exits next: freeing every memo one by one would only cost time.
     std::mem::forget(session);
     i32::from(errors > 0)
+}
+
+/// The files a compile wrote, for its stamp: those whose size and modification time were
+/// read as they were written, and the others.
+#[derive(Default)]
+struct Outputs {
+    known: Vec<(std::path::PathBuf, u64, u128)>,
+    others: Vec<std::path::PathBuf>,
 }

@@ -11,6 +11,7 @@ pub mod patches;
 pub mod profiles;
 pub mod properties;
 pub mod render;
+pub mod unit_test_checksum;
 pub mod unit_test_rows;
 pub mod unit_test_select;
 pub mod unit_tests;

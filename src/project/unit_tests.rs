@@ -489,14 +489,18 @@ impl FileParser<'_> {
         if enabled_config(&unit_config) {
             self.check_incremental(name, &tested, &overrides, &given)?;
         }
-        // dbt hashes its own repr of these; ours is a sha256 of their JSON (same role:
-        // it changes when the test's content does).
-        let checksum = sha256_hex(&format!(
-            "{model}-{}-{}-{}-{overrides}",
-            map.get("versions").unwrap_or(&Value::Null),
-            map.get("given").unwrap_or(&Value::Null),
-            map.get("expect").unwrap_or(&Value::Null),
-        ));
+        let expect_fixture = expect
+            .get("fixture")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let versions = map.get("versions").cloned().unwrap_or(Value::Null);
+        let checksum = super::unit_test_checksum::checksum(
+            model,
+            &versions,
+            &given,
+            (&expect_rows, expect_format, &expect_fixture),
+            &overrides,
+        );
         let schema = crate::jinja::nodes::node_relation(self.db, self.project, model_key)
             .as_ref()
             .and_then(|r| r.schema.clone());
@@ -517,15 +521,12 @@ impl FileParser<'_> {
             fqn,
             given,
             expect_format,
-            expect_fixture: expect
-                .get("fixture")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            expect_fixture,
             expect: expect_rows,
             overrides,
             config: unit_config,
             schema,
-            versions: map.get("versions").cloned().unwrap_or(Value::Null),
+            versions,
             checksum,
         })
     }
@@ -788,14 +789,6 @@ impl FileParser<'_> {
                 })
             })
     }
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn enabled_config(config: &Map<String, Value>) -> bool {

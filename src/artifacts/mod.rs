@@ -42,7 +42,7 @@ fn node_file_path(
 ) -> Option<PathBuf> {
     let Some(node) = node_info(db, project, NodeKey::new(db, unique_id.to_string())).as_ref()
     else {
-        return crate::project::unit_tests::file_path(db, project, folder, unique_id);
+        return crate::project::unit_test_manifest::file_path(db, project, folder, unique_id);
     };
     let base = folder.join(&node.package).join(&node.original_file_path);
     Some(if node.test.is_some() {

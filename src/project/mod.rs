@@ -12,6 +12,8 @@ pub mod profiles;
 pub mod properties;
 pub mod render;
 pub mod unit_test_checksum;
+pub mod unit_test_inputs;
+pub mod unit_test_manifest;
 pub mod unit_test_rows;
 pub mod unit_test_select;
 pub mod unit_tests;

@@ -12,25 +12,10 @@ use serde_json::{Map, Value, json};
 use super::config::project_config;
 use super::nodes::{NodeIndex, NodeInfo, ResourceType, node_index};
 use super::properties::properties;
+pub use super::unit_test_inputs::{InputKind, parse_input};
 use super::unit_test_rows::{FixtureFile, Rows, RowsFormat, normalize_rows};
 use crate::db::{Db, File, NodeKey, Project};
 use crate::diagnostics::{Diagnostic, Span, codes};
-
-/// What a `given` input stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputKind {
-    Ref {
-        package: Option<String>,
-        name: String,
-        version: Option<String>,
-    },
-    Source {
-        source: String,
-        table: String,
-    },
-    /// The tested model itself (its existing relation, for incremental models).
-    This,
-}
 
 /// One `given` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +93,12 @@ impl UnitTests {
     pub fn section(&self, created_at: &Value) -> Map<String, Value> {
         self.tests
             .iter()
-            .map(|t| (t.unique_id.clone(), manifest_entry(t, created_at.clone())))
+            .map(|t| {
+                (
+                    t.unique_id.clone(),
+                    super::unit_test_manifest::manifest_entry(t, created_at.clone()),
+                )
+            })
             .collect()
     }
 
@@ -117,7 +107,7 @@ impl UnitTests {
         self.disabled
             .iter()
             .map(|t| {
-                let entry = manifest_entry(t, created_at.clone());
+                let entry = super::unit_test_manifest::manifest_entry(t, created_at.clone());
                 (t.unique_id.clone(), Value::Array(vec![entry]))
             })
             .collect()
@@ -187,105 +177,6 @@ pub fn unit_tests(db: &dyn Db, project: Project) -> UnitTests {
         out.diagnostics.extend(parser.warnings.take());
     }
     out
-}
-
-/// Where dbt writes a unit test's SQL under `folder` (target/compiled or target/run):
-/// `<package>/<yml path>/<yml folder>/<test name>.sql`. None for other ids.
-pub fn file_path(
-    db: &dyn Db,
-    project: Project,
-    folder: &std::path::Path,
-    unique_id: &str,
-) -> Option<PathBuf> {
-    if !unique_id.starts_with("unit_test.") {
-        return None;
-    }
-    let test = unit_tests(db, project).get(unique_id)?;
-    let yml = std::path::Path::new(&test.original_file_path);
-    let dir = yml.parent().unwrap_or(std::path::Path::new(""));
-    Some(
-        folder
-            .join(&test.package)
-            .join(yml)
-            .join(dir)
-            .join(format!("{}.sql", test.name)),
-    )
-}
-
-/// Parses `ref('x')`, `ref('pkg', 'x')`, `ref('x', v=2)`, `source('s', 't')` and `this`.
-pub fn parse_input(text: &str) -> Option<InputKind> {
-    let text = text.trim();
-    if text == "this" {
-        return Some(InputKind::This);
-    }
-    let (func, rest) = text.split_once('(')?;
-    let inner = rest.trim_end().strip_suffix(')')?;
-    let mut positional = Vec::new();
-    let mut version = None;
-    for arg in split_args(inner) {
-        let arg = arg.trim();
-        if arg.is_empty() {
-            continue;
-        }
-        match arg.split_once('=') {
-            Some((key, value)) if !key.contains(['\'', '"']) => {
-                let key = key.trim();
-                if !matches!(key, "v" | "version") {
-                    return None;
-                }
-                version = Some(literal(value.trim(), true)?);
-            }
-            _ => positional.push(literal(arg, false)?),
-        }
-    }
-    match (func.trim(), positional.as_slice()) {
-        ("ref", [name]) => Some(InputKind::Ref {
-            package: None,
-            name: name.clone(),
-            version,
-        }),
-        ("ref", [package, name]) => Some(InputKind::Ref {
-            package: Some(package.clone()),
-            name: name.clone(),
-            version,
-        }),
-        ("source", [source, table]) if version.is_none() => Some(InputKind::Source {
-            source: source.clone(),
-            table: table.clone(),
-        }),
-        _ => None,
-    }
-}
-
-/// Splits call arguments on commas outside quotes.
-fn split_args(inner: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut quote = None;
-    let mut start = 0;
-    for (i, c) in inner.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (None, '\'' | '"') => quote = Some(c),
-            (None, ',') => {
-                out.push(&inner[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&inner[start..]);
-    out
-}
-
-/// A quoted string literal (or, for a version, a bare number).
-fn literal(text: &str, number_ok: bool) -> Option<String> {
-    for q in ['\'', '"'] {
-        if let Some(s) = text.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            return Some(s.to_string());
-        }
-    }
-    (number_ok && !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
-        .then(|| text.to_string())
 }
 
 struct FileParser<'a> {
@@ -793,75 +684,4 @@ impl FileParser<'_> {
 
 fn enabled_config(config: &Map<String, Value>) -> bool {
     config.get("enabled").and_then(Value::as_bool) != Some(false)
-}
-
-/// The unit test's entry in manifest.json (`unit_tests` or `disabled`), dbt's keys.
-pub fn manifest_entry(test: &UnitTest, created_at: Value) -> Value {
-    let fixture = |format: RowsFormat, fixture: &Option<String>, rows: &Rows| json!({"fixture": fixture, "format": format.as_str(), "rows": rows.to_value()});
-    let given: Vec<Value> = test
-        .given
-        .iter()
-        .map(|g| {
-            let mut v = fixture(g.format, &g.fixture, &g.rows);
-            v["input"] = json!(g.input);
-            v
-        })
-        .collect();
-    json!({
-        "model": test.model,
-        "given": given,
-        "expect": fixture(test.expect_format, &test.expect_fixture, &test.expect),
-        "name": test.name,
-        "resource_type": "unit_test",
-        "package_name": test.package,
-        "path": test.path,
-        "original_file_path": test.original_file_path,
-        "unique_id": test.unique_id,
-        "fqn": test.fqn,
-        "description": test.description,
-        "overrides": test.overrides,
-        "depends_on": {"macros": [], "nodes": [test.model_id]},
-        "config": test.config,
-        "checksum": test.checksum,
-        "schema": test.schema,
-        "created_at": created_at,
-        "versions": test.versions,
-        "version": null,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inputs() {
-        assert_eq!(parse_input(" this "), Some(InputKind::This));
-        assert_eq!(
-            parse_input("ref('a')"),
-            Some(InputKind::Ref {
-                package: None,
-                name: "a".into(),
-                version: None
-            })
-        );
-        assert_eq!(
-            parse_input("ref(\"p\", 'a', v=2)"),
-            Some(InputKind::Ref {
-                package: Some("p".into()),
-                name: "a".into(),
-                version: Some("2".into())
-            })
-        );
-        assert_eq!(
-            parse_input("source('s', 't')"),
-            Some(InputKind::Source {
-                source: "s".into(),
-                table: "t".into()
-            })
-        );
-        assert_eq!(parse_input("ref(a)"), None);
-        assert_eq!(parse_input("model('a')"), None);
-        assert_eq!(parse_input("source('s')"), None);
-    }
 }

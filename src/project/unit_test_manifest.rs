@@ -1,0 +1,68 @@
+//! Unit tests in the artifacts: their manifest.json entry (dbt's keys) and where their
+//! compiled and executed SQL go under target/.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::unit_test_rows::{Rows, RowsFormat};
+use super::unit_tests::{UnitTest, unit_tests};
+use crate::db::{Db, Project};
+
+/// Where dbt writes a unit test's SQL under `folder` (target/compiled or target/run):
+/// `<package>/<yml path>/<yml folder>/<test name>.sql`. None for other ids.
+pub fn file_path(
+    db: &dyn Db,
+    project: Project,
+    folder: &std::path::Path,
+    unique_id: &str,
+) -> Option<PathBuf> {
+    if !unique_id.starts_with("unit_test.") {
+        return None;
+    }
+    let test = unit_tests(db, project).get(unique_id)?;
+    let yml = std::path::Path::new(&test.original_file_path);
+    let dir = yml.parent().unwrap_or(std::path::Path::new(""));
+    Some(
+        folder
+            .join(&test.package)
+            .join(yml)
+            .join(dir)
+            .join(format!("{}.sql", test.name)),
+    )
+}
+
+/// The unit test's entry in manifest.json (`unit_tests` or `disabled`), dbt's keys.
+pub fn manifest_entry(test: &UnitTest, created_at: Value) -> Value {
+    let fixture = |format: RowsFormat, fixture: &Option<String>, rows: &Rows| json!({"fixture": fixture, "format": format.as_str(), "rows": rows.to_value()});
+    let given: Vec<Value> = test
+        .given
+        .iter()
+        .map(|g| {
+            let mut v = fixture(g.format, &g.fixture, &g.rows);
+            v["input"] = json!(g.input);
+            v
+        })
+        .collect();
+    json!({
+        "model": test.model,
+        "given": given,
+        "expect": fixture(test.expect_format, &test.expect_fixture, &test.expect),
+        "name": test.name,
+        "resource_type": "unit_test",
+        "package_name": test.package,
+        "path": test.path,
+        "original_file_path": test.original_file_path,
+        "unique_id": test.unique_id,
+        "fqn": test.fqn,
+        "description": test.description,
+        "overrides": test.overrides,
+        "depends_on": {"macros": [], "nodes": [test.model_id]},
+        "config": test.config,
+        "checksum": test.checksum,
+        "schema": test.schema,
+        "created_at": created_at,
+        "versions": test.versions,
+        "version": null,
+    })
+}

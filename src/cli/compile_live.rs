@@ -179,6 +179,11 @@ pub fn render_with_database(
         }
         return out;
     }
+    tracing::info!(
+        introspective = plan.introspective.len(),
+        incremental = plan.incremental.len(),
+        "compile: connecting to the target"
+    );
     // What is read from a DuckDB file is in the cache key; from another database, not.
     out.reusable &= duckdb_file(target, root).is_some();
     let mut adapter = match crate::exec::connect(target, root) {
@@ -203,6 +208,7 @@ pub fn render_with_database(
             return out;
         }
     };
+    tracing::info!("compile: connected to the target");
     let existing = match existing_tables(db, project, adapter.as_mut(), &plan.incremental) {
         Ok(found) => found,
         Err(e) => {
@@ -213,6 +219,10 @@ pub fn render_with_database(
             BTreeSet::new()
         }
     };
+    tracing::info!(
+        tables = existing.len(),
+        "compile: incremental models' tables listed"
+    );
     let introspective: BTreeSet<&String> = plan.introspective.iter().collect();
     let shared = Mutex::new(db.clone());
     let rendered: Mutex<Option<Rerendered>> = Mutex::new(None);
@@ -227,43 +237,87 @@ pub fn render_with_database(
         *rendered.lock().unwrap_or_else(|e| e.into_inner()) = Some(done);
         result
     };
-    // Selection order: introspective nodes first met, then the other incremental ones.
-    let incremental_only = plan
-        .incremental
-        .iter()
-        .filter(|uid| existing.contains(*uid) && !introspective.contains(uid));
-    for uid in plan.introspective.iter().chain(incremental_only) {
+    let mut record = |uid: &String, result: Result<Rerendered, String>| match result {
+        Ok(done) => {
+            out.nodes.insert(uid.clone(), done);
+        }
+        Err(e) => out.warnings.push(
+            Diagnostic::warning(
+                codes::WARN,
+                format!("rendering with the database failed: {e}"),
+            )
+            .for_node(uid.clone())
+            .with_hint("its compiled file holds the render without the database"),
+        ),
+    };
+    for uid in &plan.introspective {
         let this_exists = existing.contains(uid);
-        let result = if introspective.contains(uid) {
+        let result =
             super::jit::render_live(adapter.as_mut(), &render, uid, this_exists).and_then(|_| {
                 rendered
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .take()
                     .ok_or_else(|| "the node did not render".to_string())
-            })
-        } else {
-            let done = live_render(db, project, NodeKey::new(db, uid.clone()), true, None);
-            match done.node.sql {
-                Some(_) => Ok(done),
-                None => Err(failure(&done)),
-            }
-        };
-        match result {
-            Ok(done) => {
-                out.nodes.insert(uid.clone(), done);
-            }
-            Err(e) => out.warnings.push(
-                Diagnostic::warning(
-                    codes::WARN,
-                    format!("rendering with the database failed: {e}"),
-                )
-                .for_node(uid.clone())
-                .with_hint("its compiled file holds the render without the database"),
-            ),
-        }
+            });
+        record(uid, result);
     }
+    // The other incremental models query nothing: rendered on every core.
+    let incremental_only: Vec<&String> = plan
+        .incremental
+        .iter()
+        .filter(|uid| existing.contains(*uid) && !introspective.contains(uid))
+        .collect();
+    for (uid, result) in incremental_renders(db, project, &incremental_only) {
+        record(uid, result);
+    }
+    tracing::info!(
+        rendered = out.nodes.len(),
+        "compile: rendered with the database"
+    );
     out
+}
+
+/// The renders of incremental models with `is_incremental()` true, on up to as many
+/// threads as cores (database clones), in the order of `uids`.
+fn incremental_renders<'a>(
+    db: &RootDb,
+    project: Project,
+    uids: &[&'a String],
+) -> Vec<(&'a String, Result<Rerendered, String>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = uids.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = uids
+            .chunks(chunk)
+            .map(|part| {
+                let db = db.clone();
+                let handle = scope.spawn(move || {
+                    part.iter()
+                        .map(|uid| {
+                            let key = NodeKey::new(&db, (*uid).clone());
+                            let done = live_render(&db, project, key, true, None);
+                            let result = match done.node.sql {
+                                Some(_) => Ok(done),
+                                None => Err(failure(&done)),
+                            };
+                            (*uid, result)
+                        })
+                        .collect::<Vec<_>>()
+                });
+                (part, handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(part, h)| {
+                h.join().unwrap_or_else(|_| {
+                    let panicked = || Err("the render panicked".to_string());
+                    part.iter().map(|uid| (*uid, panicked())).collect()
+                })
+            })
+            .collect()
+    })
 }
 
 fn failure(rendered: &Rerendered) -> String {

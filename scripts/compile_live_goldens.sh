@@ -6,8 +6,8 @@
 #       analyses. Introspective nodes (run_query, statement blocks, ...) are rendered there
 #       with the data the build loaded, incremental models whose table exists with
 #       is_incremental() true.
-#   compiled_code_after_build.json  unique_id -> compiled_code of every node of that
-#       compile's manifest.json that has one.
+#   compiled_code_after_build.json  unique_id -> {compiled_code, extra_ctes} of every
+#       node of that compile's manifest.json that has a compiled_code.
 #   compiled_full_refresh/**       (fixtures with incremental models) the target/compiled
 #       tree of `dbt compile --full-refresh` after the same build.
 # tests/compile_live.rs (and tests/query_values.rs) compare `dbtc build && dbtc compile`
@@ -70,7 +70,8 @@ PY
   "$venv/bin/python" - "$work/target/manifest.json" "$out/compiled_code_after_build.json" <<'PY'
 import json, sys
 nodes = json.load(open(sys.argv[1]))["nodes"]
-code = {uid: n["compiled_code"] for uid, n in sorted(nodes.items()) if n.get("compiled_code")}
+code = {uid: {"compiled_code": n["compiled_code"], "extra_ctes": n.get("extra_ctes", [])}
+        for uid, n in sorted(nodes.items()) if n.get("compiled_code")}
 with open(sys.argv[2], "w") as f:
     json.dump(code, f, indent=2)
     f.write("\n")

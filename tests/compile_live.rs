@@ -65,7 +65,11 @@ fn differing(golden_dir: &Path, dir: &Path, rename: Option<(&str, &str)>) -> Vec
         .collect()
 }
 
-fn compiled_code(dir: &Path) -> BTreeMap<String, (String, Option<String>)> {
+/// unique_id -> (compiled_code, extra_ctes as (id, sql), compiled_path) of the nodes of
+/// target/manifest.json that have a compiled_code.
+type Compiled = BTreeMap<String, (String, Vec<(String, String)>, Option<String>)>;
+
+fn compiled_code(dir: &Path) -> Compiled {
     let text = std::fs::read_to_string(dir.join("target/manifest.json")).unwrap();
     let manifest: Value = serde_json::from_str(&text).unwrap();
     manifest["nodes"]
@@ -75,26 +79,48 @@ fn compiled_code(dir: &Path) -> BTreeMap<String, (String, Option<String>)> {
         .filter_map(|(uid, n)| {
             let code = n["compiled_code"].as_str()?.to_string();
             let path = n["compiled_path"].as_str().map(str::to_string);
-            Some((uid.clone(), (code, path)))
+            Some((uid.clone(), (code, ctes(&n["extra_ctes"]), path)))
         })
         .collect()
 }
 
-/// The manifest's compiled_code of every node equals dbt's (whitespace-normalized) and,
-/// byte for byte, the node's file in target/compiled.
+fn ctes(value: &Value) -> Vec<(String, String)> {
+    value
+        .as_array()
+        .map(|all| {
+            let text = |c: &Value, key: &str| c[key].as_str().unwrap_or_default().to_string();
+            all.iter()
+                .map(|c| (text(c, "id"), text(c, "sql")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The manifest's compiled_code and extra_ctes of every node equal dbt's
+/// (whitespace-normalized), and its compiled_code is, byte for byte, the node's file in
+/// target/compiled.
 fn manifest_agrees(fixture: &str, postgres: bool, dir: &Path, rename: Option<(&str, &str)>) {
-    let text = std::fs::read_to_string(golden(fixture, postgres, "compiled_code_after_build.json"))
-        .unwrap();
-    let want: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    let path = golden(fixture, postgres, "compiled_code_after_build.json");
+    let want: BTreeMap<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let got = compiled_code(dir);
+    let norm_ctes = |ctes: &[(String, String)]| -> Vec<(String, String)> {
+        let ctes = ctes.iter();
+        ctes.map(|(id, sql)| (id.clone(), normalized(sql, rename)))
+            .collect()
+    };
     let mut wrong = Vec::new();
     for (uid, want) in &want {
+        let code = want["compiled_code"].as_str().unwrap();
+        let want_ctes = ctes(&want["extra_ctes"]);
         match got.get(uid) {
-            Some((code, _)) if normalized(code, rename) == normalized(want, rename) => {}
-            other => wrong.push(format!("{uid}:\n  dbtc {other:?}\n  dbt  {want:?}")),
+            Some((got_code, got_ctes, _))
+                if normalized(got_code, rename) == normalized(code, rename)
+                    && norm_ctes(got_ctes) == norm_ctes(&want_ctes) => {}
+            other => wrong.push(format!("{uid}:\n  dbtc {other:?}\n  dbt  {want}")),
         }
     }
-    for (uid, (code, path)) in &got {
+    for (uid, (code, _, path)) in &got {
         let path = path
             .as_deref()
             .unwrap_or_else(|| panic!("{uid}: no compiled_path"));

@@ -287,3 +287,41 @@ fn postgres_compile_after_build_renders_incremental_models_as_dbt_does() {
         "{out}"
     );
 }
+
+/// A Postgres target that refuses connections: compile still succeeds, with the
+/// incremental models rendered as on a first build and a warning saying why, and such a
+/// compile is never answered from the compile cache (the server may be up next time).
+#[test]
+fn unreachable_postgres_keeps_the_first_build_render_and_no_cache() {
+    let (_tmp, dir) = common::fixture_copy("compile_incremental");
+    // A loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let profile = format!(
+        "compile_incremental:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      \
+         host: 127.0.0.1\n      port: {port}\n      user: nobody\n      password: none\n      \
+         dbname: nothing\n      schema: main\n      threads: 1\n      connect_timeout: 2\n"
+    );
+    std::fs::write(dir.join("profiles.yml"), profile).unwrap();
+    let one = ["-s", "events_inc", "--static-analysis", "baseline"];
+    for _ in 0..2 {
+        let (code, out) = common::dbtc_cli("compile", &dir, &one);
+        assert_eq!(code, 0, "{out}");
+        let why = "1 incremental model(s) may have a table in the database, and the target \
+                   cannot be reached";
+        assert!(out.contains(why), "{out}");
+        assert!(!out.contains("unchanged since the last compile"), "{out}");
+    }
+    let inc = "compile_incremental/models/events_inc.sql";
+    let first_build = std::fs::read_to_string(
+        golden("compile_incremental", true, "compiled_full_refresh").join(inc),
+    )
+    .unwrap();
+    let got = std::fs::read_to_string(dir.join("target/compiled").join(inc)).unwrap();
+    // The goldens' database name is golden_compile_incremental; this profile's, nothing.
+    let rename = Some(("\"nothing\"", "\"golden_compile_incremental\""));
+    assert_eq!(normalized(&got, rename), normalized(&first_build, rename));
+}

@@ -553,21 +553,16 @@ impl FileParser<'_> {
                 "the input must name a model, seed, snapshot or source of the project",
             ));
         };
-        if kind != InputKind::This {
-            let parents = crate::graph::dag(self.db, self.project)
-                .parents
-                .get(&tested.unique_id);
-            if parents.is_some_and(|p| !p.contains(&node.unique_id)) {
-                self.warn(
-                    name,
-                    input,
-                    format!(
-                        "unit test '{name}': input {input} is not a parent of model '{}', so its rows are never read",
-                        tested.name
-                    ),
-                    "give only the model's own ref()/source() inputs",
-                );
-            }
+        if kind != InputKind::This && !self.is_parent(tested, &node.unique_id) {
+            self.warn(
+                name,
+                input,
+                format!(
+                    "unit test '{name}': input {input} is not a parent of model '{}', so its rows are never read",
+                    tested.name
+                ),
+                "give only the model's own ref()/source() inputs",
+            );
         }
         let format = self.format(name, map)?;
         let no_rows = map.get("rows").is_none_or(Value::is_null) && map.get("fixture").is_none();
@@ -615,6 +610,32 @@ impl FileParser<'_> {
                 .map(str::to_string),
             rows,
         })
+    }
+
+    /// Whether the tested model's own `ref()`/`source()` calls name `parent`. Reads that
+    /// model's parse-time render only (not the whole DAG, which a compile builds later on
+    /// several threads).
+    fn is_parent(&self, tested: &NodeInfo, parent: &str) -> bool {
+        let key = NodeKey::new(self.db, tested.unique_id.as_str());
+        let parsed = crate::jinja::nodes::parsed_node(self.db, self.project, key);
+        let root = &project_config(self.db, self.project).root.name;
+        let local = (tested.package != *root).then_some(tested.package.as_str());
+        let by_ref = parsed.refs.iter().any(|call| {
+            let version = call.version.as_deref();
+            self.index
+                .find_ref(root, call.package.as_deref().or(local), &call.name, version)
+                .or_else(|| {
+                    self.index
+                        .find_ref(root, call.package.as_deref(), &call.name, version)
+                })
+                .is_some_and(|n| n.unique_id == parent)
+        });
+        by_ref
+            || parsed.sources.iter().any(|(source, table)| {
+                self.index
+                    .find_source(source, table)
+                    .is_some_and(|n| n.unique_id == parent)
+            })
     }
 
     /// dbt's checks for incremental models: `is_incremental` must be overridden with a

@@ -20,10 +20,13 @@ use crate::jinja::nodes::{node_info, raw_code};
 /// A macro by (package, name).
 pub type MacroName = (String, String);
 
-/// The words of a node's template that may name a macro (or `graph`), sorted. Reads only
-/// the node's info and its template, so a macro edit leaves it valid.
-#[salsa::tracked(returns(ref))]
-pub fn node_words(db: &dyn Db, project: Project, key: NodeKey) -> Vec<String> {
+crate::db::node_query! {
+    /// The words of a node's template that may name a macro (or `graph`), sorted. Reads only
+    /// the node's info and its template, so a macro edit leaves it valid.
+    pub fn node_words -> ref Vec<String> = node_words_body
+}
+
+fn node_words_body(db: &dyn Db, project: Project, key: NodeKey) -> Vec<String> {
     let Some(node) = node_info(db, project, key) else {
         return Vec::new();
     };

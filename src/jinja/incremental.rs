@@ -11,12 +11,15 @@ use super::nodes::{
     RenderedNode, ephemeral_ctes, inject_ctes, rendered_node, rendered_node_impl, with_ephemerals,
 };
 
-/// The compiled SQL of a node rendered with its own relation existing (`is_incremental()`
-/// true for an incremental model unless its `full_refresh` config is true), ephemeral CTEs
-/// injected. Reads what `rendered_node` reads; memoized so that a watch session or a
-/// second run in one process renders it once.
-#[salsa::tracked(returns(ref))]
-pub fn incremental_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+crate::db::node_query! {
+    /// The compiled SQL of a node rendered with its own relation existing (`is_incremental()`
+    /// true for an incremental model unless its `full_refresh` config is true), ephemeral CTEs
+    /// injected. Reads what `rendered_node` reads; memoized so that a watch session or a
+    /// second run in one process renders it once.
+    pub fn incremental_sql -> ref RenderedNode = incremental_sql_body
+}
+
+fn incremental_sql_body(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
     with_ephemerals(
         db,
         project,

@@ -41,11 +41,14 @@ impl NodeTemplate {
     }
 }
 
-/// The prepared template of a node (None for nodes without one: seeds, sources).
-/// Reads the node's info, its file's text (not for generic tests, which are synthesized
-/// from their yml entry) and the macro index, as the renders did.
-#[salsa::tracked(returns(ref))]
-pub fn node_template(db: &dyn Db, project: Project, key: NodeKey) -> Option<NodeTemplate> {
+crate::db::node_query! {
+    /// The prepared template of a node (None for nodes without one: seeds, sources).
+    /// Reads the node's info, its file's text (not for generic tests, which are synthesized
+    /// from their yml entry) and the macro index, as the renders did.
+    pub fn node_template -> ref Option<NodeTemplate> = node_template_body
+}
+
+fn node_template_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<NodeTemplate> {
     let node = node_info(db, project, key).as_ref()?;
     let (raw, origin) = raw_code(db, node)?;
     let raw: Arc<str> = Arc::from(raw);

@@ -19,9 +19,12 @@ use crate::project::node_config::{merge_config, path_config, shared_config};
 use crate::project::nodes::{NodeInfo, ResourceType, node_index, snapshot_blocks};
 use crate::project::profiles::{Target, target};
 
-/// One node's info, projected out of the index (backdates when unchanged).
-#[salsa::tracked(returns(ref))]
-pub fn node_info(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<NodeInfo>> {
+crate::db::node_query! {
+    /// One node's info, projected out of the index (backdates when unchanged).
+    pub fn node_info -> ref Option<Arc<NodeInfo>> = node_info_body
+}
+
+fn node_info_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<NodeInfo>> {
     node_index(db, project)
         .nodes
         .get(key.unique_id(db))
@@ -237,9 +240,12 @@ pub struct ParsedNode {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The project- and yml-level config of a node (before in-file config()).
-#[salsa::tracked(returns(ref))]
-pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
+crate::db::node_query! {
+    /// The project- and yml-level config of a node (before in-file config()).
+    pub fn base_config -> ref Arc<Map<String, Value>> = base_config_body
+}
+
+fn base_config_body(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
     let Some(node) = node_info(db, project, key) else {
         return shared_config(Map::new());
     };
@@ -248,10 +254,13 @@ pub fn base_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<Strin
     shared_config(path_config(config, node))
 }
 
-/// Parse-time render of a node. Reads the node's template, the macros it may call, its
-/// base config and the project settings.
-#[salsa::tracked(returns(ref))]
-pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
+crate::db::node_query! {
+    /// Parse-time render of a node. Reads the node's template, the macros it may call, its
+    /// base config and the project settings.
+    pub fn parsed_node -> ref ParsedNode = parsed_node_body
+}
+
+fn parsed_node_body(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
     let Some(node) = node_info(db, project, key) else {
         return ParsedNode::default();
     };
@@ -278,11 +287,14 @@ pub fn parsed_node(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
     }
 }
 
-/// The final config of a node: base config < in-file config() calls.
-/// Identical configs are shared (see [`shared_config`]): most nodes of a folder have the
-/// same one.
-#[salsa::tracked(returns(ref))]
-pub fn node_config(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
+crate::db::node_query! {
+    /// The final config of a node: base config < in-file config() calls.
+    /// Identical configs are shared (see [`shared_config`]): most nodes of a folder have the
+    /// same one.
+    pub fn node_config -> ref Arc<Map<String, Value>> = node_config_body
+}
+
+fn node_config_body(db: &dyn Db, project: Project, key: NodeKey) -> Arc<Map<String, Value>> {
     let base = base_config(db, project, key);
     let calls = &parsed_node(db, project, key).config_calls;
     if calls.is_empty() {
@@ -297,10 +309,13 @@ fn str_of<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     config.get(key).and_then(Value::as_str)
 }
 
-/// The relation a node builds (or a source points at), with dbt's generate_*_name
-/// macros. Reads the node's config and, when the project overrides them, those macros.
-#[salsa::tracked(returns(ref))]
-pub fn node_relation(db: &dyn Db, project: Project, key: NodeKey) -> Option<RelationData> {
+crate::db::node_query! {
+    /// The relation a node builds (or a source points at), with dbt's generate_*_name
+    /// macros. Reads the node's config and, when the project overrides them, those macros.
+    pub fn node_relation -> ref Option<RelationData> = node_relation_body
+}
+
+fn node_relation_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<RelationData> {
     let node = node_info(db, project, key).as_ref()?;
     let target = active_target(db, project);
     let config = node_config(db, project, key);
@@ -413,9 +428,12 @@ pub struct ResolvedParents {
     pub sources: Vec<((String, String), Option<String>)>,
 }
 
-/// Resolves a node's refs and sources. Reads its parse-time render and the node index.
-#[salsa::tracked(returns(ref))]
-pub fn resolved_parents(db: &dyn Db, project: Project, key: NodeKey) -> ResolvedParents {
+crate::db::node_query! {
+    /// Resolves a node's refs and sources. Reads its parse-time render and the node index.
+    pub fn resolved_parents -> ref ResolvedParents = resolved_parents_body
+}
+
+fn resolved_parents_body(db: &dyn Db, project: Project, key: NodeKey) -> ResolvedParents {
     let Some(node) = node_info(db, project, key) else {
         return ResolvedParents::default();
     };
@@ -466,10 +484,13 @@ pub struct RenderedNode {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Compile-time render of a node (execute = true, refs resolved to relations). Reads the
-/// node's template and config, and for each ref/source the parent's relation and config.
-#[salsa::tracked(returns(ref))]
-pub fn rendered_node(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+crate::db::node_query! {
+    /// Compile-time render of a node (execute = true, refs resolved to relations). Reads the
+    /// node's template and config, and for each ref/source the parent's relation and config.
+    pub fn rendered_node -> ref RenderedNode = rendered_node_body
+}
+
+fn rendered_node_body(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
     rendered_node_impl(db, project, key, false, None)
 }
 
@@ -590,10 +611,13 @@ fn deferred_to_run(mut diag: Diagnostic) -> Diagnostic {
     diag
 }
 
-/// The compiled SQL of a node, with ephemeral models injected as `__dbt__cte__` CTEs the
-/// way dbt-core does it (dependencies first, after the model's own `with`).
-#[salsa::tracked(returns(ref))]
-pub fn compiled_sql(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
+crate::db::node_query! {
+    /// The compiled SQL of a node, with ephemeral models injected as `__dbt__cte__` CTEs the
+    /// way dbt-core does it (dependencies first, after the model's own `with`).
+    pub fn compiled_sql -> ref RenderedNode = compiled_sql_body
+}
+
+fn compiled_sql_body(db: &dyn Db, project: Project, key: NodeKey) -> RenderedNode {
     with_ephemerals(db, project, rendered_node(db, project, key).clone())
 }
 

@@ -88,10 +88,13 @@ impl NodeAnalysis {
     }
 }
 
-/// Whether the node lies on a ref cycle: it is then not analyzed, and never recursed
-/// through (a cycle of schema reads would be a salsa cycle).
-#[salsa::tracked(returns(copy))]
-pub fn on_ref_cycle(db: &dyn Db, project: Project, key: NodeKey) -> bool {
+crate::db::node_query! {
+    /// Whether the node lies on a ref cycle: it is then not analyzed, and never recursed
+    /// through (a cycle of schema reads would be a salsa cycle).
+    pub fn on_ref_cycle -> copy bool = on_ref_cycle_body
+}
+
+fn on_ref_cycle_body(db: &dyn Db, project: Project, key: NodeKey) -> bool {
     ref_cycle_members(db, project).contains(&key)
 }
 
@@ -140,8 +143,11 @@ fn analyzable(rt: ResourceType) -> bool {
     )
 }
 
-#[salsa::tracked(returns(copy))]
-pub fn analysis_mode(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
+crate::db::node_query! {
+    pub fn analysis_mode -> copy Mode = analysis_mode_body
+}
+
+fn analysis_mode_body(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
     let Some(node) = node_info(db, project, key) else {
         return Mode::Off;
     };
@@ -172,9 +178,12 @@ pub fn analysis_mode(db: &dyn Db, project: Project, key: NodeKey) -> Mode {
     mode
 }
 
-/// The binder's result for one node.
-#[salsa::tracked(returns(ref))]
-pub fn node_analysis(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysis {
+crate::db::node_query! {
+    /// The binder's result for one node.
+    pub fn node_analysis -> ref NodeAnalysis = node_analysis_body
+}
+
+fn node_analysis_body(db: &dyn Db, project: Project, key: NodeKey) -> NodeAnalysis {
     let Some(node) = node_info(db, project, key) else {
         return NodeAnalysis::default();
     };
@@ -339,10 +348,13 @@ fn snapshot_schema(
     RelationSchema { columns }
 }
 
-/// A node's output schema with lineage: inferred for analyzed nodes, from the CSV for
-/// seeds, declared (`columns:` with `data_type`) for sources and unanalyzed nodes.
-#[salsa::tracked(returns(ref))]
-pub fn model_schema(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<RelationSchema>> {
+crate::db::node_query! {
+    /// A node's output schema with lineage: inferred for analyzed nodes, from the CSV for
+    /// seeds, declared (`columns:` with `data_type`) for sources and unanalyzed nodes.
+    pub fn model_schema -> ref Option<Arc<RelationSchema>> = model_schema_body
+}
+
+fn model_schema_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<Arc<RelationSchema>> {
     let node = node_info(db, project, key).as_ref()?;
     let dialect = || Dialect::for_adapter(&active_target(db, project).adapter_type);
     match node.resource_type {
@@ -368,9 +380,12 @@ pub struct UpstreamColumns {
     pub complete: bool,
 }
 
-/// Names and types only: what children bind against.
-#[salsa::tracked(returns(ref))]
-pub fn upstream_columns(db: &dyn Db, project: Project, key: NodeKey) -> Option<UpstreamColumns> {
+crate::db::node_query! {
+    /// Names and types only: what children bind against.
+    pub fn upstream_columns -> ref Option<UpstreamColumns> = upstream_columns_body
+}
+
+fn upstream_columns_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<UpstreamColumns> {
     let schema = model_schema(db, project, key).as_ref()?;
     let node = node_info(db, project, key).as_ref()?;
     let complete = match node.resource_type {

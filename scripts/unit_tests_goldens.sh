@@ -81,6 +81,8 @@ done > "$out/ls.txt" <<'ARGS'
 --resource-type model
 -s config.enabled:true,resource_type:unit_test
 --exclude test_type:unit -s staging
+-s unit_test:tiers_*
+-s unit_test:unit_lab.expect_as_sql
 ARGS
 echo "  $out/ls.txt"
 

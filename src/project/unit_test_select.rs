@@ -1,7 +1,7 @@
 //! Which unit tests a `--select`/`--exclude` picks, as dbt selects them: by their own
-//! name, fqn, path, tags, package, config, `resource_type:unit_test` and
-//! `test_type:unit`, and indirectly when the model they test is selected (dbt's eager
-//! indirect selection; exclusion too removes the tests of an excluded model).
+//! name, fqn, path, tags, package, config, `resource_type:unit_test`, `test_type:unit`
+//! and `unit_test:[package.]name`, and indirectly when the model they test is selected
+//! (dbt's eager indirect selection; exclusion too removes the tests of an excluded model).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -94,6 +94,11 @@ fn matches(test: &UnitTest, method: &str, value: &str) -> bool {
             test.original_file_path
                 .starts_with(value.trim_end_matches('/'))
                 || glob(value, &test.original_file_path)
+        }
+        "unit_test" => {
+            let (package, name) = value.split_once('.').unwrap_or(("*", value));
+            (package == "*" || package == test.package || glob(package, &test.package))
+                && (name == test.name || glob(name, &test.name))
         }
         "tag" => test.tags().iter().any(|t| t == value),
         "resource_type" => value == "unit_test",

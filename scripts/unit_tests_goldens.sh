@@ -83,6 +83,7 @@ done > "$out/ls.txt" <<'ARGS'
 --exclude test_type:unit -s staging
 -s unit_test:tiers_*
 -s unit_test:unit_lab.expect_as_sql
+-s order_summary
 ARGS
 echo "  $out/ls.txt"
 

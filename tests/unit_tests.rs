@@ -214,7 +214,7 @@ fn build_matches_dbt() {
         .unwrap();
     let skip = out.find("SKIP relation main.order_flags").unwrap();
     assert!(flags < skip, "{out}");
-    assert!(out.contains("12 unit tests"), "{out}");
+    assert!(out.contains("16 unit tests"), "{out}");
     // As dbt: `build` runs a unit test with its model only (dbt: "Nothing to do").
     let (code, only_units) = common::dbtc_cli("build", &dir, &["-s", "test_type:unit"]);
     assert_eq!(code, 0, "{only_units}");
@@ -258,7 +258,7 @@ fn test_after_run_matches_dbt() {
     compare_results(&dir, "test.json");
     // Only the unit tests: `test_type:unit`.
     let (_, out) = common::dbtc_cli("test", &dir, &["-s", "test_type:unit"]);
-    assert!(out.contains("12 unit tests"), "{out}");
+    assert!(out.contains("16 unit tests"), "{out}");
     assert!(!out.contains("data test"), "{out}");
 }
 
@@ -382,6 +382,13 @@ unit_tests:
         format: csv
         fixture: nowhere
     expect: {rows: []}
+  - name: versions_on_plain_model
+    model: b
+    versions: {include: [1]}
+    given:
+      - input: ref('a')
+        rows: []
+    expect: {rows: []}
 "#,
     );
 }
@@ -425,6 +432,10 @@ fn bad_definitions_are_diagnostics() {
         (
             "fixture file 'nowhere' (csv) was not found",
             "units.yml:57:",
+        ),
+        (
+            "Unit test 'versions_on_plain_model' should not have a versions include or exclude when referencing non-versioned model 'b'",
+            "units.yml:63:",
         ),
     ];
     for (message, place) in expect {

@@ -108,12 +108,12 @@ pub fn add_unit_tests(
             .unwrap_or_else(|| default_schema.to_string());
         jobs.push(Job {
             unique_id: uid.clone(),
-            name: test.name.clone(),
+            name: test.run_name(),
             original_file_path: test.original_file_path.clone(),
             relation: crate::exec::Relation {
                 database: None,
                 schema,
-                identifier: test.name.clone(),
+                identifier: test.run_name(),
             },
             relation_name: String::new(),
             introspective: false,

@@ -44,6 +44,7 @@ impl UnitRun {
 /// Runs a planned unit test on `adapter`.
 pub fn run_unit_test(adapter: &mut dyn Adapter, plan: &UnitTestPlan) -> UnitRun {
     let test = &plan.test;
+    let run_name = test.run_name();
     let heading = |kind: &str, resource: &str, name: &str| {
         format!(
             "{kind} Error in {resource} {name} ({})",
@@ -56,7 +57,7 @@ pub fn run_unit_test(adapter: &mut dyn Adapter, plan: &UnitTestPlan) -> UnitRun 
         Err(e) => {
             let msg = format!(
                 "{}\n  {}",
-                heading("Compilation", "unit_test", &test.name),
+                heading("Compilation", "unit_test", &run_name),
                 indent(e, "  ")
             );
             return UnitRun::error(msg, None);
@@ -99,12 +100,12 @@ pub fn run_unit_test(adapter: &mut dyn Adapter, plan: &UnitTestPlan) -> UnitRun 
         Err((kind, e)) => {
             let inner = format!(
                 "{}\n    {}",
-                heading(kind, "unit_test", &test.name),
+                heading(kind, "unit_test", &run_name),
                 indent(&e, "    ")
             );
             let msg = format!(
                 "{}\n  An error occurred during execution of unit test '{}'. There may be an error in the unit test definition: check the data types.\n   {inner}",
-                heading("Runtime", "unit_test", &test.name),
+                heading("Runtime", "unit_test", &run_name),
                 test.name
             );
             UnitRun::error(msg, Some(compiled))
@@ -126,7 +127,7 @@ fn materialize(
 ) -> Result<Materialized, (&'static str, String)> {
     let test = &plan.test;
     let runtime = |e: String| ("Runtime", e);
-    let temp = format!("{}__dbt_tmp", test.name);
+    let temp = format!("{}__dbt_tmp", test.run_name());
     let quoted_temp = adapter.quote(&temp);
     adapter
         .execute(&format!(

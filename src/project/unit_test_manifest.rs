@@ -28,7 +28,7 @@ pub fn file_path(
             .join(&test.package)
             .join(yml)
             .join(dir)
-            .join(format!("{}.sql", test.name)),
+            .join(format!("{}.sql", test.run_name())),
     )
 }
 
@@ -63,6 +63,8 @@ pub fn manifest_entry(test: &UnitTest, created_at: Value) -> Value {
         "schema": test.schema,
         "created_at": created_at,
         "versions": test.versions,
-        "version": null,
+        "version": test.version.as_deref().map(|v| {
+            v.parse::<i64>().map_or_else(|_| Value::from(v), Value::from)
+        }),
     })
 }

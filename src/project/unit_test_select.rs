@@ -45,7 +45,7 @@ pub fn ls_lists_unit_tests(types: &[String]) -> bool {
 
 /// How `dbt ls` prints a unit test.
 pub fn selector_name(test: &UnitTest) -> String {
-    format!("unit_test:{}.{}", test.package, test.name)
+    format!("unit_test:{}.{}", test.package, test.run_name())
 }
 
 /// The union of space-separated expressions, each an intersection of comma-separated

@@ -54,6 +54,9 @@ pub struct UnitTest {
     pub config: Map<String, Value>,
     pub schema: Option<String>,
     pub versions: Value,
+    /// The version of a versioned model this copy of the test runs against (dbt makes
+    /// one copy per version, `<name>_v<version>`).
+    pub version: Option<String>,
     pub checksum: String,
 }
 
@@ -64,6 +67,14 @@ impl UnitTest {
 
     pub fn tags(&self) -> Vec<String> {
         super::yaml::string_list(self.config.get("tags"))
+    }
+
+    /// The name a run shows: `<name>_v<version>` for a copy made for a model version.
+    pub fn run_name(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}_v{v}", self.name),
+            None => self.name.clone(),
+        }
     }
 
     /// A macro override (`overrides.macros.<name>`).
@@ -148,30 +159,34 @@ pub fn unit_tests(db: &dyn Db, project: Project) -> UnitTests {
             warnings: Default::default(),
         };
         for entry in &properties(db, *file).unit_tests {
-            match parser.parse(entry) {
-                Ok(test) => {
-                    if !seen.insert(test.unique_id.clone()) {
-                        out.diagnostics.push(
-                            Diagnostic::error(
-                                codes::DUPLICATE,
-                                format!(
-                                    "dbt found two unit tests with the name \"{}\" for model \"{}\"",
-                                    test.name, test.model
-                                ),
-                            )
-                            .at(file.path(db), parser.name_span(&test.name))
-                            .with_hint("rename one of them"),
-                        );
-                        continue;
-                    }
-                    let test = Arc::new(test);
-                    if test.enabled() {
-                        out.tests.push(test);
-                    } else {
-                        out.disabled.push(test);
-                    }
+            let parsed = match parser.parse(entry) {
+                Ok(tests) => tests,
+                Err(diag) => {
+                    out.diagnostics.push(*diag);
+                    continue;
                 }
-                Err(diag) => out.diagnostics.push(*diag),
+            };
+            for test in parsed {
+                if !seen.insert(test.unique_id.clone()) {
+                    out.diagnostics.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!(
+                                "dbt found two unit tests with the name \"{}\" for model \"{}\"",
+                                test.name, test.model
+                            ),
+                        )
+                        .at(file.path(db), parser.name_span(&test.name))
+                        .with_hint("rename one of them"),
+                    );
+                    continue;
+                }
+                let test = Arc::new(test);
+                if test.enabled() {
+                    out.tests.push(test);
+                } else {
+                    out.disabled.push(test);
+                }
             }
         }
         out.diagnostics.extend(parser.warnings.take());
@@ -242,7 +257,7 @@ impl FileParser<'_> {
         );
     }
 
-    fn parse(&self, entry: &Value) -> ParseResult<UnitTest> {
+    fn parse(&self, entry: &Value) -> ParseResult<Vec<UnitTest>> {
         let Value::Object(map) = entry else {
             return Err(Box::new(
                 Diagnostic::error(
@@ -296,26 +311,6 @@ impl FileParser<'_> {
         let mut unit_config = self.config(map, &fqn);
         if model_config.get("enabled").and_then(Value::as_bool) == Some(false) {
             unit_config.insert("enabled".into(), Value::Bool(false));
-        }
-        let unversioned = model.split_whitespace().count() == 1;
-        if tested.version.is_some() && unversioned && map.get("versions").is_none_or(Value::is_null)
-        {
-            self.warn(
-                name,
-                model,
-                format!(
-                    "unit test '{name}': model '{model}' is versioned; dbtc tests its latest version only (dbt tests every version)"
-                ),
-                "name a version in `model:` (`model: <name> <version>`) to test that one",
-            );
-        }
-        if map.get("versions").is_some_and(|v| !v.is_null()) {
-            self.warn(
-                name,
-                "versions",
-                format!("unit test '{name}': `versions` is ignored by dbtc"),
-                "the test runs against the model's latest version",
-            );
         }
         let overrides = match map.get("overrides") {
             None | Some(Value::Null) => Value::Null,
@@ -384,7 +379,14 @@ impl FileParser<'_> {
             .get("fixture")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let versions = map.get("versions").cloned().unwrap_or(Value::Null);
+        // dbt stores `versions` with both keys.
+        let versions = match map.get("versions") {
+            Some(Value::Object(v)) => json!({
+                "include": v.get("include").cloned().unwrap_or(Value::Null),
+                "exclude": v.get("exclude").cloned().unwrap_or(Value::Null),
+            }),
+            _ => Value::Null,
+        };
         let checksum = super::unit_test_checksum::checksum(
             model,
             &versions,
@@ -395,7 +397,7 @@ impl FileParser<'_> {
         let schema = crate::jinja::nodes::node_relation(self.db, self.project, model_key)
             .as_ref()
             .and_then(|r| r.schema.clone());
-        Ok(UnitTest {
+        let test = UnitTest {
             unique_id: format!("unit_test.{}.{model}.{name}", self.package),
             name: name.to_string(),
             package: self.package.to_string(),
@@ -418,8 +420,97 @@ impl FileParser<'_> {
             config: unit_config,
             schema,
             versions,
+            version: None,
             checksum,
-        })
+        };
+        self.per_version(test, &tested)
+    }
+
+    /// dbt's copies of a test of a versioned model: one per version (`versions:`
+    /// `include` or `exclude` narrow them), `unit_test.<package>.<model>.<name>_v<version>`.
+    /// A test of an unversioned model must not name versions.
+    fn per_version(&self, test: UnitTest, tested: &NodeInfo) -> ParseResult<Vec<UnitTest>> {
+        let name = test.name.clone();
+        let list = |key: &str| -> Option<Vec<String>> {
+            let v = test.versions.get(key).filter(|v| !v.is_null())?;
+            Some(
+                super::yaml::string_list(Some(v))
+                    .into_iter()
+                    .map(|s| s.trim_matches('"').to_string())
+                    .collect(),
+            )
+        };
+        let (include, exclude) = (list("include"), list("exclude"));
+        if include.is_some() && exclude.is_some() {
+            return Err(self.error(
+                &name,
+                "versions:",
+                "Unit tests can not both include and exclude versions.".into(),
+                "keep `include` or `exclude`",
+            ));
+        }
+        if tested.version.is_none() {
+            if include.is_some() || exclude.is_some() {
+                return Err(self.error(
+                    &name,
+                    "versions:",
+                    format!(
+                        "Unit test '{name}' should not have a versions include or exclude when referencing non-versioned model '{}'",
+                        tested.name
+                    ),
+                    "remove `versions:`: the model has no versions",
+                ));
+            }
+            return Ok(vec![test]);
+        }
+        let versions: Vec<Arc<NodeInfo>> = self
+            .index
+            .by_name
+            .get(&tested.name)
+            .into_iter()
+            .flatten()
+            .filter_map(|uid| self.index.nodes.get(uid))
+            .filter(|n| {
+                n.resource_type == ResourceType::Model
+                    && n.package == tested.package
+                    && n.version.as_ref().is_some_and(|v| {
+                        include.as_ref().is_none_or(|i| i.contains(v))
+                            && exclude.as_ref().is_none_or(|e| !e.contains(v))
+                    })
+            })
+            .cloned()
+            .collect();
+        if versions.is_empty() {
+            return Err(self.error(
+                &name,
+                "versions:",
+                format!(
+                    "Unit test '{name}' referenced a version of '{}' which was not found.",
+                    tested.name
+                ),
+                "name versions the model declares",
+            ));
+        }
+        Ok(versions
+            .iter()
+            .map(|node| {
+                let version = node.version.clone().unwrap_or_default();
+                let mut copy = test.clone();
+                copy.unique_id = format!("{}_v{version}", test.unique_id);
+                copy.model_id = node.unique_id.clone();
+                for g in &mut copy.given {
+                    if g.kind == InputKind::This {
+                        g.node = node.unique_id.clone();
+                    }
+                }
+                let key = NodeKey::new(self.db, node.unique_id.as_str());
+                copy.schema = crate::jinja::nodes::node_relation(self.db, self.project, key)
+                    .as_ref()
+                    .and_then(|r| r.schema.clone());
+                copy.version = Some(version);
+                copy
+            })
+            .collect())
     }
 
     /// The tested model: `model: name` or `model: name v` (a version).

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::unit_test_rows::{Rows, RowsFormat};
-use super::unit_tests::{UnitTest, unit_tests};
+use super::unit_tests::{UnitTest, UnitTests, unit_tests};
 use crate::db::{Db, Project};
 
 /// Where dbt writes a unit test's SQL under `folder` (target/compiled or target/run):
@@ -67,4 +67,37 @@ pub fn manifest_entry(test: &UnitTest, created_at: Value) -> Value {
             v.parse::<i64>().map_or_else(|_| Value::from(v), Value::from)
         }),
     })
+}
+
+impl UnitTests {
+    /// The manifest's `unit_tests` section.
+    pub fn section(&self, created_at: &Value) -> Map<String, Value> {
+        self.tests
+            .iter()
+            .map(|t| (t.unique_id.clone(), manifest_entry(t, created_at.clone())))
+            .collect()
+    }
+
+    /// Disabled unit tests as the manifest's `disabled` section lists them.
+    pub fn disabled_section(&self, created_at: &Value) -> Map<String, Value> {
+        self.disabled
+            .iter()
+            .map(|t| {
+                let entry = manifest_entry(t, created_at.clone());
+                (t.unique_id.clone(), Value::Array(vec![entry]))
+            })
+            .collect()
+    }
+
+    /// Adds the enabled unit tests to the manifest's parent and child maps (each has its
+    /// tested model as only parent).
+    pub fn extend_maps(&self, parents: &mut Map<String, Value>, children: &mut Map<String, Value>) {
+        for t in &self.tests {
+            parents.insert(t.unique_id.clone(), json!([t.model_id]));
+            if let Some(Value::Array(list)) = children.get_mut(&t.model_id) {
+                list.push(json!(t.unique_id));
+            }
+            children.insert(t.unique_id.clone(), json!([]));
+        }
+    }
 }

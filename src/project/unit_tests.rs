@@ -99,42 +99,6 @@ impl UnitTests {
     pub fn is_empty(&self) -> bool {
         self.tests.is_empty() && self.disabled.is_empty()
     }
-
-    /// The manifest's `unit_tests` section.
-    pub fn section(&self, created_at: &Value) -> Map<String, Value> {
-        self.tests
-            .iter()
-            .map(|t| {
-                (
-                    t.unique_id.clone(),
-                    super::unit_test_manifest::manifest_entry(t, created_at.clone()),
-                )
-            })
-            .collect()
-    }
-
-    /// Disabled unit tests as the manifest's `disabled` section lists them.
-    pub fn disabled_section(&self, created_at: &Value) -> Map<String, Value> {
-        self.disabled
-            .iter()
-            .map(|t| {
-                let entry = super::unit_test_manifest::manifest_entry(t, created_at.clone());
-                (t.unique_id.clone(), Value::Array(vec![entry]))
-            })
-            .collect()
-    }
-
-    /// Adds the enabled unit tests to the manifest's parent and child maps (each has its
-    /// tested model as only parent).
-    pub fn extend_maps(&self, parents: &mut Map<String, Value>, children: &mut Map<String, Value>) {
-        for t in &self.tests {
-            parents.insert(t.unique_id.clone(), json!([t.model_id]));
-            if let Some(Value::Array(list)) = children.get_mut(&t.model_id) {
-                list.push(json!(t.unique_id));
-            }
-            children.insert(t.unique_id.clone(), json!([]));
-        }
-    }
 }
 
 /// The project's unit tests. Reads the node index and, only when some properties file

@@ -228,7 +228,9 @@ pub fn warm_parallel_with<T: Send>(
         });
     });
     tracing::debug!("compile-time renders done");
-    // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread).
+    // Phase 3: analysis (a node waits for its parents' schemas, computed by any thread),
+    // parents first, so that a thread seldom waits for a schema the other is computing.
+    let keys = parents_first(db, project, &keys);
     std::thread::scope(|scope| {
         let beside_db = db.clone();
         let handle = scope.spawn(move || beside(&beside_db));
@@ -267,6 +269,51 @@ pub fn compiled_files(
             ))
         })
         .collect()
+}
+
+/// `keys` ordered level by level of the DAG (each node after all of its parents; nodes
+/// on a cycle last, in their order). Discovery order puts many children before their
+/// parents (`intermediate/` sorts before `staging/`), and two analysis threads then
+/// met on the same parents, one waiting for the other.
+fn parents_first(db: &RootDb, project: Project, keys: &[NodeKey]) -> Vec<NodeKey> {
+    let graph = dag(db, project);
+    let position: std::collections::HashMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.unique_id(db).as_str(), i))
+        .collect();
+    let mut waiting_on = vec![0usize; keys.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (i, key) in keys.iter().enumerate() {
+        for parent in graph.parents.get(key.unique_id(db)).into_iter().flatten() {
+            if let Some(&p) = position.get(parent.as_str())
+                && p != i
+            {
+                waiting_on[i] += 1;
+                children[p].push(i);
+            }
+        }
+    }
+    let mut level: Vec<usize> = (0..keys.len()).filter(|&i| waiting_on[i] == 0).collect();
+    let mut placed = vec![false; keys.len()];
+    let mut out = Vec::with_capacity(keys.len());
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for &i in &level {
+            out.push(keys[i]);
+            placed[i] = true;
+            for &c in &children[i] {
+                waiting_on[c] -= 1;
+                if waiting_on[c] == 0 {
+                    next.push(c);
+                }
+            }
+        }
+        next.sort_unstable();
+        level = next;
+    }
+    out.extend((0..keys.len()).filter(|&i| !placed[i]).map(|i| keys[i]));
+    out
 }
 
 /// Runs `f` on every key on `threads` database clones. Threads take small batches from a

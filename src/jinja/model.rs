@@ -12,15 +12,15 @@ use crate::project::nodes::NodeInfo;
 /// The `model` object of the context.
 pub(super) fn model_value(
     node: &Arc<NodeInfo>,
-    config: &Map<String, Value>,
+    config: &Arc<Map<String, Value>>,
     relation: Option<&RelationData>,
-    raw: &str,
+    raw: &Arc<str>,
 ) -> minijinja::Value {
     minijinja::Value::from_object(ModelObj {
         node: Arc::clone(node),
-        config: config.clone(),
+        config: Arc::clone(config),
         relation: relation.cloned(),
-        raw: Arc::from(raw),
+        raw: Arc::clone(raw),
     })
 }
 
@@ -29,7 +29,7 @@ pub(super) fn model_value(
 #[derive(Debug)]
 struct ModelObj {
     node: Arc<NodeInfo>,
-    config: Map<String, Value>,
+    config: Arc<Map<String, Value>>,
     relation: Option<RelationData>,
     raw: Arc<str>,
 }
@@ -47,7 +47,7 @@ impl minijinja::value::Object for ModelObj {
             "original_file_path" => s(&node.original_file_path),
             "path" => s(&node.path),
             "fqn" => v(Value::from(node.fqn.clone())),
-            "config" => v(Value::Object(self.config.clone())),
+            "config" => v(Value::Object((*self.config).clone())),
             "tags" => v(self
                 .config
                 .get("tags")

@@ -268,9 +268,9 @@ fn parsed_node_body(db: &dyn Db, project: Project, key: NodeKey) -> ParsedNode {
     let Some(template) = node_template(db, project, key) else {
         return ParsedNode::default();
     };
-    let config = (**base_config(db, project, key)).clone();
-    let mut input = base_input(db, project, node, Phase::Parse, config.clone());
-    input.model = super::model::model_value(node, &config, None, &template.raw);
+    let config = base_config(db, project, key);
+    let mut input = base_input(db, project, node, Phase::Parse, (**config).clone());
+    input.model = super::model::model_value(node, config, None, &template.raw);
     let result = render_node_template(db, project, input, &node.unique_id, template);
     let c = result.collected;
     let mut refs = c.refs;
@@ -364,7 +364,7 @@ fn node_relation_body(db: &dyn Db, project: Project, key: NodeKey) -> Option<Rel
                     let tmpl = format!("{{{{ {macro_name}({custom_lit}, model) }}}}");
                     let mut input =
                         base_input(db, project, node, Phase::Compile, (**config).clone());
-                    input.model = super::model::model_value(node, config, None, "");
+                    input.model = super::model::model_value(node, config, None, &Arc::from(""));
                     let origin = TemplateOrigin {
                         file: node.file.map(|f| f.path(db).clone()).unwrap_or_default(),
                         line_offset: 1,
@@ -517,15 +517,15 @@ pub(crate) fn rendered_node_impl(
             ..RenderedNode::default()
         };
     }
-    let config = (**node_config(db, project, key)).clone();
-    let mut input = base_input(db, project, node, Phase::Compile, config.clone());
+    let config = node_config(db, project, key);
+    let mut input = base_input(db, project, node, Phase::Compile, (**config).clone());
     let this = node_relation(db, project, key).clone();
     if this_exists && let Some(t) = &this {
         input.existing_relations = Arc::new(BTreeSet::from([t.render()]));
     }
     let ahead_of_time = live.is_none();
     input.live = live;
-    input.model = super::model::model_value(node, &config, this.as_ref(), &template.raw);
+    input.model = super::model::model_value(node, config, this.as_ref(), &template.raw);
     input.this = this;
     if template.mentions_graph(db, project) {
         input.graph = Some(crate::jinja::to_value(

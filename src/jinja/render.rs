@@ -200,26 +200,30 @@ fn render_with_bundle(
     origin: &TemplateOrigin,
 ) -> RenderResult {
     let index = Arc::clone(&input.macros);
-    let mut loaded: HashMap<(String, String), String> = HashMap::new();
+    // The macros loaded so far, as the render sees them.
+    input.templates = HashMap::new();
     for (key, src) in bundle.iter() {
         register_template(&src.template_name, &src.text);
-        loaded.insert(key.clone(), src.template_name.clone());
+        input
+            .templates
+            .insert(key.clone(), src.template_name.clone());
     }
-    let mut wanted: BTreeSet<(String, String)> = loaded.keys().cloned().collect();
+    let mut wanted: BTreeSet<(String, String)> = input.templates.keys().cloned().collect();
     for _attempt in 0..64 {
         for (pkg, name) in &wanted {
-            if loaded.contains_key(&(pkg.clone(), name.clone())) {
+            if input.templates.contains_key(&(pkg.clone(), name.clone())) {
                 continue;
             }
             let key = MacroKey::new(db, pkg.clone(), name.clone());
             if let Some(src) = macro_source(db, project, key) {
                 register_template(&src.template_name, &src.text);
-                loaded.insert((pkg.clone(), name.clone()), src.template_name.clone());
+                input
+                    .templates
+                    .insert((pkg.clone(), name.clone()), src.template_name.clone());
             }
         }
-        input.templates = loaded.clone();
         let rs = Arc::new(RenderState {
-            input: input.clone(),
+            input,
             collected: Mutex::new(Collected::default()),
             returns: Mutex::new(Vec::new()),
         });
@@ -227,8 +231,10 @@ fn render_with_bundle(
             .template_from_named_str(template_name, source)
             .and_then(|tmpl| tmpl.render(DbtContext::value(&rs)));
         let mut collected = std::mem::take(&mut *rs.collect());
+        // The input back (the template and its values are gone by now; cloned otherwise).
+        input = Arc::try_unwrap(rs).map_or_else(|rs| rs.input.clone(), |state| state.input);
         if let Some(missing) = collected.missing.take()
-            && !loaded.contains_key(&missing)
+            && !input.templates.contains_key(&missing)
             && index.get(&missing.0, &missing.1).is_some()
             && !wanted.contains(&missing)
         {

@@ -326,3 +326,37 @@ fn string_columns_are_spelled_as_dbt_spells_them() {
         "{sql}"
     );
 }
+
+#[test]
+fn nodes_on_a_ref_cycle_are_skipped_and_only_they() {
+    use dbtc::sql::analysis::Status;
+    let fs = MemSystem::default();
+    files(&fs);
+    // x -> y -> x is a cycle; z reads x (downstream of the cycle, not on it).
+    fs.write("/proj/models/x.sql", "select id from {{ ref('y') }}");
+    fs.write("/proj/models/y.sql", "select id from {{ ref('x') }}");
+    fs.write("/proj/models/z.sql", "select id from {{ ref('x') }}");
+    let mut db = RootDb::with_execution_log();
+    let project = load_project(&db, &fs, &LoadOptions::in_dir(ROOT));
+    compile_project(&db, project, None);
+    let status = |db: &RootDb, name: &str| {
+        let key = NodeKey::new(db, format!("model.demo.{name}"));
+        node_analysis(db, project, key).status.clone()
+    };
+    let on_cycle = Some(Status::Skipped("it is on a ref cycle"));
+    assert_eq!(status(&db, "x"), on_cycle);
+    assert_eq!(status(&db, "y"), on_cycle);
+    assert_ne!(status(&db, "z"), on_cycle);
+    assert_eq!(status(&db, "c"), Some(Status::Analyzed));
+    // Breaking the cycle: both are analyzed again.
+    edit(
+        &mut db,
+        &fs,
+        project,
+        "/proj/models/y.sql",
+        "select 1 as id",
+    );
+    assert_eq!(status(&db, "x"), Some(Status::Analyzed));
+    assert_eq!(status(&db, "y"), Some(Status::Analyzed));
+    assert_eq!(status(&db, "z"), Some(Status::Analyzed));
+}

@@ -349,6 +349,14 @@ pub fn run(cli: Cli) -> i32 {
         Command::Build { .. } => "build",
         _ => "compile",
     });
+    // dbt's flags.FULL_REFRESH, for the whole invocation.
+    crate::jinja::context::set_full_refresh(match &cli.command {
+        Command::Compile { full_refresh, .. }
+        | Command::Seed { full_refresh, .. }
+        | Command::Run { full_refresh, .. }
+        | Command::Build { full_refresh, .. } => *full_refresh,
+        _ => false,
+    });
     match cli.command {
         Command::Parse(common) => compile::run(&common, false, false),
         Command::Compile {

@@ -160,6 +160,20 @@ fn which() -> &'static str {
     WHICH.get().copied().unwrap_or("compile")
 }
 
+static FULL_REFRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the invocation's `--full-refresh` (before rendering): dbt's `flags.FULL_REFRESH`
+/// and `should_full_refresh()` answer it in every render of the command, ahead of time
+/// too, as dbt's flags do. Watch and other long-lived uses never set it.
+pub fn set_full_refresh(on: bool) {
+    FULL_REFRESH.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The invocation's `--full-refresh` (see [`set_full_refresh`]).
+pub fn full_refresh_flag() -> bool {
+    FULL_REFRESH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The hidden handle by which native functions find the render state.
 #[derive(Debug)]
 pub struct Handle(pub Arc<RenderState>);

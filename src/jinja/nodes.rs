@@ -220,7 +220,7 @@ pub(crate) fn base_input(
         dispatch: shared.dispatch.clone(),
         test_kwargs: None,
         existing_relations: Arc::new(BTreeSet::new()),
-        full_refresh: false,
+        full_refresh: super::context::full_refresh_flag(),
         docs: Arc::new(HashMap::new()),
         graph: None,
         relation_columns: Arc::new(HashMap::new()),

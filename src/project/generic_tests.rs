@@ -31,6 +31,35 @@ pub fn md5_hex(s: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Python's `str.isprintable()` for one character, which `repr()` keeps as is: not a
+/// control (C0, C1, DEL), separator other than the space, surrogate, private-use or
+/// format character (the format characters below 0x10000; unassigned code points are
+/// not checked).
+fn py_printable(c: char) -> bool {
+    let n = c as u32;
+    !(n < 0x20
+        || (0x7f..0xa0).contains(&n)
+        || matches!(
+            n,
+            0xa0 | 0xad
+                | 0x600..=0x605
+                | 0x61c
+                | 0x6dd
+                | 0x70f
+                | 0x1680
+                | 0x180e
+                | 0x2000..=0x200f
+                | 0x2028..=0x202f
+                | 0x205f..=0x2064
+                | 0x2066..=0x206f
+                | 0x3000
+                | 0xd800..=0xdfff
+                | 0xe000..=0xf8ff
+                | 0xfeff
+                | 0xfff9..=0xfffb
+        ))
+}
+
 /// Python's `repr()` of a str.
 pub fn py_repr_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
@@ -50,8 +79,15 @@ pub fn py_repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+            c if !py_printable(c) => {
+                let n = c as u32;
+                out.push_str(&if n < 0x100 {
+                    format!("\\x{n:02x}")
+                } else if n < 0x10000 {
+                    format!("\\u{n:04x}")
+                } else {
+                    format!("\\U{n:08x}")
+                });
             }
             c => out.push(c),
         }
@@ -289,6 +325,15 @@ fn clean_arg(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_repr_escapes_control_characters_like_python() {
+        // repr() of these in Python 3.11
+        assert_eq!(
+            py_repr_str("\u{1}\u{7f}\u{85}\u{a0}é\u{200b}\u{3000}x"),
+            "'\\x01\\x7f\\x85\\xa0é\\u200b\\u3000x'"
+        );
+    }
 
     #[test]
     fn python_repr_quotes_like_python() {

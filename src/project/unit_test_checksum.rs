@@ -3,6 +3,7 @@
 //! prints dbt's definition objects, then `-<rows>` for each input read from a fixture
 //! file. Everything but the description counts.
 
+use super::generic_tests::py_repr_str as py_str;
 use serde_json::Value;
 
 use super::unit_test_rows::{Rows, RowsFormat};
@@ -77,35 +78,6 @@ fn py_float(f: f64) -> String {
     } else {
         format!("{text}.0")
     }
-}
-
-/// Python's `repr()` of a string: single quotes unless it holds one and no double quote.
-fn py_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 fn format_repr(format: RowsFormat) -> &'static str {

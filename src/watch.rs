@@ -25,7 +25,6 @@ use crate::compile::warm_parallel;
 use crate::db::{OsSystem, Project, RootDb, count_executed};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::apply_changes;
-use crate::project::config::project_config;
 use crate::project::load::{Changes, discover};
 use crate::recompile::Recompiler;
 
@@ -282,7 +281,7 @@ pub fn watch_with(
             }
         }
         let start = Instant::now();
-        let target_dir = target_dir(db, project);
+        let target_dir = crate::project::config::target_dir(db, project);
         let mut paths: Vec<PathBuf> = batch
             .paths
             .into_iter()
@@ -386,13 +385,6 @@ fn expand_directories(db: &RootDb, project: Project, paths: &mut Vec<PathBuf>) {
     paths.dedup();
 }
 
-/// Where artifacts go: `--target-path`, else dbt_project.yml's `target-path`.
-fn target_dir(db: &RootDb, project: Project) -> PathBuf {
-    let root = project.root(db);
-    let configured = project.settings(db).target_path.clone();
-    root.join(configured.unwrap_or_else(|| project_config(db, project).root.target_path.clone()))
-}
-
 /// What a cycle compares with: the previous cycle's diagnostics and artifacts.
 #[derive(Default)]
 struct CycleState {
@@ -447,7 +439,7 @@ impl CycleState {
                     output
                 }
             };
-            (output, target_dir(db, project))
+            (output, crate::project::config::target_dir(db, project))
         }));
         let log = db.take_executed();
         report.executions = Executions {

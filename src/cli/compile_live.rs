@@ -115,25 +115,9 @@ pub fn plan(db: &RootDb, project: Project, selected: &[String], full_refresh: bo
 /// nothing: a compile that connected to them is not recorded.
 pub fn stamp_input(db: &dyn Db, project: Project) -> String {
     let target = active_target(db, project);
-    let Some(path) = duckdb_file(&target, project.root(db)) else {
-        return String::new();
-    };
-    let wal = std::path::PathBuf::from(format!("{}.wal", path.display()));
-    let mut out = String::new();
-    for file in [path, wal] {
-        let meta = std::fs::metadata(&file).ok();
-        let mtime = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos());
-        out.push_str(&format!(
-            "{}:{:?}:{mtime:?}\n",
-            file.display(),
-            meta.map(|m| m.len())
-        ));
-    }
-    out
+    duckdb_file(&target, project.root(db))
+        .map(|path| crate::exec::duckdb::file_state(&path))
+        .unwrap_or_default()
 }
 
 fn unreached(what: &str, n: usize, why: &str, hint: &str) -> Diagnostic {

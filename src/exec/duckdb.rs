@@ -33,6 +33,27 @@ pub fn database_path(target: &Target, project_dir: &Path) -> Option<std::path::P
     }
 }
 
+/// The size and modification time of a DuckDB file and of its WAL (or that they are
+/// absent), one line each: what a cache keyed on the database's state records of it.
+pub fn file_state(path: &Path) -> String {
+    let wal = std::path::PathBuf::from(format!("{}.wal", path.display()));
+    let mut out = String::new();
+    for file in [path.to_path_buf(), wal] {
+        let meta = std::fs::metadata(&file).ok();
+        let mtime = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos());
+        out.push_str(&format!(
+            "{}:{:?}:{mtime:?}\n",
+            file.display(),
+            meta.map(|m| m.len())
+        ));
+    }
+    out
+}
+
 impl DuckDbAdapter {
     pub fn open(target: &Target, project_dir: &Path) -> Result<DuckDbAdapter, String> {
         let conn = match database_path(target, project_dir) {
@@ -257,7 +278,7 @@ fn json_key(k: &DValue) -> String {
 }
 
 /// A JSON string as Python writes it (`ensure_ascii`: non-ASCII as `\uXXXX`).
-fn py_json_str(s: &str, out: &mut String) {
+pub(crate) fn py_json_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

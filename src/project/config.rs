@@ -175,6 +175,21 @@ pub fn read_package(
     })
 }
 
+/// The target path as configured: `--target-path`, else dbt_project.yml's `target-path`
+/// (relative to the project root unless absolute).
+pub fn target_path(db: &dyn Db, project: Project) -> String {
+    project
+        .settings(db)
+        .target_path
+        .clone()
+        .unwrap_or_else(|| project_config(db, project).root.target_path.clone())
+}
+
+/// Where artifacts go: [`target_path`] under the project root.
+pub fn target_dir(db: &dyn Db, project: Project) -> std::path::PathBuf {
+    project.root(db).join(target_path(db, project))
+}
+
 /// The root dbt_project.yml and every installed package's. Reads the root project file
 /// and each `<packages-install-path>/*/dbt_project.yml`. A package that fails to load is a
 /// diagnostic; the root failing gives a placeholder project named after the folder.

@@ -136,12 +136,7 @@ pub fn for_project(db: &dyn Db, project: Project) -> Option<Arc<SourceCatalog>> 
         return None;
     }
     let root = project.root(db).clone();
-    let target_path = project.settings(db).target_path.clone().unwrap_or_else(|| {
-        crate::project::config::project_config(db, project)
-            .root
-            .target_path
-            .clone()
-    });
+    let target_path = crate::project::config::target_path(db, project);
     let cache = cache_path(&root.join(target_path), &target.name);
     read_once(&root, &target, dialect, relations, cache)
 }
@@ -171,27 +166,9 @@ pub fn stamp_input(db: &dyn Db, project: Project) -> Option<String> {
     let root = project.root(db);
     let mut out = String::new();
     if let Some(path) = crate::exec::duckdb::database_path(&target, root) {
-        let wal = PathBuf::from(format!("{}.wal", path.display()));
-        for file in [path, wal] {
-            let meta = std::fs::metadata(&file).ok();
-            let mtime = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos());
-            out.push_str(&format!(
-                "{}:{:?}:{mtime:?}\n",
-                file.display(),
-                meta.map(|m| m.len())
-            ));
-        }
+        out.push_str(&crate::exec::duckdb::file_state(&path));
     }
-    let target_path = project.settings(db).target_path.clone().unwrap_or_else(|| {
-        crate::project::config::project_config(db, project)
-            .root
-            .target_path
-            .clone()
-    });
+    let target_path = crate::project::config::target_path(db, project);
     let cache = cache_path(&root.join(target_path), &target.name);
     out.push_str(&std::fs::read_to_string(cache).unwrap_or_default());
     Some(out)

@@ -106,12 +106,7 @@ fn py_str(v: &Value) -> String {
 
 /// `compiled_path`: `<target-path>/compiled/<package>/<path>` for a compiled node.
 pub(super) fn compiled_path(db: &dyn Db, project: Project, uid: &str) -> Value {
-    let target = project.settings(db).target_path.clone().unwrap_or_else(|| {
-        crate::project::config::project_config(db, project)
-            .root
-            .target_path
-            .clone()
-    });
+    let target = crate::project::config::target_path(db, project);
     super::super::compiled_path(db, project, std::path::Path::new(&target), uid)
         .map_or(Value::Null, |p| p.display().to_string().into())
 }

@@ -173,12 +173,7 @@ pub fn for_project(db: &dyn Db, project: Project) -> Option<Arc<UserFunctions>> 
         return None;
     }
     let root = project.root(db).clone();
-    let target_path = project.settings(db).target_path.clone().unwrap_or_else(|| {
-        crate::project::config::project_config(db, project)
-            .root
-            .target_path
-            .clone()
-    });
+    let target_path = crate::project::config::target_path(db, project);
     let cache = root
         .join(target_path)
         .join(".dbtc")

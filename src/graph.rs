@@ -424,7 +424,8 @@ fn walk(
     }
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
+/// `*` wildcards (a pattern without one matches nothing: names are compared as they are).
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     if !pattern.contains('*') {
         return false;
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::unit_tests::{UnitTest, unit_tests};
 use crate::db::{Db, Project};
+use crate::graph::glob;
 
 /// The selected, enabled unit tests, in project order.
 pub fn select_unit_tests(
@@ -117,27 +118,6 @@ fn matches(test: &UnitTest, method: &str, value: &str) -> bool {
 fn fqn_prefix(value: &str, fqn: &[String]) -> bool {
     let parts: Vec<&str> = value.split('.').collect();
     parts.len() <= fqn.len() && parts.iter().zip(fqn).all(|(p, f)| *p == f)
-}
-
-fn glob(pattern: &str, text: &str) -> bool {
-    if !pattern.contains('*') {
-        return false;
-    }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let mut pos = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            if !text.starts_with(part) {
-                return false;
-            }
-            pos = part.len();
-        } else if let Some(p) = text[pos..].find(part) {
-            pos += p + part.len();
-        } else {
-            return false;
-        }
-    }
-    pattern.ends_with('*') || pos == text.len()
 }
 
 #[cfg(test)]
